@@ -1,0 +1,135 @@
+/* The CPython adapter: shared declarations of the hooks/ files.  This is the
+ * only layer that knows CPython's types; it is compiled once per supported
+ * CPython version against that version's headers. */
+#ifndef XH_ADAPTER_H
+#define XH_ADAPTER_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "xs.h"
+
+#if PY_VERSION_HEX < 0x030C0000 || PY_VERSION_HEX >= 0x030E0000
+#error "xisan's CPython adapter supports CPython 3.12 and 3.13"
+#endif
+
+/* The head of CPython's _PyInterpreterFrame, identical in 3.12 and 3.13
+ * (3.12 calls the instruction pointer prev_instr, 3.13 instr_ptr; both are
+ * precise enough for a line number).  Only read, never written. */
+typedef struct xh_iframe {
+    PyObject *code;
+    struct xh_iframe *previous;
+    PyObject *funcobj;
+    PyObject *globals;
+    PyObject *builtins;
+    PyObject *locals;
+    PyObject *frame_obj;
+    uint16_t *instr;
+    int stacktop;
+    uint16_t return_offset;
+    char owner;
+} xh_iframe_t;
+
+#define XH_FRAME_OWNED_BY_CSTACK 3
+
+static inline PyThreadState *xh_tstate(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked();
+#else
+    return _PyThreadState_UncheckedGet();
+#endif
+}
+
+static inline xh_iframe_t *xh_top_frame(PyThreadState *ts)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return (xh_iframe_t *)ts->current_frame;
+#else
+    return ts->cframe ? (xh_iframe_t *)ts->cframe->current_frame : NULL;
+#endif
+}
+
+/* The innermost frame that runs Python code (skips C-stack shim frames). */
+static inline xh_iframe_t *xh_python_frame(xh_iframe_t *f)
+{
+    while (f && (f->owner == XH_FRAME_OWNED_BY_CSTACK || f->code == NULL || !PyCode_Check(f->code)))
+        f = f->previous;
+    return f;
+}
+
+/* Bytes between the start of an object's memory block and the object:
+ * the GC header and the managed dict/weakref pre-header (CPython's
+ * _PyType_PreHeaderSize, the same in 3.12 and 3.13). */
+static inline size_t xh_preheader_size(PyTypeObject *tp)
+{
+    size_t gc_head = 2 * sizeof(uintptr_t);
+    return (PyType_IS_GC(tp) ? gc_head : 0) +
+           ((tp->tp_flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);
+}
+
+static inline void *xh_object_block(PyObject *op)
+{
+    return (char *)op - xh_preheader_size(Py_TYPE(op));
+}
+
+/* ---- current interpreter (interp.c) ------------------------------------- */
+
+typedef struct xh_thread {
+    PyInterpreterState *interp; /* cache key ... */
+    uint32_t generation;        /* ... valid while no interpreter ended */
+    uint32_t owner;
+    uint32_t monitored_owner;   /* last owner whose monitoring was checked */
+    uintptr_t stack_hi;         /* top of this thread's stack */
+    struct xh_site_slot *sites; /* allocation-site cache (alloc_hooks.c) */
+} xh_thread_t;
+
+extern _Thread_local xh_thread_t xh_thread;
+uint32_t xh_owner_slow(PyThreadState *ts);
+
+static inline uint32_t xh_owner_of(PyThreadState *ts)
+{
+    if (ts == NULL)
+        return XISAN_UNOWNED;
+    if (XS_LIKELY(ts->interp == xh_thread.interp &&
+                  xh_thread.generation ==
+                      atomic_load_explicit(&xs_interp_generation, memory_order_relaxed)))
+        return xh_thread.owner;
+    return xh_owner_slow(ts);
+}
+
+/* ---- checks (check.c) --------------------------------------------------- */
+
+void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
+                      xisan_access_t access);
+
+/* Check that the calling thread's interpreter may touch `op`. */
+static inline void xh_check(PyObject *op, xisan_access_t access)
+{
+    if (op == NULL || _Py_IsImmortal(op) || xs_in_runtime)
+        return;
+    void *block = xh_object_block(op);
+    const xs_header_t *h = xs_tagged_header(block);
+    if (h == NULL || (h->owner & XS_OWNER_SHAREABLE) || h->owner == XISAN_UNOWNED)
+        return;
+    uint32_t current = xh_owner_of(xh_tstate());
+    if (XS_LIKELY(h->owner == current) || current == XISAN_UNOWNED)
+        return;
+    xh_report_object(op, block, h->owner, current, access);
+}
+
+/* ---- the other files ---------------------------------------------------- */
+
+int xh_alloc_hooks_install(void);
+bool xh_alloc_hooks_installed(void);
+uint32_t xh_alloc_site(PyThreadState *ts);
+int xh_monitoring_parse(const char *spec, char *err, size_t errlen);
+void xh_monitoring_setup(uint32_t owner);
+size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2][160], size_t max);
+void xh_dump_traceback(int fd);
+void xh_python_stack(xs_report_t *r, size_t max);
+/* Type name of the object that probably fills `block` (a block being freed),
+ * read defensively; "" when it does not look like an object. */
+void xh_guess_object(void *block, size_t size, char *type, size_t len, uintptr_t *address);
+
+#endif

@@ -1,0 +1,265 @@
+/* Allocator chain for PYMEM_DOMAIN_OBJ and PYMEM_DOMAIN_MEM.  Every block
+ * gets a 16-byte header naming the interpreter whose thread allocated it;
+ * frees and reallocs check it.  In continue mode a block whose free is
+ * reported is quarantined: never handed to an allocator that does not own
+ * it. */
+#include "adapter.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct chain {
+    PyMemAllocatorEx next; /* the allocator that was there before */
+    PyMemAllocatorDomain domain;
+} chain_t;
+
+static chain_t chain_obj = {.domain = PYMEM_DOMAIN_OBJ};
+static chain_t chain_mem = {.domain = PYMEM_DOMAIN_MEM};
+/* Set by the first block the hooks allocate; from then on the chain must
+ * never change under those blocks. */
+static _Atomic bool hooks_used;
+
+/* ---- allocation sites --------------------------------------------------- */
+
+/* Capturing a native stack costs microseconds, far more than an allocation.
+ * So a site is captured once per (Python instruction, code object, native
+ * stack depth, immediate native caller) in a per-thread cache and reused;
+ * alloc_stack_depth=0 and python_stack_depth=0 turn capture off. */
+typedef struct xh_site_slot {
+    uintptr_t instr, code, name, depth, caller;
+    uint32_t site;
+} xh_site_slot_t;
+
+enum { SITE_SLOTS = 1024 };
+
+static void free_sites(void *p)
+{
+    free(p);
+}
+
+static pthread_key_t sites_key;
+static pthread_once_t sites_once = PTHREAD_ONCE_INIT;
+static void make_sites_key(void)
+{
+    pthread_key_create(&sites_key, free_sites);
+}
+
+static uintptr_t thread_stack_hi(void)
+{
+    if (xh_thread.stack_hi == 0) {
+        pthread_attr_t attr;
+        void *addr;
+        size_t size;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            if (pthread_attr_getstack(&attr, &addr, &size) == 0)
+                xh_thread.stack_hi = (uintptr_t)addr + size;
+            pthread_attr_destroy(&attr);
+        }
+        if (xh_thread.stack_hi == 0)
+            xh_thread.stack_hi = (uintptr_t)__builtin_frame_address(0);
+    }
+    return xh_thread.stack_hi;
+}
+
+static xh_site_slot_t *thread_sites(void)
+{
+    if (XS_UNLIKELY(xh_thread.sites == NULL)) {
+        pthread_once(&sites_once, make_sites_key);
+        xh_thread.sites = calloc(SITE_SLOTS, sizeof(xh_site_slot_t));
+        if (xh_thread.sites)
+            pthread_setspecific(sites_key, xh_thread.sites);
+    }
+    return xh_thread.sites;
+}
+
+static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts)
+{
+    xs_pyframe_t frames[XS_MAX_PYTHON];
+    char strings[XS_MAX_PYTHON][2][160];
+    size_t depth = (size_t)xs_opt.python_stack_depth;
+    size_t n = ts && depth ? xh_python_frames(ts, frames, strings, depth) : 0;
+    return xs_capture_site(frames, n);
+}
+
+uint32_t xh_alloc_site(PyThreadState *ts)
+{
+    if (xs_opt.alloc_stack_depth == 0 && xs_opt.python_stack_depth == 0)
+        return 0;
+    xh_iframe_t *f = ts ? xh_python_frame(xh_top_frame(ts)) : NULL;
+    uintptr_t instr = f ? (uintptr_t)f->instr : 0;
+    uintptr_t code = f ? (uintptr_t)f->code : 0;
+    uintptr_t name = f ? (uintptr_t)((PyCodeObject *)f->code)->co_name : 0;
+    uintptr_t depth = thread_stack_hi() - (uintptr_t)__builtin_frame_address(0);
+    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
+    xh_site_slot_t *slots = thread_sites();
+    if (slots == NULL)
+        return capture_site(ts);
+    uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ code) * 0x9e3779b97f4a7c15ull;
+    xh_site_slot_t *s = &slots[h >> 54];
+    if (XS_LIKELY(s->site && s->instr == instr && s->code == code && s->depth == depth &&
+                  s->caller == caller && s->name == name))
+        return s->site;
+    uint32_t site = capture_site(ts);
+    *s = (xh_site_slot_t){instr, code, name, depth, caller, site};
+    return site;
+}
+
+/* ---- the hooks ---------------------------------------------------------- */
+
+static inline void *tag_new(void *raw, size_t size)
+{
+    if (raw == NULL)
+        return NULL;
+    if (XS_UNLIKELY(!atomic_load_explicit(&hooks_used, memory_order_relaxed)))
+        atomic_store(&hooks_used, true);
+    PyThreadState *ts = xh_tstate();
+    uint32_t owner = xh_owner_of(ts);
+    uint32_t site = 0;
+    if (!xs_in_runtime) {
+        xs_in_runtime++;
+        site = xh_alloc_site(ts);
+        xs_in_runtime--;
+    }
+    return xs_tag_block(raw, size, owner, site);
+}
+
+static void *hook_malloc(void *ctx, size_t size)
+{
+    chain_t *c = ctx;
+    if (size > (size_t)PY_SSIZE_T_MAX - XISAN_HEADER_SIZE)
+        return NULL;
+    return tag_new(c->next.malloc(c->next.ctx, size + XISAN_HEADER_SIZE), size);
+}
+
+static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    chain_t *c = ctx;
+    if (elsize != 0 && nelem > ((size_t)PY_SSIZE_T_MAX - XISAN_HEADER_SIZE) / elsize)
+        return NULL;
+    size_t size = nelem * elsize;
+    return tag_new(c->next.calloc(c->next.ctx, 1, size + XISAN_HEADER_SIZE), size);
+}
+
+/* Is the calling thread allowed to free/realloc this block?  Returns the
+ * current owner on a violation, XISAN_UNOWNED when allowed. */
+static inline uint32_t misdirected(const xs_header_t *h)
+{
+    uint32_t owner = h->owner;
+    if ((owner & XS_OWNER_SHAREABLE) || owner == XISAN_UNOWNED || xs_in_runtime)
+        return XISAN_UNOWNED;
+    uint32_t current = xh_owner_of(xh_tstate());
+    return owner == current ? XISAN_UNOWNED : current;
+}
+
+static void report_block(void *user, uint32_t current, xisan_access_t access, const char *note)
+{
+    const xs_header_t *h = xs_header_of(user);
+    char type[96];
+    uintptr_t address = (uintptr_t)user;
+    xs_in_runtime++;
+    xh_guess_object(user, h->size, type, sizeof(type), &address);
+    xs_in_runtime--;
+    xs_touch_t t = {
+        .kind = xs_classify(h->owner, access),
+        .access = access,
+        .user = user,
+        .object_address = address,
+        .object_type = type,
+        .owner = h->owner,
+        .current = current,
+        .note = note,
+    };
+    xs_report_touch(&t);
+}
+
+static void hook_free(void *ctx, void *p)
+{
+    chain_t *c = ctx;
+    if (p == NULL)
+        return;
+    xs_header_t *h = xs_tagged_header(p);
+    if (h == NULL) { /* not ours: allocated before the hooks were in place */
+        c->next.free(c->next.ctx, p);
+        return;
+    }
+    uint32_t current = misdirected(h);
+    if (XS_LIKELY(current == XISAN_UNOWNED)) {
+        h->magic = 0;
+        c->next.free(c->next.ctx, h);
+        return;
+    }
+    report_block(p, current, XISAN_ACCESS_FREE,
+                 "the block was quarantined: kept allocated, not freed by the wrong allocator");
+    xs_quarantine_add(h->size);
+}
+
+static void *hook_realloc(void *ctx, void *p, size_t size)
+{
+    chain_t *c = ctx;
+    if (p == NULL)
+        return hook_malloc(ctx, size);
+    if (size > (size_t)PY_SSIZE_T_MAX - XISAN_HEADER_SIZE)
+        return NULL;
+    xs_header_t *h = xs_tagged_header(p);
+    if (h == NULL)
+        return c->next.realloc(c->next.ctx, p, size);
+    uint32_t current = misdirected(h);
+    if (XS_LIKELY(current == XISAN_UNOWNED)) {
+        xs_header_t saved = *h;
+        h->magic = 0;
+        void *raw = c->next.realloc(c->next.ctx, h, size + XISAN_HEADER_SIZE);
+        if (raw == NULL) {
+            h->magic = saved.magic; /* the old block is still valid */
+            return NULL;
+        }
+        return xs_tag_block(raw, size, saved.owner, saved.site);
+    }
+    report_block(p, current, XISAN_ACCESS_REALLOC,
+                 "the old block was quarantined and its contents copied to a new block of "
+                 "the current interpreter");
+    void *fresh = hook_malloc(ctx, size);
+    if (fresh == NULL)
+        return NULL;
+    size_t old = h->size;
+    memcpy(fresh, p, old < size ? old : size);
+    xs_quarantine_add(h->size);
+    return fresh;
+}
+
+static bool installed_in(chain_t *c)
+{
+    PyMemAllocatorEx now;
+    PyMem_GetAllocator(c->domain, &now);
+    return now.malloc == hook_malloc && now.ctx == c;
+}
+
+bool xh_alloc_hooks_installed(void)
+{
+    return installed_in(&chain_obj) && installed_in(&chain_mem);
+}
+
+static void install_in(chain_t *c)
+{
+    if (installed_in(c))
+        return;
+    if (atomic_load(&hooks_used)) {
+        /* Another hook (tracemalloc, say) wraps ours: blocks we tagged flow
+         * through it, so ours stays where it is. */
+        return;
+    }
+    PyMem_GetAllocator(c->domain, &c->next);
+    PyMemAllocatorEx mine = {c, hook_malloc, hook_calloc, hook_realloc, hook_free};
+    PyMem_SetAllocator(c->domain, &mine);
+}
+
+/* Also called at the first audit event: when PYTHONMALLOC or -X dev
+ * replaced the hooks during pre-initialization (before any block went
+ * through them), they are put back on top of what is there now; blocks
+ * allocated in between stay unowned. */
+int xh_alloc_hooks_install(void)
+{
+    install_in(&chain_obj);
+    install_in(&chain_mem);
+    return 0;
+}

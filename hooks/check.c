@@ -1,0 +1,18 @@
+/* The slow half of an object check: a live object whose owner is not the
+ * calling thread's interpreter. */
+#include "adapter.h"
+
+void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
+                      xisan_access_t access)
+{
+    xs_touch_t t = {
+        .kind = xs_classify(owner, access),
+        .access = access,
+        .user = block,
+        .object_address = (uintptr_t)op,
+        .object_type = Py_TYPE(op)->tp_name,
+        .owner = owner,
+        .current = current,
+    };
+    xs_report_touch(&t);
+}

@@ -1,0 +1,94 @@
+/* Interpreter lifecycle and activation.  An audit hook (process wide, added
+ * before Py_Initialize) tells when each interpreter is being cleared, and
+ * gives a safe moment, in each interpreter's own context, to register the
+ * sys.monitoring callbacks there. */
+#include "adapter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+_Thread_local xh_thread_t xh_thread;
+
+#define XH_FLAG_NAMED 1u
+
+uint32_t xh_owner_slow(PyThreadState *ts)
+{
+    PyInterpreterState *interp = ts->interp;
+    uint32_t generation = atomic_load_explicit(&xs_interp_generation, memory_order_acquire);
+    int64_t id = PyInterpreterState_GetID(interp);
+    char name[32];
+    if (id == 0)
+        snprintf(name, sizeof(name), "main");
+    else
+        snprintf(name, sizeof(name), "interpreter %lld", (long long)id);
+    uint32_t owner = xs_interp_register(id, name);
+    if (owner != XISAN_UNOWNED && xs_opt.verbosity >= 1 &&
+        xs_interp_claim_flag(owner, XH_FLAG_NAMED))
+        xs_message("info", "%s seen first in thread %lu", name, (unsigned long)gettid());
+    xh_thread.interp = interp;
+    xh_thread.generation = generation;
+    xh_thread.owner = owner;
+    return owner;
+}
+
+static int audit_hook(const char *event, PyObject *args, void *data)
+{
+    (void)args;
+    (void)data;
+    if (xs_in_runtime)
+        return 0;
+    PyThreadState *ts = xh_tstate();
+    uint32_t owner = xh_owner_of(ts);
+    if (owner == XISAN_UNOWNED)
+        return 0;
+    if (strcmp(event, "cpython.PyInterpreterState_Clear") == 0) {
+        if (xs_opt.verbosity >= 1)
+            xs_message("info", "interpreter %u is ending", owner - 1);
+        xs_interp_end(owner);
+        return 0;
+    }
+    if (XS_UNLIKELY(xh_thread.monitored_owner != owner)) {
+        xh_thread.monitored_owner = owner;
+        if (!xh_alloc_hooks_installed())
+            xh_alloc_hooks_install();
+        xh_monitoring_setup(owner);
+    }
+    return 0;
+}
+
+static void at_exit(void)
+{
+    xs_print_summary();
+}
+
+static const xs_adapter_t python_adapter = {
+    .python_stack = xh_python_stack,
+    .dump_traceback = xh_dump_traceback,
+    .runtime_module = "libpython",
+};
+
+/* Called by the preload library in a process that runs CPython 3.12/3.13,
+ * before main(): before the interpreter allocates its first object. */
+__attribute__((visibility("default"))) int xisan_python_activate(void)
+{
+    char err[256];
+    if (xs_runtime_init() < 0)
+        _exit(2);
+    if (xh_monitoring_parse(xs_opt.monitor, err, sizeof(err)) < 0) {
+        xs_message("error", "%s", err);
+        _exit(2);
+    }
+    xs_runtime_set_adapter(&python_adapter);
+    if (xh_alloc_hooks_install() < 0)
+        return -1;
+    if (PySys_AddAuditHook(audit_hook, NULL) < 0)
+        xs_message("warning", "cannot add the audit hook: interpreter ends and "
+                              "sys.monitoring checks will not be seen");
+    atexit(at_exit);
+    xs_run_state_note("active %d %s\n", (int)getpid(), PY_VERSION);
+    if (xs_opt.verbosity >= 1)
+        xs_message("info", "active in process %d (CPython %s)", (int)getpid(), PY_VERSION);
+    return 0;
+}

@@ -1,0 +1,159 @@
+/* Access checks through PEP 669 sys.monitoring: C callbacks registered
+ * inside each interpreter (so the callback objects belong to it) check the
+ * code object being entered, a call's callable, bound self and first
+ * argument, returned values and raised exceptions with their types. */
+#include "adapter.h"
+
+#include <string.h>
+
+#define XH_FLAG_MONITORED 2u
+
+typedef struct event_desc {
+    const char *option; /* name in the `monitor` option */
+    const char *event;  /* sys.monitoring.events attribute */
+    PyMethodDef *def;
+} event_desc_t;
+
+static PyObject *on_py_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs >= 1) {
+        xh_check(args[0], XISAN_ACCESS_PY_START);
+        PyThreadState *ts = xh_tstate();
+        xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
+        if (f && f->code == args[0] && f->funcobj)
+            xh_check(f->funcobj, XISAN_ACCESS_PY_START);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs >= 4) {
+        PyObject *callable = args[2];
+        xh_check(callable, XISAN_ACCESS_CALL);
+        if (PyMethod_Check(callable)) {
+            xh_check(PyMethod_GET_FUNCTION(callable), XISAN_ACCESS_CALL);
+            xh_check(PyMethod_GET_SELF(callable), XISAN_ACCESS_CALL);
+        }
+        xh_check(args[3], XISAN_ACCESS_CALL);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_return(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs >= 3)
+        xh_check(args[2], XISAN_ACCESS_RETURN);
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_raise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs >= 3) {
+        xh_check((PyObject *)Py_TYPE(args[2]), XISAN_ACCESS_RAISE);
+        xh_check(args[2], XISAN_ACCESS_RAISE);
+    }
+    Py_RETURN_NONE;
+}
+
+#define XH_CALLBACK(name, fn) {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL}
+
+static PyMethodDef callback_defs[] = {
+    XH_CALLBACK("xisan_py_start", on_py_start),
+    XH_CALLBACK("xisan_call", on_call),
+    XH_CALLBACK("xisan_return", on_return),
+    XH_CALLBACK("xisan_raise", on_raise),
+};
+
+static const event_desc_t events[] = {
+    [XS_MONITOR_BIT_PY_START] = {"py_start", "PY_START", &callback_defs[0]},
+    [XS_MONITOR_BIT_CALL] = {"call", "CALL", &callback_defs[1]},
+    [XS_MONITOR_BIT_RETURN] = {"return", "PY_RETURN", &callback_defs[2]},
+    [XS_MONITOR_BIT_RAISE] = {"raise", "RAISE", &callback_defs[3]},
+};
+
+/* bit i: events[i]; the order of events[] follows XS_MONITOR_LIST */
+static unsigned enabled;
+
+int xh_monitoring_parse(const char *spec, char *err, size_t errlen)
+{
+    return xs_monitor_parse(spec, &enabled, err, errlen);
+}
+
+/* sys.monitoring tool ids 0-2 and 5 are taken by convention (debugger,
+ * coverage, profiler, optimizer); xisan uses 4, else 3. */
+static const int tool_ids[] = {4, 3};
+
+static int use_tool(PyObject *mon)
+{
+    for (size_t i = 0; i < XS_ARRAY_LEN(tool_ids); i++) {
+        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", tool_ids[i], "xisan");
+        if (r) {
+            Py_DECREF(r);
+            return tool_ids[i];
+        }
+        PyErr_Clear();
+    }
+    return -1;
+}
+
+static int setup_unlocked(void)
+{
+    PyObject *mon = PySys_GetObject("monitoring"); /* borrowed */
+    if (mon == NULL)
+        return -1;
+    int tool = use_tool(mon);
+    if (tool < 0) {
+        xs_message("warning", "no free sys.monitoring tool id (3 and 4 are taken): "
+                              "access checks are off in this interpreter");
+        return 0; /* do not retry */
+    }
+    PyObject *ev = PyObject_GetAttrString(mon, "events");
+    if (ev == NULL)
+        return -1;
+    long mask = 0;
+    int rc = 0;
+    for (size_t i = 0; i < XS_ARRAY_LEN(events) && rc == 0; i++) {
+        if (!(enabled & (1u << i)))
+            continue;
+        PyObject *value = PyObject_GetAttrString(ev, events[i].event);
+        PyObject *func = PyCFunction_New(events[i].def, NULL);
+        PyObject *r = NULL;
+        if (value && func)
+            r = PyObject_CallMethod(mon, "register_callback", "iOO", tool, value, func);
+        if (r == NULL || !PyLong_Check(value))
+            rc = -1;
+        else
+            mask |= PyLong_AsLong(value);
+        Py_XDECREF(r);
+        Py_XDECREF(func);
+        Py_XDECREF(value);
+    }
+    Py_DECREF(ev);
+    if (rc == 0) {
+        PyObject *r = PyObject_CallMethod(mon, "set_events", "il", tool, mask);
+        if (r == NULL)
+            rc = -1;
+        Py_XDECREF(r);
+    }
+    return rc;
+}
+
+void xh_monitoring_setup(uint32_t owner)
+{
+    if (enabled == 0 || !xs_interp_claim_flag(owner, XH_FLAG_MONITORED))
+        return;
+    PyObject *exc = PyErr_GetRaisedException();
+    int rc = setup_unlocked();
+    if (rc < 0) {
+        PyErr_Clear();
+        xs_interp_release_flag(owner, XH_FLAG_MONITORED); /* try at the next event */
+    } else if (xs_opt.verbosity >= 1) {
+        xs_message("info", "sys.monitoring checks on in interpreter %u", owner - 1);
+    }
+    PyErr_SetRaisedException(exc);
+}

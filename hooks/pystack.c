@@ -1,0 +1,167 @@
+/* Python stacks without allocating: frames are read from the thread state
+ * and strings are copied straight out of the unicode objects, the way
+ * faulthandler does, so this is safe inside an allocator hook. */
+#include "adapter.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* UTF-8 copy of a str object; "???" when it is not one. */
+static void copy_unicode(PyObject *s, char *out, size_t len)
+{
+    if (len == 0)
+        return;
+    if (s == NULL || !PyUnicode_Check(s)) {
+        snprintf(out, len, "???");
+        return;
+    }
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    size_t o = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        char enc[4];
+        size_t k;
+        if (ch < 0x80) {
+            enc[0] = (char)ch;
+            k = 1;
+        } else if (ch < 0x800) {
+            enc[0] = (char)(0xc0 | (ch >> 6));
+            enc[1] = (char)(0x80 | (ch & 0x3f));
+            k = 2;
+        } else if (ch < 0x10000) {
+            enc[0] = (char)(0xe0 | (ch >> 12));
+            enc[1] = (char)(0x80 | ((ch >> 6) & 0x3f));
+            enc[2] = (char)(0x80 | (ch & 0x3f));
+            k = 3;
+        } else {
+            enc[0] = (char)(0xf0 | (ch >> 18));
+            enc[1] = (char)(0x80 | ((ch >> 12) & 0x3f));
+            enc[2] = (char)(0x80 | ((ch >> 6) & 0x3f));
+            enc[3] = (char)(0x80 | (ch & 0x3f));
+            k = 4;
+        }
+        if (o + k + 1 > len)
+            break;
+        memcpy(out + o, enc, k);
+        o += k;
+    }
+    out[o] = '\0';
+}
+
+static int frame_line(xh_iframe_t *f)
+{
+    PyCodeObject *code = (PyCodeObject *)f->code;
+    const uint16_t *start = (const uint16_t *)code->co_code_adaptive;
+    ptrdiff_t units = f->instr ? f->instr - start : -1;
+    if (units < 0 || units >= Py_SIZE(code))
+        return code->co_firstlineno;
+    return PyCode_Addr2Line(code, (int)units * 2);
+}
+
+size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2][160], size_t max)
+{
+    size_t n = 0;
+    for (xh_iframe_t *f = xh_python_frame(xh_top_frame(ts)); f && n < max;
+         f = xh_python_frame(f->previous)) {
+        PyCodeObject *code = (PyCodeObject *)f->code;
+        copy_unicode(code->co_filename, strings[n][0], sizeof(strings[n][0]));
+        copy_unicode(code->co_name, strings[n][1], sizeof(strings[n][1]));
+        out[n].file = strings[n][0];
+        out[n].function = strings[n][1];
+        out[n].line = frame_line(f);
+        n++;
+    }
+    return n;
+}
+
+void xh_python_stack(xs_report_t *r, size_t max)
+{
+    PyThreadState *ts = xh_tstate();
+    if (ts == NULL)
+        return;
+    if (max > XS_MAX_PYTHON)
+        max = XS_MAX_PYTHON;
+    r->n_python = xh_python_frames(ts, r->python, r->python_strings, max);
+}
+
+void xh_dump_traceback(int fd)
+{
+    PyThreadState *ts = xh_tstate();
+    char line[512];
+    int len = snprintf(line, sizeof(line), "Current thread 0x%016lx (most recent call first):\n",
+                       (unsigned long)pthread_self());
+    xs_write_all(fd, line, (size_t)len);
+    if (ts == NULL) {
+        xs_write_all(fd, "  <no Python thread state>\n", 27);
+        return;
+    }
+    size_t depth = 0;
+    for (xh_iframe_t *f = xh_python_frame(xh_top_frame(ts)); f; f = xh_python_frame(f->previous)) {
+        if (++depth > 100) {
+            xs_write_all(fd, "  ...\n", 6);
+            break;
+        }
+        char file[256], func[128];
+        PyCodeObject *code = (PyCodeObject *)f->code;
+        copy_unicode(code->co_filename, file, sizeof(file));
+        copy_unicode(code->co_name, func, sizeof(func));
+        len = snprintf(line, sizeof(line), "  File \"%s\", line %d in %s\n", file, frame_line(f),
+                       func);
+        xs_write_all(fd, line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
+    }
+}
+
+/* Reads memory that may not be mapped without faulting. */
+static bool safe_read(const void *addr, void *out, size_t len)
+{
+    struct iovec local = {out, len};
+    struct iovec remote = {(void *)addr, len};
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+void xh_guess_object(void *block, size_t size, char *type, size_t len, uintptr_t *address)
+{
+    static const size_t offsets[] = {0, 2 * sizeof(uintptr_t), 4 * sizeof(uintptr_t)};
+    type[0] = '\0';
+    for (size_t i = 0; i < XS_ARRAY_LEN(offsets); i++) {
+        size_t off = offsets[i];
+        if (size < off + sizeof(PyObject))
+            break;
+        PyObject *op = (PyObject *)((char *)block + off);
+        PyTypeObject *tp = NULL, *meta = NULL;
+        unsigned long flags = 0, meta_flags = 0;
+        const char *name = NULL;
+        if (!safe_read(&op->ob_type, &tp, sizeof(tp)) || tp == NULL || ((uintptr_t)tp & 7))
+            continue;
+        if (!safe_read(&((PyObject *)tp)->ob_type, &meta, sizeof(meta)) || meta == NULL ||
+            ((uintptr_t)meta & 7))
+            continue;
+        if (!safe_read(&meta->tp_flags, &meta_flags, sizeof(meta_flags)) ||
+            !(meta_flags & Py_TPFLAGS_TYPE_SUBCLASS))
+            continue;
+        if (!safe_read(&tp->tp_flags, &flags, sizeof(flags)))
+            continue;
+        size_t pre = ((flags & Py_TPFLAGS_HAVE_GC) ? 2 * sizeof(uintptr_t) : 0) +
+                     ((flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);
+        if (pre != off || !safe_read(&tp->tp_name, &name, sizeof(name)) || name == NULL)
+            continue;
+        char buf[96];
+        size_t k = 0;
+        for (; k + 1 < sizeof(buf) && k + 1 < len; k++) {
+            if (!safe_read(name + k, &buf[k], 1) || buf[k] == '\0')
+                break;
+            if ((unsigned char)buf[k] < 0x20)
+                break;
+        }
+        buf[k] = '\0';
+        if (k == 0)
+            continue;
+        snprintf(type, len, "%s", buf);
+        *address = (uintptr_t)op;
+        return;
+    }
+}

@@ -1,0 +1,88 @@
+/* xisan: the cross-interpreter sanitizer, core runtime API.
+ *
+ * This header has no Python dependency.  Any program that runs several
+ * interpreters (or any other kind of isolated heap owner) can tag the blocks
+ * it allocates with their owner and ask whether a thread may touch a block.
+ *
+ * Owners are 32-bit ids: 0 is "unowned" (shared by everybody); an
+ * interpreter whose external id is N is owner N + 1.  Ids are never reused,
+ * so an owner that has ended stays recognisable.
+ */
+#ifndef XISAN_H
+#define XISAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define XISAN_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define XISAN_API __attribute__((visibility("default")))
+#else
+#define XISAN_API
+#endif
+
+typedef uint32_t xisan_owner_t;
+#define XISAN_UNOWNED ((xisan_owner_t)0)
+
+/* Bytes every tagged block carries in front of the user pointer. */
+#define XISAN_HEADER_SIZE 16u
+
+/* How a block was touched; the names are the JSON `access` values. */
+#define XISAN_ACCESS_LIST(X) \
+    X(FREE, "free")          \
+    X(REALLOC, "realloc")    \
+    X(CALL, "call")          \
+    X(PY_START, "py-start")  \
+    X(RETURN, "return")      \
+    X(RAISE, "raise")        \
+    X(TOUCH, "touch")
+
+typedef enum xisan_access {
+#define XISAN_ACCESS_ENUM(name, str) XISAN_ACCESS_##name,
+    XISAN_ACCESS_LIST(XISAN_ACCESS_ENUM)
+#undef XISAN_ACCESS_ENUM
+    XISAN_ACCESS_COUNT
+} xisan_access_t;
+
+/* Read options from XISAN_OPTIONS.  Returns 0, or -1 after printing one
+ * line naming the malformed option.  Safe to call more than once. */
+XISAN_API int xisan_init(void);
+
+/* Interpreter registry. */
+XISAN_API xisan_owner_t xisan_interp_created(int64_t external_id, const char *name);
+XISAN_API void xisan_interp_ended(xisan_owner_t owner);
+XISAN_API bool xisan_interp_alive(xisan_owner_t owner);
+
+/* The interpreter the calling thread is running now (XISAN_UNOWNED: none). */
+XISAN_API void xisan_set_current(xisan_owner_t owner);
+XISAN_API xisan_owner_t xisan_current(void);
+
+/* Tags.  `raw` must have room for XISAN_HEADER_SIZE + size bytes; the
+ * returned user pointer is raw + XISAN_HEADER_SIZE. */
+XISAN_API void *xisan_tag(void *raw, size_t size, xisan_owner_t owner);
+/* The raw block behind a tagged user pointer (and clears the tag), or NULL
+ * when `user` was not tagged by xisan. */
+XISAN_API void *xisan_untag(void *user);
+/* Owner of a tagged block; XISAN_UNOWNED for blocks xisan did not tag. */
+XISAN_API xisan_owner_t xisan_owner(const void *user);
+/* Mark a tagged block as deliberately shared: it then passes every check. */
+XISAN_API void xisan_set_shareable(void *user, bool shareable);
+
+/* The check: 0 when the calling thread's current owner may touch `user`
+ * (same owner, unowned, shareable), otherwise a report is made and 1 is
+ * returned (or the process aborts when halt_on_error=1). */
+XISAN_API int xisan_check(const void *user, xisan_access_t access, const char *type_name);
+
+/* Number of reports made so far in this process. */
+XISAN_API unsigned long xisan_report_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

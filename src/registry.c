@@ -1,0 +1,151 @@
+/* Interpreter registry: owner id -> name and state.  The hot paths never
+ * look here (they compare owner ids); only reports and lifecycle events do,
+ * under one mutex. */
+#include "xs.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+typedef struct interp_entry {
+    uint32_t owner;
+    xs_interp_state_t state;
+    unsigned flags;
+    char name[64];
+    UT_hash_handle hh;
+} interp_entry_t;
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static interp_entry_t *registry;
+_Atomic uint32_t xs_interp_generation;
+
+static _Thread_local xisan_owner_t thread_current;
+
+static interp_entry_t *find_unlocked(uint32_t owner)
+{
+    interp_entry_t *e = NULL;
+    HASH_FIND(hh, registry, &owner, sizeof(owner), e);
+    return e;
+}
+
+static interp_entry_t *find_or_add_unlocked(uint32_t owner)
+{
+    interp_entry_t *e = find_unlocked(owner);
+    if (e == NULL) {
+        e = calloc(1, sizeof(*e));
+        if (e == NULL)
+            return NULL;
+        e->owner = owner;
+        e->state = XS_INTERP_ALIVE;
+        HASH_ADD(hh, registry, owner, sizeof(e->owner), e);
+    }
+    return e;
+}
+
+uint32_t xs_interp_register(int64_t external_id, const char *name)
+{
+    if (external_id < 0 || external_id >= (int64_t)XS_OWNER_MASK)
+        return XISAN_UNOWNED;
+    uint32_t owner = (uint32_t)external_id + 1;
+    pthread_mutex_lock(&registry_lock);
+    interp_entry_t *e = find_or_add_unlocked(owner);
+    if (e && name && name[0])
+        snprintf(e->name, sizeof(e->name), "%s", name);
+    pthread_mutex_unlock(&registry_lock);
+    return owner;
+}
+
+void xs_interp_end(uint32_t owner)
+{
+    if (owner == XISAN_UNOWNED)
+        return;
+    pthread_mutex_lock(&registry_lock);
+    interp_entry_t *e = find_or_add_unlocked(owner);
+    if (e)
+        e->state = XS_INTERP_ENDED;
+    pthread_mutex_unlock(&registry_lock);
+    atomic_fetch_add_explicit(&xs_interp_generation, 1, memory_order_release);
+}
+
+xs_interp_state_t xs_interp_state(uint32_t owner)
+{
+    pthread_mutex_lock(&registry_lock);
+    interp_entry_t *e = find_unlocked(owner);
+    xs_interp_state_t s = e ? e->state : XS_INTERP_UNKNOWN;
+    pthread_mutex_unlock(&registry_lock);
+    return s;
+}
+
+void xs_interp_name(uint32_t owner, char *buf, size_t len)
+{
+    pthread_mutex_lock(&registry_lock);
+    interp_entry_t *e = find_unlocked(owner);
+    if (owner == XISAN_UNOWNED)
+        snprintf(buf, len, "none");
+    else if (e && e->name[0])
+        snprintf(buf, len, "%s", e->name);
+    else
+        snprintf(buf, len, "interpreter %u", owner - 1);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+bool xs_interp_claim_flag(uint32_t owner, unsigned flag)
+{
+    bool claimed = false;
+    pthread_mutex_lock(&registry_lock);
+    interp_entry_t *e = find_or_add_unlocked(owner);
+    if (e && !(e->flags & flag)) {
+        e->flags |= flag;
+        claimed = true;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return claimed;
+}
+
+void xs_interp_release_flag(uint32_t owner, unsigned flag)
+{
+    pthread_mutex_lock(&registry_lock);
+    interp_entry_t *e = find_unlocked(owner);
+    if (e)
+        e->flags &= ~flag;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void xs_registry_reset(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    interp_entry_t *e, *tmp;
+    HASH_ITER(hh, registry, e, tmp)
+    {
+        HASH_DEL(registry, e);
+        free(e);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+xisan_owner_t xisan_interp_created(int64_t external_id, const char *name)
+{
+    return xs_interp_register(external_id, name);
+}
+
+void xisan_interp_ended(xisan_owner_t owner)
+{
+    xs_interp_end(owner);
+}
+
+bool xisan_interp_alive(xisan_owner_t owner)
+{
+    return xs_interp_state(owner) == XS_INTERP_ALIVE;
+}
+
+void xisan_set_current(xisan_owner_t owner)
+{
+    thread_current = owner;
+}
+
+xisan_owner_t xisan_current(void)
+{
+    return thread_current;
+}

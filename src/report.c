@@ -1,0 +1,193 @@
+/* Rendering of a collected report: sanitizer-style text and one JSON line.
+ * Pure functions of the struct, so they are tested against golden text. */
+#include "xs.h"
+
+#include <string.h>
+
+const char *xs_kind_name(xs_kind_t kind)
+{
+    switch (kind) {
+    case XS_KIND_CROSS_INTERPRETER_ACCESS:
+        return "cross-interpreter-access";
+    case XS_KIND_CROSS_INTERPRETER_FREE:
+        return "cross-interpreter-free";
+    case XS_KIND_USE_AFTER_INTERPRETER_END:
+        return "use-after-interpreter-end";
+    }
+    return "unknown";
+}
+
+const char *xs_access_name(xisan_access_t access)
+{
+    switch (access) {
+#define XISAN_ACCESS_CASE(name, str) \
+    case XISAN_ACCESS_##name:        \
+        return str;
+        XISAN_ACCESS_LIST(XISAN_ACCESS_CASE)
+#undef XISAN_ACCESS_CASE
+    case XISAN_ACCESS_COUNT:
+        break;
+    }
+    return "unknown";
+}
+
+static long interp_number(uint32_t owner)
+{
+    return owner == XISAN_UNOWNED ? -1 : (long)owner - 1;
+}
+
+/* The frame the SUMMARY line names: the first native frame with a source
+ * line outside the interpreter runtime, else the innermost Python frame,
+ * else the innermost native frame. */
+typedef struct summary_site {
+    const char *file;
+    int line;
+    const char *function;
+} summary_site_t;
+
+static bool is_runtime_module(const xs_report_t *r, const char *module)
+{
+    static const char *const prefixes[] = {"libc.", "libc-", "ld-linux"};
+    for (size_t i = 0; i < XS_ARRAY_LEN(prefixes); i++) {
+        if (strncmp(module, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    }
+    return r->runtime_module && r->runtime_module[0] &&
+           strncmp(module, r->runtime_module, strlen(r->runtime_module)) == 0;
+}
+
+static summary_site_t summary_site(const xs_report_t *r)
+{
+    for (size_t i = 0; i < r->n_native; i++) {
+        const xs_native_frame_t *f = &r->native[i];
+        if (f->file[0] && !is_runtime_module(r, f->module))
+            return (summary_site_t){f->file, f->line, f->function};
+    }
+    if (r->n_python > 0)
+        return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};
+    if (r->n_native > 0) {
+        const xs_native_frame_t *f = &r->native[0];
+        return (summary_site_t){f->file[0] ? f->file : f->module, f->line, f->function};
+    }
+    return (summary_site_t){"<unknown>", 0, "<unknown>"};
+}
+
+static void text_native(xs_buf_t *b, const xs_native_frame_t *frames, size_t n)
+{
+    if (n == 0) {
+        xs_buf_puts(b, "    <no native stack>\n");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const xs_native_frame_t *f = &frames[i];
+        const char *fn = f->function[0] ? f->function : "??";
+        if (f->file[0])
+            xs_buf_printf(b, "    #%zu 0x%lx in %s %s:%d\n", i, (unsigned long)f->pc, fn, f->file,
+                          f->line);
+        else
+            xs_buf_printf(b, "    #%zu 0x%lx in %s (%s)\n", i, (unsigned long)f->pc, fn,
+                          f->module[0] ? f->module : "??");
+    }
+}
+
+static void text_python(xs_buf_t *b, const xs_pyframe_t *frames, size_t n)
+{
+    if (n == 0) {
+        xs_buf_puts(b, "    <no Python frames>\n");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        xs_buf_printf(b, "    #%zu File \"%s\", line %d, in %s\n", i, frames[i].file,
+                      frames[i].line, frames[i].function);
+}
+
+static const char *object_desc(const xs_report_t *r)
+{
+    return r->object_type[0] ? r->object_type : "memory block";
+}
+
+void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
+{
+    const char *kind = xs_kind_name(r->kind);
+    xs_buf_puts(b, "=================================================================\n");
+    xs_buf_printf(b, "==%d==ERROR: XISan: %s on %s object at 0x%lx (access: %s)\n", r->pid, kind,
+                  object_desc(r), (unsigned long)r->object_address, xs_access_name(r->access));
+    xs_buf_printf(b, "  owner: interpreter %ld (%s)%s; touched by interpreter %ld (%s) in thread %lu\n",
+                  interp_number(r->owner), r->owner_name,
+                  r->owner_ended ? ", which has ended" : "", interp_number(r->current),
+                  r->current_name, r->thread);
+    if (r->note)
+        xs_buf_printf(b, "  %s\n", r->note);
+    xs_buf_puts(b, "  native stack of the touching thread:\n");
+    text_native(b, r->native, r->n_native);
+    xs_buf_puts(b, "  Python stack of the touching thread (most recent call first):\n");
+    text_python(b, r->python, r->n_python);
+    xs_buf_printf(b, "  allocated by interpreter %ld (%s) here:\n", interp_number(r->owner),
+                  r->owner_name);
+    text_native(b, r->alloc_native, r->n_alloc_native);
+    xs_buf_puts(b, "  Python stack at allocation (most recent call first):\n");
+    text_python(b, r->alloc_python, r->n_alloc_python);
+    summary_site_t s = summary_site(r);
+    xs_buf_printf(b, "SUMMARY: XISan: %s %s:%d in %s\n", kind, s.file, s.line, s.function);
+    xs_buf_puts(b, "=================================================================\n");
+}
+
+static void json_native(xs_buf_t *b, const char *key, const xs_native_frame_t *f, size_t n)
+{
+    xs_buf_printf(b, ",\"%s\":[", key);
+    for (size_t i = 0; i < n; i++) {
+        xs_buf_printf(b, "%s{\"pc\":\"0x%lx\",\"module\":", i ? "," : "", (unsigned long)f[i].pc);
+        xs_buf_json_string(b, f[i].module);
+        xs_buf_puts(b, ",\"function\":");
+        xs_buf_json_string(b, f[i].function);
+        xs_buf_puts(b, ",\"file\":");
+        xs_buf_json_string(b, f[i].file);
+        xs_buf_printf(b, ",\"line\":%d}", f[i].line);
+    }
+    xs_buf_puts(b, "]");
+}
+
+static void json_python(xs_buf_t *b, const char *key, const xs_pyframe_t *f, size_t n)
+{
+    xs_buf_printf(b, ",\"%s\":[", key);
+    for (size_t i = 0; i < n; i++) {
+        xs_buf_puts(b, i ? ",{\"file\":" : "{\"file\":");
+        xs_buf_json_string(b, f[i].file);
+        xs_buf_printf(b, ",\"line\":%d,\"function\":", f[i].line);
+        xs_buf_json_string(b, f[i].function);
+        xs_buf_puts(b, "}");
+    }
+    xs_buf_puts(b, "]");
+}
+
+void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
+{
+    xs_buf_puts(b, "{\"kind\":");
+    xs_buf_json_string(b, xs_kind_name(r->kind));
+    xs_buf_puts(b, ",\"access\":");
+    xs_buf_json_string(b, xs_access_name(r->access));
+    xs_buf_puts(b, ",\"object_type\":");
+    xs_buf_json_string(b, r->object_type);
+    xs_buf_printf(b, ",\"object_address\":\"0x%lx\",\"object_size\":%zu", (unsigned long)r->object_address,
+                  r->object_size);
+    xs_buf_printf(b, ",\"owner_interp\":%ld,\"owner_interp_name\":", interp_number(r->owner));
+    xs_buf_json_string(b, r->owner_name);
+    xs_buf_printf(b, ",\"owner_ended\":%s,\"current_interp\":%ld,\"current_interp_name\":",
+                  r->owner_ended ? "true" : "false", interp_number(r->current));
+    xs_buf_json_string(b, r->current_name);
+    xs_buf_printf(b, ",\"pid\":%d,\"thread\":%lu", r->pid, r->thread);
+    if (r->note) {
+        xs_buf_puts(b, ",\"note\":");
+        xs_buf_json_string(b, r->note);
+    }
+    json_native(b, "native_stack", r->native, r->n_native);
+    json_native(b, "alloc_native_stack", r->alloc_native, r->n_alloc_native);
+    json_python(b, "python_stack", r->python, r->n_python);
+    json_python(b, "alloc_python_stack", r->alloc_python, r->n_alloc_python);
+    summary_site_t s = summary_site(r);
+    xs_buf_puts(b, ",\"summary\":{\"file\":");
+    xs_buf_json_string(b, s.file);
+    xs_buf_printf(b, ",\"line\":%d,\"function\":", s.line);
+    xs_buf_json_string(b, s.function);
+    xs_buf_puts(b, "}}\n");
+}

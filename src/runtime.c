@@ -1,0 +1,335 @@
+/* The runtime: options, making a report (collect, dedupe, render, log),
+ * the quarantine account and the exit summary. */
+#include "xs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <uthash.h>
+
+_Thread_local int xs_in_runtime;
+
+static const xs_adapter_t no_adapter;
+static const xs_adapter_t *adapter = &no_adapter;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_result;
+
+/* Reports are made one at a time: the lock serialises collection,
+ * rendering and output, so parallel reports never interleave. */
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static xs_report_t report_storage;
+static char text_storage[96 * 1024];
+static char json_storage[96 * 1024];
+
+static _Atomic unsigned long reports_total;
+static _Atomic unsigned long reports_suppressed;
+static _Atomic unsigned long quarantine_blocks;
+static _Atomic unsigned long long quarantine_bytes;
+
+typedef struct seen_site {
+    uint64_t key;
+    UT_hash_handle hh;
+} seen_site_t;
+static seen_site_t *seen_sites;
+
+static int log_fd = -1;
+static pid_t log_pid;
+static bool log_warned;
+
+void xs_runtime_set_adapter(const xs_adapter_t *a)
+{
+    adapter = a ? a : &no_adapter;
+}
+
+static void check_log_path(void)
+{
+    if (!xs_opt.log_path[0])
+        return;
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s", xs_opt.log_path);
+    if (access(dirname(dir), W_OK) != 0) {
+        xs_message("warning", "log_path '%s' is not writable (%s); reports go to stderr only",
+                   xs_opt.log_path, strerror(errno));
+        log_warned = true;
+    }
+}
+
+static void do_init(void)
+{
+    char err[256];
+    xs_tag_init();
+    if (xs_options_parse(getenv("XISAN_OPTIONS"), &xs_opt, err, sizeof(err)) < 0) {
+        xs_message("error", "%s", err);
+        init_result = -1;
+        return;
+    }
+    check_log_path();
+}
+
+int xs_runtime_init(void)
+{
+    pthread_once(&init_once, do_init);
+    return init_result;
+}
+
+int xisan_init(void)
+{
+    return xs_runtime_init();
+}
+
+unsigned long xs_reports_total(void)
+{
+    return atomic_load(&reports_total);
+}
+
+unsigned long xisan_report_count(void)
+{
+    return xs_reports_total();
+}
+
+void xs_run_state_note(const char *fmt, ...)
+{
+    const char *path = getenv("XISAN_RUN_STATE");
+    if (path == NULL || !path[0])
+        return;
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    if ((size_t)n >= sizeof(line))
+        n = sizeof(line) - 1;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    xs_write_all(fd, line, (size_t)n);
+    close(fd);
+}
+
+xs_kind_t xs_classify(uint32_t owner, xisan_access_t access)
+{
+    if (xs_interp_state(owner) == XS_INTERP_ENDED)
+        return XS_KIND_USE_AFTER_INTERPRETER_END;
+    if (access == XISAN_ACCESS_FREE || access == XISAN_ACCESS_REALLOC)
+        return XS_KIND_CROSS_INTERPRETER_FREE;
+    return XS_KIND_CROSS_INTERPRETER_ACCESS;
+}
+
+uint32_t xs_capture_site(const xs_pyframe_t *py, size_t n_py)
+{
+    uintptr_t pcs[XS_MAX_NATIVE];
+    size_t depth = (size_t)xs_opt.alloc_stack_depth;
+    size_t n = depth ? xs_unwind(pcs, depth < XS_MAX_NATIVE ? depth : XS_MAX_NATIVE) : 0;
+    uint64_t words[XS_MAX_NATIVE];
+    for (size_t i = 0; i < n; i++)
+        words[i] = pcs[i];
+    uint32_t native_id = xs_depot_put(words, n);
+    uint32_t python_id = n_py ? xs_pystack_put(py, n_py) : 0;
+    return xs_site_put(native_id, python_id);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    return h;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    for (; s && *s; s++)
+        h = mix(h, (unsigned char)*s);
+    return h;
+}
+
+/* A site is the kind and access with the innermost Python location and the
+ * innermost native return addresses: the same bug hit a million times is
+ * one site. */
+static uint64_t site_key(const xs_report_t *r, const uintptr_t *pcs, size_t n)
+{
+    uint64_t h = mix(mix(0, r->kind), r->access);
+    if (r->n_python > 0) {
+        h = hash_str(h, r->python[0].file);
+        h = hash_str(h, r->python[0].function);
+        h = mix(h, (uint64_t)r->python[0].line);
+    }
+    for (size_t i = 0; i < n && i < 8; i++)
+        h = mix(h, pcs[i]);
+    return h;
+}
+
+/* Returns true the first time a key is seen. */
+static bool first_time_unlocked(uint64_t key)
+{
+    seen_site_t *s = NULL;
+    HASH_FIND(hh, seen_sites, &key, sizeof(key), s);
+    if (s)
+        return false;
+    s = calloc(1, sizeof(*s));
+    if (s) {
+        s->key = key;
+        HASH_ADD(hh, seen_sites, key, sizeof(s->key), s);
+    }
+    return true;
+}
+
+static void write_json_unlocked(const char *line, size_t len)
+{
+    if (!xs_opt.log_path[0])
+        return;
+    pid_t pid = getpid();
+    if (log_fd >= 0 && log_pid != pid) {
+        close(log_fd);
+        log_fd = -1;
+    }
+    if (log_fd < 0) {
+        char path[640];
+        snprintf(path, sizeof(path), "%s.%d.jsonl", xs_opt.log_path, (int)pid);
+        log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        log_pid = pid;
+        if (log_fd < 0) {
+            if (!log_warned)
+                xs_message("warning", "cannot open log file '%s' (%s); reports go to stderr only",
+                           path, strerror(errno));
+            log_warned = true;
+            return;
+        }
+    }
+    xs_write_all(log_fd, line, len);
+}
+
+static void fill_alloc_site(xs_report_t *r, const void *user)
+{
+    const xs_header_t *h = user ? xs_tagged_header(user) : NULL;
+    if (h == NULL || h->site == 0)
+        return;
+    uint32_t native_id, python_id;
+    xs_site_get(h->site, &native_id, &python_id);
+    uint64_t words[XS_MAX_NATIVE];
+    size_t n = xs_depot_get(native_id, words, XS_MAX_NATIVE);
+    for (size_t i = 0; i < n; i++)
+        r->alloc_native[i].pc = (uintptr_t)words[i];
+    r->n_alloc_native = n;
+    size_t py_max = (size_t)xs_opt.python_stack_depth;
+    r->n_alloc_python = xs_pystack_get(python_id, r->alloc_python,
+                                       py_max < XS_MAX_PYTHON ? py_max : XS_MAX_PYTHON);
+}
+
+bool xs_report_touch(const xs_touch_t *t)
+{
+    xs_in_runtime++;
+    pthread_mutex_lock(&report_lock);
+    xs_report_t *r = &report_storage;
+    memset(r, 0, sizeof(*r));
+    r->kind = t->kind;
+    r->access = t->access;
+    snprintf(r->object_type, sizeof(r->object_type), "%s", t->object_type ? t->object_type : "");
+    r->object_address = t->object_address;
+    const xs_header_t *h = t->user ? xs_tagged_header(t->user) : NULL;
+    r->object_size = h && h->size != UINT32_MAX ? h->size : 0;
+    r->owner = t->owner;
+    r->current = t->current;
+    r->owner_ended = xs_interp_state(t->owner) == XS_INTERP_ENDED;
+    r->pid = (int)getpid();
+    r->thread = (unsigned long)syscall(SYS_gettid);
+    r->note = t->note;
+    r->runtime_module = adapter->runtime_module;
+
+    uintptr_t pcs[XS_MAX_NATIVE];
+    size_t n = xs_unwind(pcs, (size_t)xs_opt.stack_depth);
+    if (adapter->python_stack && xs_opt.python_stack_depth > 0)
+        adapter->python_stack(r, (size_t)xs_opt.python_stack_depth);
+
+    bool halt = xs_opt.halt_on_error;
+    if (!halt && !first_time_unlocked(site_key(r, pcs, n))) {
+        atomic_fetch_add(&reports_suppressed, 1);
+        pthread_mutex_unlock(&report_lock);
+        xs_in_runtime--;
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        r->native[i].pc = pcs[i];
+    r->n_native = n;
+    fill_alloc_site(r, t->user);
+    xs_symbolize(r->native, r->n_native);
+    xs_symbolize(r->alloc_native, r->n_alloc_native);
+    xs_interp_name(r->owner, r->owner_name, sizeof(r->owner_name));
+    xs_interp_name(r->current, r->current_name, sizeof(r->current_name));
+
+    xs_buf_t text;
+    xs_buf_init(&text, text_storage, sizeof(text_storage));
+    xs_report_render_text(r, &text);
+    xs_write_all(2, text.p, text.len);
+    xs_buf_t json;
+    xs_buf_init(&json, json_storage, sizeof(json_storage));
+    xs_report_render_json(r, &json);
+    write_json_unlocked(json.p, json.len);
+    atomic_fetch_add(&reports_total, 1);
+    xs_run_state_note("report %d %s\n", r->pid, xs_kind_name(r->kind));
+
+    if (halt) {
+        if (adapter->dump_traceback)
+            adapter->dump_traceback(2);
+        char line[64];
+        int len = snprintf(line, sizeof(line), "==%d==ABORTING\n", r->pid);
+        xs_write_all(2, line, (size_t)len);
+        abort();
+    }
+    pthread_mutex_unlock(&report_lock);
+    xs_in_runtime--;
+    return true;
+}
+
+void xs_quarantine_add(size_t bytes)
+{
+    atomic_fetch_add(&quarantine_blocks, 1);
+    atomic_fetch_add(&quarantine_bytes, bytes);
+}
+
+void xs_print_summary(void)
+{
+    unsigned long total = atomic_load(&reports_total);
+    unsigned long blocks = atomic_load(&quarantine_blocks);
+    if (!xs_opt.print_summary || (total == 0 && blocks == 0))
+        return;
+    char line[256];
+    int n = snprintf(line, sizeof(line),
+                     "==%d==XISan: %lu report%s (%lu repeats of reported sites not shown); "
+                     "quarantine holds %lu block%s, %llu bytes\n",
+                     (int)getpid(), total, total == 1 ? "" : "s", atomic_load(&reports_suppressed),
+                     blocks, blocks == 1 ? "" : "s", atomic_load(&quarantine_bytes));
+    if (n > 0)
+        xs_write_all(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+int xisan_check(const void *user, xisan_access_t access, const char *type_name)
+{
+    if (user == NULL || xs_in_runtime)
+        return 0;
+    const xs_header_t *h = xs_tagged_header(user);
+    if (h == NULL || (h->owner & XS_OWNER_SHAREABLE))
+        return 0;
+    uint32_t owner = h->owner & XS_OWNER_MASK;
+    uint32_t current = xisan_current();
+    if (owner == XISAN_UNOWNED || owner == current)
+        return 0;
+    xs_touch_t t = {
+        .kind = xs_classify(owner, access),
+        .access = access,
+        .user = user,
+        .object_address = (uintptr_t)user,
+        .object_type = type_name,
+        .owner = owner,
+        .current = current,
+    };
+    xs_report_touch(&t);
+    return 1;
+}

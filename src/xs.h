@@ -1,0 +1,271 @@
+/* Shared between the files of the xisan core and the CPython adapter.
+ * Names: xisan_ is public (include/xisan.h), xs_ is internal (hidden),
+ * everything else is static. */
+#ifndef XS_H
+#define XS_H
+
+#include "xisan.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define XS_HIDDEN __attribute__((visibility("hidden")))
+#define XS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define XS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define XS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- options (options.c) ---------------------------------------------- */
+
+#define XS_OPT_BOOL int
+#define XS_OPT_INT int
+#define XS_OPT_STR const char *
+
+typedef struct xs_options {
+#define XISAN_OPTION(type, name, def, lo, hi, help) XS_OPT_##type name;
+#include "options.inc"
+#undef XISAN_OPTION
+} xs_options_t;
+
+XS_HIDDEN extern xs_options_t xs_opt;
+
+/* Parse a colon-separated name=value list into `out` (starting from the
+ * defaults).  On error returns -1 and writes a one-line message to `err`. */
+XS_HIDDEN int xs_options_parse(const char *text, xs_options_t *out, char *err, size_t errlen);
+XS_HIDDEN void xs_options_defaults(xs_options_t *out);
+/* The `monitor` option: which access checks run at sys.monitoring events. */
+#define XS_MONITOR_LIST(X)      \
+    X(PY_START, "py_start")     \
+    X(CALL, "call")             \
+    X(RETURN, "return")         \
+    X(RAISE, "raise")
+enum {
+#define XS_MONITOR_BIT(name, str) XS_MONITOR_BIT_##name,
+    XS_MONITOR_LIST(XS_MONITOR_BIT)
+#undef XS_MONITOR_BIT
+};
+/* Parses "py_start,call" into a mask of 1 << XS_MONITOR_BIT_*; "none" is 0. */
+XS_HIDDEN int xs_monitor_parse(const char *spec, unsigned *mask, char *err, size_t errlen);
+/* Write `xisan help` text to fd. */
+XS_HIDDEN void xs_options_print_help(int fd);
+/* Is `name` a known option?  (for `xisan run -o`) */
+XS_HIDDEN bool xs_options_known(const char *name);
+
+/* ---- output (output.c) -------------------------------------------------- */
+
+/* All messages go through here: "xisan: <level>: ...", written with write(2)
+ * in one call so lines from parallel threads never interleave. */
+XS_HIDDEN void xs_message(const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+XS_HIDDEN void xs_write_all(int fd, const char *buf, size_t len);
+
+/* Bounded string builder that never allocates. */
+typedef struct xs_buf {
+    char *p;
+    size_t len, cap;
+    bool truncated;
+} xs_buf_t;
+XS_HIDDEN void xs_buf_init(xs_buf_t *b, char *storage, size_t cap);
+XS_HIDDEN void xs_buf_printf(xs_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+XS_HIDDEN void xs_buf_puts(xs_buf_t *b, const char *s);
+XS_HIDDEN void xs_buf_json_string(xs_buf_t *b, const char *s);
+
+/* ---- tags (tag.c; the fast path is inline) ------------------------------ */
+
+#define XS_OWNER_SHAREABLE 0x80000000u
+#define XS_OWNER_MASK 0x7fffffffu
+
+typedef struct xs_header {
+    uint32_t magic; /* xs_magic(user pointer): tells our blocks from others */
+    uint32_t owner; /* owner id, | XS_OWNER_SHAREABLE */
+    uint32_t site;  /* allocation site id (depot), 0: unknown */
+    uint32_t size;  /* requested size, saturated at UINT32_MAX */
+} xs_header_t;
+
+_Static_assert(sizeof(xs_header_t) == XISAN_HEADER_SIZE, "header size");
+
+XS_HIDDEN extern uint64_t xs_tag_secret;
+
+static inline uint32_t xs_magic(const void *user)
+{
+    uint64_t x = (uint64_t)(uintptr_t)user ^ xs_tag_secret;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return (uint32_t)x | 1u; /* never 0: a cleared header never matches */
+}
+
+static inline xs_header_t *xs_header_of(const void *user)
+{
+    return (xs_header_t *)((char *)user - sizeof(xs_header_t));
+}
+
+/* The header of a block xisan tagged, or NULL. */
+static inline xs_header_t *xs_tagged_header(const void *user)
+{
+    xs_header_t *h = xs_header_of(user);
+    return h->magic == xs_magic(user) ? h : NULL;
+}
+
+static inline void *xs_tag_block(void *raw, size_t size, uint32_t owner, uint32_t site)
+{
+    xs_header_t *h = (xs_header_t *)raw;
+    void *user = (char *)raw + sizeof(xs_header_t);
+    h->owner = owner;
+    h->site = site;
+    h->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    h->magic = xs_magic(user);
+    return user;
+}
+
+XS_HIDDEN void xs_tag_init(void);
+
+/* ---- interpreter registry (registry.c) ---------------------------------- */
+
+typedef enum xs_interp_state {
+    XS_INTERP_UNKNOWN = 0,
+    XS_INTERP_ALIVE,
+    XS_INTERP_ENDED,
+} xs_interp_state_t;
+
+XS_HIDDEN uint32_t xs_interp_register(int64_t external_id, const char *name);
+XS_HIDDEN void xs_interp_end(uint32_t owner);
+XS_HIDDEN xs_interp_state_t xs_interp_state(uint32_t owner);
+/* Copies the interpreter's name (or "interpreter N") into buf. */
+XS_HIDDEN void xs_interp_name(uint32_t owner, char *buf, size_t len);
+/* Set-once per-interpreter flag used by adapters (e.g. "monitoring on");
+ * returns true for the one caller that set it. */
+XS_HIDDEN bool xs_interp_claim_flag(uint32_t owner, unsigned flag);
+XS_HIDDEN void xs_interp_release_flag(uint32_t owner, unsigned flag);
+/* Bumped every time an interpreter ends; thread caches compare it. */
+XS_HIDDEN extern _Atomic uint32_t xs_interp_generation;
+XS_HIDDEN void xs_registry_reset(void);
+
+/* ---- stack depot (depot.c) ---------------------------------------------- */
+
+/* Interns arrays of 64-bit words; returns a nonzero 32-bit id (0 on
+ * failure or for an empty array).  Never frees; thread-safe. */
+XS_HIDDEN uint32_t xs_depot_put(const uint64_t *words, size_t n);
+/* Copies up to `max` words of entry `id` into out; returns the count. */
+XS_HIDDEN size_t xs_depot_get(uint32_t id, uint64_t *out, size_t max);
+/* Interns a string; returns a nonzero id. */
+XS_HIDDEN uint32_t xs_string_put(const char *s);
+XS_HIDDEN const char *xs_string_get(uint32_t id);
+XS_HIDDEN size_t xs_depot_count(void);
+XS_HIDDEN void xs_depot_reset(void);
+
+/* Python frames travel through the depot as two words each. */
+typedef struct xs_pyframe {
+    const char *file;
+    const char *function;
+    int line;
+} xs_pyframe_t;
+
+/* An allocation site is a (native stack id, python stack id) pair, itself
+ * interned so it fits in the header's 32-bit site field. */
+XS_HIDDEN uint32_t xs_site_put(uint32_t native_id, uint32_t python_id);
+XS_HIDDEN void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id);
+XS_HIDDEN uint32_t xs_pystack_put(const xs_pyframe_t *frames, size_t n);
+XS_HIDDEN size_t xs_pystack_get(uint32_t id, xs_pyframe_t *out, size_t max);
+
+/* ---- native stacks (unwind.c) ------------------------------------------- */
+
+/* Capture up to max return addresses of the caller, dropping frames that
+ * are inside xisan's own libraries. */
+XS_HIDDEN size_t xs_unwind(uintptr_t *pcs, size_t max);
+typedef struct xs_native_frame {
+    uintptr_t pc;
+    char module[128];
+    char function[128];
+    char file[192];
+    int line;
+} xs_native_frame_t;
+/* Fill module/function/file/line for each pc (best effort). */
+XS_HIDDEN void xs_symbolize(xs_native_frame_t *frames, size_t n);
+
+/* ---- reports (report.c renders, runtime.c emits) ------------------------ */
+
+/* One name per kind; a switch over them has no default. */
+typedef enum xs_kind {
+    XS_KIND_CROSS_INTERPRETER_ACCESS,
+    XS_KIND_CROSS_INTERPRETER_FREE,
+    XS_KIND_USE_AFTER_INTERPRETER_END,
+} xs_kind_t;
+
+#define XS_MAX_NATIVE 64
+#define XS_MAX_PYTHON 64
+
+typedef struct xs_report {
+    xs_kind_t kind;
+    xisan_access_t access;
+    char object_type[96];
+    uintptr_t object_address;
+    size_t object_size; /* 0: not known */
+    uint32_t owner;
+    uint32_t current;
+    char owner_name[64];
+    char current_name[64];
+    bool owner_ended;
+    int pid;
+    unsigned long thread;
+    size_t n_native, n_alloc_native, n_python, n_alloc_python;
+    xs_native_frame_t native[XS_MAX_NATIVE];
+    xs_native_frame_t alloc_native[XS_MAX_NATIVE];
+    xs_pyframe_t python[XS_MAX_PYTHON];
+    xs_pyframe_t alloc_python[XS_MAX_PYTHON];
+    /* storage for python frame strings of the touching thread */
+    char python_strings[XS_MAX_PYTHON][2][160];
+    const char *note;           /* what happened to the block, e.g. "quarantined" */
+    const char *runtime_module; /* module prefix the SUMMARY line skips */
+} xs_report_t;
+
+XS_HIDDEN const char *xs_kind_name(xs_kind_t kind);
+XS_HIDDEN const char *xs_access_name(xisan_access_t access);
+/* Render as sanitizer-style text / as one JSON line (with '\n'). */
+XS_HIDDEN void xs_report_render_text(const xs_report_t *r, xs_buf_t *out);
+XS_HIDDEN void xs_report_render_json(const xs_report_t *r, xs_buf_t *out);
+
+/* ---- runtime (runtime.c) ------------------------------------------------ */
+
+typedef struct xs_touch {
+    xs_kind_t kind;
+    xisan_access_t access;
+    const void *user;         /* tagged block (header in front) */
+    uintptr_t object_address; /* what the user sees (object pointer) */
+    const char *object_type;  /* NULL: unknown */
+    uint32_t owner, current;
+    const char *note;         /* e.g. what was done with the block */
+} xs_touch_t;
+
+/* Adapters provide the Python half of a report. */
+typedef struct xs_adapter {
+    /* Fill r->python / r->python_strings from the calling thread. */
+    void (*python_stack)(xs_report_t *r, size_t max);
+    /* Write a faulthandler-style traceback of the calling thread to fd. */
+    void (*dump_traceback)(int fd);
+    /* Prefix of the interpreter runtime's module name ("libpython"). */
+    const char *runtime_module;
+} xs_adapter_t;
+
+XS_HIDDEN void xs_runtime_set_adapter(const xs_adapter_t *adapter);
+/* Reads XISAN_OPTIONS once; returns -1 (message printed) when malformed. */
+XS_HIDDEN int xs_runtime_init(void);
+/* Thread-local reentrancy guard: hooks do nothing while it is set. */
+XS_HIDDEN extern _Thread_local int xs_in_runtime;
+/* Make a report for `t` (dedup, render, log); aborts when halting.
+ * Returns true when the report was printed (false: duplicate site). */
+XS_HIDDEN bool xs_report_touch(const xs_touch_t *t);
+/* The kind of report a touch of `owner`'s block by another owner makes. */
+XS_HIDDEN xs_kind_t xs_classify(uint32_t owner, xisan_access_t access);
+/* Capture an allocation site for the calling thread (native + python). */
+XS_HIDDEN uint32_t xs_capture_site(const xs_pyframe_t *py, size_t n_py);
+XS_HIDDEN void xs_quarantine_add(size_t bytes);
+XS_HIDDEN void xs_print_summary(void);
+XS_HIDDEN unsigned long xs_reports_total(void);
+/* Append a line to the `xisan run` state file (when run by xisan run). */
+XS_HIDDEN void xs_run_state_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

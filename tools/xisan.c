@@ -1,0 +1,207 @@
+/* The xisan command: run a program under the checker, list the options. */
+#include "xs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: xisan run [-o name=value]... [--] PROGRAM [ARGS...]\n"
+    "       xisan help\n"
+    "       xisan version\n";
+
+static int fail(int status, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "xisan: error: ");
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    return status;
+}
+
+static int cmd_help(void)
+{
+    fputs("xisan " XISAN_VERSION " - the cross-interpreter sanitizer\n\n", stdout);
+    fputs(usage, stdout);
+    fputs("\n`xisan run` checks every CPython 3.12/3.13 process PROGRAM starts, child processes\n"
+          "included. Options come from XISAN_OPTIONS (name=value:name=value) and -o flags\n"
+          "(which win). Exit status: PROGRAM's own; `exitcode` when it exits 0 after reports.\n\n"
+          "Options:\n",
+          stdout);
+    fflush(stdout);
+    xs_options_print_help(1);
+    return 0;
+}
+
+/* <dir of this executable>/../lib/libxisan_preload.so */
+static int find_preload(char *out, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n < 0)
+        return -1;
+    exe[n] = '\0';
+    char *dir = dirname(exe);
+    snprintf(out, len, "%s/../lib/libxisan_preload.so", dir);
+    if (access(out, R_OK) == 0)
+        return 0;
+    snprintf(out, len, "%s/libxisan_preload.so", dir);
+    return access(out, R_OK) == 0 ? 0 : -1;
+}
+
+typedef struct run_state {
+    unsigned long active, reports;
+} run_state_t;
+
+static run_state_t read_state(const char *path)
+{
+    run_state_t s = {0, 0};
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return s;
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "active ", 7) == 0)
+            s.active++;
+        else if (strncmp(line, "report ", 7) == 0)
+            s.reports++;
+    }
+    fclose(f);
+    return s;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    char options[8192];
+    const char *env = getenv("XISAN_OPTIONS");
+    snprintf(options, sizeof(options), "%s", env ? env : "");
+    int i = 0;
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(argv[i], "-o") == 0) {
+            if (i + 1 >= argc)
+                return fail(2, "%s needs name=value", "-o");
+            const char *item = argv[++i];
+            if (strchr(item, '=') == NULL || strchr(item, ':') != NULL)
+                return fail(2, "-o '%s' is not one name=value", item);
+            size_t len = strlen(options);
+            snprintf(options + len, sizeof(options) - len, "%s%s", len ? ":" : "", item);
+            continue;
+        }
+        if (argv[i][0] == '-')
+            return fail(2, "unknown flag '%s' for `xisan run`", argv[i]);
+        break;
+    }
+    if (i >= argc) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    char err[512];
+    if (xs_options_parse(options, &xs_opt, err, sizeof(err)) < 0)
+        return fail(2, "%s", err);
+    if (xs_opt.log_path[0]) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", xs_opt.log_path);
+        if (access(dirname(dir), W_OK) != 0)
+            fprintf(stderr, "xisan: warning: log_path '%s' is not writable (%s); reports go to "
+                            "stderr only\n",
+                    xs_opt.log_path, strerror(errno));
+    }
+
+    char preload[PATH_MAX + 64];
+    if (find_preload(preload, sizeof(preload)) < 0)
+        return fail(2, "%s", "cannot find libxisan_preload.so next to the xisan command");
+    char ld_preload[2 * PATH_MAX];
+    const char *old = getenv("LD_PRELOAD");
+    snprintf(ld_preload, sizeof(ld_preload), "%s%s%s", preload, old && *old ? ":" : "",
+             old ? old : "");
+
+    const char *tmp = getenv("TMPDIR");
+    char state_path[PATH_MAX];
+    snprintf(state_path, sizeof(state_path), "%s/xisan-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int state_fd = mkstemp(state_path);
+    if (state_fd < 0)
+        return fail(2, "cannot create the run state file: %s", strerror(errno));
+    close(state_fd);
+
+    setenv("LD_PRELOAD", ld_preload, 1);
+    setenv("XISAN_OPTIONS", options, 1);
+    setenv("XISAN_RUN_STATE", state_path, 1);
+
+    pid_t pid = fork();
+    if (pid < 0) {
+        unlink(state_path);
+        return fail(2, "fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        execvp(argv[i], &argv[i]);
+        fprintf(stderr, "xisan: error: cannot run '%s': %s\n", argv[i], strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    /* The terminal's signals reach the program; xisan waits to report. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            unlink(state_path);
+            return fail(2, "waitpid: %s", strerror(errno));
+        }
+    }
+    run_state_t s = read_state(state_path);
+    unlink(state_path);
+    if (s.active == 0)
+        fprintf(stderr, "xisan: note: no supported Python (CPython 3.12 or 3.13) ran under the "
+                        "checker\n");
+
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        if (!(sig == SIGABRT && s.reports > 0))
+            fprintf(stderr, "xisan: '%s' was killed by signal %d (%s)%s\n", argv[i], sig,
+                    strsignal(sig), s.reports ? " after xisan reports" : "");
+        /* Die the same way, without a second core dump. */
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        signal(sig, SIG_DFL);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        raise(sig);
+        return 128 + sig;
+    }
+    int code = WEXITSTATUS(status);
+    if (code == 0 && s.reports > 0)
+        return xs_opt.exitcode;
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        return cmd_help();
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        puts("xisan " XISAN_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "xisan: error: unknown command '%s'\n%s", cmd, usage);
+    return 2;
+}
