@@ -110,19 +110,23 @@ static inline void xh_check(PyObject *op, xisan_access_t access)
         return;
     void *block = xh_object_block(op);
     const xs_header_t *h = xs_tagged_header(block);
-    if (h == NULL || (h->owner & XS_OWNER_SHAREABLE) || h->owner == XISAN_UNOWNED)
+    if (h == NULL)
         return;
     uint32_t current = xh_owner_of(xh_tstate());
-    if (XS_LIKELY(h->owner == current) || current == XISAN_UNOWNED)
+    if (XS_LIKELY(xs_owner_allows(h->owner, current)))
         return;
-    xh_report_object(op, block, h->owner, current, access);
+    xh_report_object(op, block, h->owner & XS_OWNER_MASK, current, access);
 }
 
 /* ---- the other files ---------------------------------------------------- */
 
 int xh_alloc_hooks_install(void);
+/* CPython 3.13+: object creation/destruction events (reftrace.c). */
+void xh_reftrace_install(void);
 bool xh_alloc_hooks_installed(void);
-uint32_t xh_alloc_site(PyThreadState *ts);
+/* The allocation site of the calling thread; `caller` and `kind` (a type or
+ * a size) tell apart allocations made at the same Python instruction. */
+uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind);
 int xh_monitoring_parse(const char *spec, char *err, size_t errlen);
 void xh_monitoring_setup(uint32_t owner);
 size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2][160], size_t max);

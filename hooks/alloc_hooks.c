@@ -24,10 +24,11 @@ static _Atomic bool hooks_used;
 
 /* Capturing a native stack costs microseconds, far more than an allocation.
  * So a site is captured once per (Python instruction, code object, native
- * stack depth, immediate native caller) in a per-thread cache and reused;
- * alloc_stack_depth=0 and python_stack_depth=0 turn capture off. */
+ * stack depth, native caller, object type or block size) in a per-thread
+ * cache and reused; alloc_stack_depth=0 and python_stack_depth=0 turn
+ * capture off. */
 typedef struct xh_site_slot {
-    uintptr_t instr, code, name, depth, caller;
+    uintptr_t instr, code, name, depth, caller, kind;
     uint32_t site;
 } xh_site_slot_t;
 
@@ -82,7 +83,7 @@ static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts)
     return xs_capture_site(frames, n);
 }
 
-uint32_t xh_alloc_site(PyThreadState *ts)
+uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
 {
     if (xs_opt.alloc_stack_depth == 0 && xs_opt.python_stack_depth == 0)
         return 0;
@@ -91,23 +92,23 @@ uint32_t xh_alloc_site(PyThreadState *ts)
     uintptr_t code = f ? (uintptr_t)f->code : 0;
     uintptr_t name = f ? (uintptr_t)((PyCodeObject *)f->code)->co_name : 0;
     uintptr_t depth = thread_stack_hi() - (uintptr_t)__builtin_frame_address(0);
-    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
     xh_site_slot_t *slots = thread_sites();
     if (slots == NULL)
         return capture_site(ts);
-    uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ code) * 0x9e3779b97f4a7c15ull;
+    uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ code ^ (kind << 3)) *
+                 0x9e3779b97f4a7c15ull;
     xh_site_slot_t *s = &slots[h >> 54];
     if (XS_LIKELY(s->site && s->instr == instr && s->code == code && s->depth == depth &&
-                  s->caller == caller && s->name == name))
+                  s->caller == caller && s->name == name && s->kind == kind))
         return s->site;
     uint32_t site = capture_site(ts);
-    *s = (xh_site_slot_t){instr, code, name, depth, caller, site};
+    *s = (xh_site_slot_t){instr, code, name, depth, caller, kind, site};
     return site;
 }
 
 /* ---- the hooks ---------------------------------------------------------- */
 
-static inline void *tag_new(void *raw, size_t size)
+static inline void *tag_new(void *raw, size_t size, uintptr_t caller)
 {
     if (raw == NULL)
         return NULL;
@@ -118,7 +119,9 @@ static inline void *tag_new(void *raw, size_t size)
     uint32_t site = 0;
     if (!xs_in_runtime) {
         xs_in_runtime++;
-        site = xh_alloc_site(ts);
+        /* size classes, so var-sized objects do not each make a site */
+        uintptr_t size_class = size < 512 ? (size + 15) >> 4 : 64 + (uintptr_t)__builtin_clzl(size);
+        site = xh_alloc_site(ts, caller, size_class);
         xs_in_runtime--;
     }
     return xs_tag_block(raw, size, owner, site);
@@ -129,7 +132,8 @@ static void *hook_malloc(void *ctx, size_t size)
     chain_t *c = ctx;
     if (size > (size_t)PY_SSIZE_T_MAX - XISAN_HEADER_SIZE)
         return NULL;
-    return tag_new(c->next.malloc(c->next.ctx, size + XISAN_HEADER_SIZE), size);
+    return tag_new(c->next.malloc(c->next.ctx, size + XISAN_HEADER_SIZE), size,
+                   (uintptr_t)__builtin_return_address(0));
 }
 
 static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
@@ -138,35 +142,40 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
     if (elsize != 0 && nelem > ((size_t)PY_SSIZE_T_MAX - XISAN_HEADER_SIZE) / elsize)
         return NULL;
     size_t size = nelem * elsize;
-    return tag_new(c->next.calloc(c->next.ctx, 1, size + XISAN_HEADER_SIZE), size);
+    return tag_new(c->next.calloc(c->next.ctx, 1, size + XISAN_HEADER_SIZE), size,
+                   (uintptr_t)__builtin_return_address(0));
 }
 
-/* Is the calling thread allowed to free/realloc this block?  Returns the
- * current owner on a violation, XISAN_UNOWNED when allowed. */
-static inline uint32_t misdirected(const xs_header_t *h)
+typedef enum verdict { FREE_OK, FREE_REPORT, FREE_QUARANTINE } verdict_t;
+
+/* May the calling thread hand this block back to its allocator?  Blocks
+ * whose misdirected end was reported already (at dealloc) are quarantined
+ * without a second report. */
+static inline verdict_t free_verdict(const xs_header_t *h, uint32_t *current)
 {
-    uint32_t owner = h->owner;
-    if ((owner & XS_OWNER_SHAREABLE) || owner == XISAN_UNOWNED || xs_in_runtime)
-        return XISAN_UNOWNED;
-    uint32_t current = xh_owner_of(xh_tstate());
-    return owner == current ? XISAN_UNOWNED : current;
+    if (XS_UNLIKELY(h->owner & XS_OWNER_QUARANTINE))
+        return FREE_QUARANTINE;
+    if (xs_in_runtime)
+        return FREE_OK;
+    *current = xh_owner_of(xh_tstate());
+    return XS_LIKELY(xs_owner_allows(h->owner, *current)) ? FREE_OK : FREE_REPORT;
 }
 
 static void report_block(void *user, uint32_t current, xisan_access_t access, const char *note)
 {
-    const xs_header_t *h = xs_header_of(user);
+    xs_header_t *h = xs_header_of(user);
     char type[96];
     uintptr_t address = (uintptr_t)user;
     xs_in_runtime++;
     xh_guess_object(user, h->size, type, sizeof(type), &address);
     xs_in_runtime--;
     xs_touch_t t = {
-        .kind = xs_classify(h->owner, access),
+        .kind = xs_classify(h->owner & XS_OWNER_MASK, access),
         .access = access,
         .user = user,
         .object_address = address,
         .object_type = type,
-        .owner = h->owner,
+        .owner = h->owner & XS_OWNER_MASK,
         .current = current,
         .note = note,
     };
@@ -183,14 +192,16 @@ static void hook_free(void *ctx, void *p)
         c->next.free(c->next.ctx, p);
         return;
     }
-    uint32_t current = misdirected(h);
-    if (XS_LIKELY(current == XISAN_UNOWNED)) {
+    uint32_t current = XISAN_UNOWNED;
+    verdict_t v = free_verdict(h, &current);
+    if (XS_LIKELY(v == FREE_OK)) {
         h->magic = 0;
         c->next.free(c->next.ctx, h);
         return;
     }
-    report_block(p, current, XISAN_ACCESS_FREE,
-                 "the block was quarantined: kept allocated, not freed by the wrong allocator");
+    if (v == FREE_REPORT)
+        report_block(p, current, XISAN_ACCESS_FREE,
+                     "the block was quarantined: kept allocated, not freed by the wrong allocator");
     xs_quarantine_add(h->size);
 }
 
@@ -204,8 +215,9 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
     xs_header_t *h = xs_tagged_header(p);
     if (h == NULL)
         return c->next.realloc(c->next.ctx, p, size);
-    uint32_t current = misdirected(h);
-    if (XS_LIKELY(current == XISAN_UNOWNED)) {
+    uint32_t current = XISAN_UNOWNED;
+    verdict_t v = free_verdict(h, &current);
+    if (XS_LIKELY(v == FREE_OK)) {
         xs_header_t saved = *h;
         h->magic = 0;
         void *raw = c->next.realloc(c->next.ctx, h, size + XISAN_HEADER_SIZE);
@@ -215,9 +227,10 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
         }
         return xs_tag_block(raw, size, saved.owner, saved.site);
     }
-    report_block(p, current, XISAN_ACCESS_REALLOC,
-                 "the old block was quarantined and its contents copied to a new block of "
-                 "the current interpreter");
+    if (v == FREE_REPORT)
+        report_block(p, current, XISAN_ACCESS_REALLOC,
+                     "the old block was quarantined and its contents copied to a new block of "
+                     "the current interpreter");
     void *fresh = hook_malloc(ctx, size);
     if (fresh == NULL)
         return NULL;

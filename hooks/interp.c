@@ -53,6 +53,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         xh_thread.monitored_owner = owner;
         if (!xh_alloc_hooks_installed())
             xh_alloc_hooks_install();
+        xh_reftrace_install();
         xh_monitoring_setup(owner);
     }
     return 0;

@@ -3,6 +3,7 @@
  * so the allocator hooks are in place before the first object exists; in
  * any other process it does nothing at all. */
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,12 +16,65 @@ static void say(const char *msg, const char *detail)
         return;
 }
 
+/* CPython 3.12 has no object creation/destruction hook, but libpython and
+ * extensions call these two through the PLT, so a preloaded definition
+ * comes first.  The 3.12 adapter sets the hook pointers; until then, and in
+ * every other process, the calls go straight on. */
+__attribute__((visibility("default"))) void (*xisan_hook_new_reference)(void *op, void *caller);
+__attribute__((visibility("default"))) void (*xisan_hook_dealloc)(void *op);
+static void (*real_new_reference)(void *op);
+static void (*real_dealloc)(void *op);
+
+static int find_libpython(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    const char *slash = strrchr(info->dlpi_name, '/');
+    const char *base = slash ? slash + 1 : info->dlpi_name;
+    if (strncmp(base, "libpython3", 10) != 0)
+        return 0;
+    snprintf(data, 4096, "%s", info->dlpi_name);
+    return 1;
+}
+
+/* The definition this file shadows: the next one in the global scope, or,
+ * when libpython was loaded with RTLD_LOCAL, the one inside it. */
+static void *resolve_real(const char *name)
+{
+    void *fn = dlsym(RTLD_NEXT, name);
+    char path[4096];
+    if (fn == NULL && dl_iterate_phdr(find_libpython, path)) {
+        void *lib = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+        fn = lib ? dlsym(lib, name) : NULL;
+    }
+    return fn;
+}
+
+__attribute__((visibility("default"))) void _Py_NewReference(void *op)
+{
+    if (__builtin_expect(real_new_reference == NULL, 0))
+        real_new_reference = (void (*)(void *))resolve_real("_Py_NewReference");
+    real_new_reference(op);
+    if (xisan_hook_new_reference)
+        xisan_hook_new_reference(op, __builtin_return_address(0));
+}
+
+__attribute__((visibility("default"))) void _Py_Dealloc(void *op)
+{
+    if (xisan_hook_dealloc)
+        xisan_hook_dealloc(op);
+    if (__builtin_expect(real_dealloc == NULL, 0))
+        real_dealloc = (void (*)(void *))resolve_real("_Py_Dealloc");
+    real_dealloc(op);
+}
+
 __attribute__((constructor)) static void xisan_preload(void)
 {
     /* Py_Version (3.11+) is the interpreter's own PY_VERSION_HEX. */
     const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
     if (version == NULL)
         return;
+    real_new_reference = (void (*)(void *))resolve_real("_Py_NewReference");
+    real_dealloc = (void (*)(void *))resolve_real("_Py_Dealloc");
     unsigned major = (unsigned)(*version >> 24) & 0xff, minor = (unsigned)(*version >> 16) & 0xff;
     if (major != 3 || (minor != 12 && minor != 13))
         return;

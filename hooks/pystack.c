@@ -125,15 +125,18 @@ static bool safe_read(const void *addr, void *out, size_t len)
 
 void xh_guess_object(void *block, size_t size, char *type, size_t len, uintptr_t *address)
 {
-    static const size_t offsets[] = {0, 2 * sizeof(uintptr_t), 4 * sizeof(uintptr_t)};
+    /* widest pre-header first: the GC links in front of an object are real
+     * object pointers and could pass for one at a smaller offset */
+    static const size_t offsets[] = {4 * sizeof(uintptr_t), 2 * sizeof(uintptr_t), 0};
     type[0] = '\0';
     for (size_t i = 0; i < XS_ARRAY_LEN(offsets); i++) {
         size_t off = offsets[i];
         if (size < off + sizeof(PyObject))
-            break;
+            continue;
         PyObject *op = (PyObject *)((char *)block + off);
         PyTypeObject *tp = NULL, *meta = NULL;
         unsigned long flags = 0, meta_flags = 0;
+        Py_ssize_t basicsize = 0;
         const char *name = NULL;
         if (!safe_read(&op->ob_type, &tp, sizeof(tp)) || tp == NULL || ((uintptr_t)tp & 7))
             continue;
@@ -143,7 +146,9 @@ void xh_guess_object(void *block, size_t size, char *type, size_t len, uintptr_t
         if (!safe_read(&meta->tp_flags, &meta_flags, sizeof(meta_flags)) ||
             !(meta_flags & Py_TPFLAGS_TYPE_SUBCLASS))
             continue;
-        if (!safe_read(&tp->tp_flags, &flags, sizeof(flags)))
+        if (!safe_read(&tp->tp_flags, &flags, sizeof(flags)) ||
+            !safe_read(&tp->tp_basicsize, &basicsize, sizeof(basicsize)) ||
+            basicsize < (Py_ssize_t)sizeof(PyObject) || (size_t)basicsize + off > size)
             continue;
         size_t pre = ((flags & Py_TPFLAGS_HAVE_GC) ? 2 * sizeof(uintptr_t) : 0) +
                      ((flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);

@@ -36,6 +36,7 @@ typedef uint32_t xisan_owner_t;
 /* How a block was touched; the names are the JSON `access` values. */
 #define XISAN_ACCESS_LIST(X) \
     X(FREE, "free")          \
+    X(DEALLOC, "dealloc")    \
     X(REALLOC, "realloc")    \
     X(CALL, "call")          \
     X(PY_START, "py-start")  \

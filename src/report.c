@@ -36,9 +36,11 @@ static long interp_number(uint32_t owner)
     return owner == XISAN_UNOWNED ? -1 : (long)owner - 1;
 }
 
-/* The frame the SUMMARY line names: the first native frame with a source
- * line outside the interpreter runtime, else the innermost Python frame,
- * else the innermost native frame. */
+/* The frame the SUMMARY line names.  A touch seen at a Python event (call,
+ * entry, return, raise) happened at the innermost Python frame; any other
+ * happened in native code: the first native frame with a source line outside
+ * the interpreter runtime, else the innermost Python frame, else the
+ * innermost native frame. */
 typedef struct summary_site {
     const char *file;
     int line;
@@ -56,8 +58,16 @@ static bool is_runtime_module(const xs_report_t *r, const char *module)
            strncmp(module, r->runtime_module, strlen(r->runtime_module)) == 0;
 }
 
+static bool python_level_access(xisan_access_t access)
+{
+    return access == XISAN_ACCESS_CALL || access == XISAN_ACCESS_PY_START ||
+           access == XISAN_ACCESS_RETURN || access == XISAN_ACCESS_RAISE;
+}
+
 static summary_site_t summary_site(const xs_report_t *r)
 {
+    if (python_level_access(r->access) && r->n_python > 0)
+        return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};
     for (size_t i = 0; i < r->n_native; i++) {
         const xs_native_frame_t *f = &r->native[i];
         if (f->file[0] && !is_runtime_module(r, f->module))

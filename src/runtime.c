@@ -119,7 +119,8 @@ xs_kind_t xs_classify(uint32_t owner, xisan_access_t access)
 {
     if (xs_interp_state(owner) == XS_INTERP_ENDED)
         return XS_KIND_USE_AFTER_INTERPRETER_END;
-    if (access == XISAN_ACCESS_FREE || access == XISAN_ACCESS_REALLOC)
+    if (access == XISAN_ACCESS_FREE || access == XISAN_ACCESS_REALLOC ||
+        access == XISAN_ACCESS_DEALLOC)
         return XS_KIND_CROSS_INTERPRETER_FREE;
     return XS_KIND_CROSS_INTERPRETER_ACCESS;
 }
@@ -214,10 +215,11 @@ static void fill_alloc_site(xs_report_t *r, const void *user)
     uint32_t native_id, python_id;
     xs_site_get(h->site, &native_id, &python_id);
     uint64_t words[XS_MAX_NATIVE];
+    uintptr_t pcs[XS_MAX_NATIVE];
     size_t n = xs_depot_get(native_id, words, XS_MAX_NATIVE);
     for (size_t i = 0; i < n; i++)
-        r->alloc_native[i].pc = (uintptr_t)words[i];
-    r->n_alloc_native = n;
+        pcs[i] = (uintptr_t)words[i];
+    r->n_alloc_native = xs_symbolize(pcs, n, r->alloc_native, XS_MAX_NATIVE);
     size_t py_max = (size_t)xs_opt.python_stack_depth;
     r->n_alloc_python = xs_pystack_get(python_id, r->alloc_python,
                                        py_max < XS_MAX_PYTHON ? py_max : XS_MAX_PYTHON);
@@ -255,12 +257,8 @@ bool xs_report_touch(const xs_touch_t *t)
         xs_in_runtime--;
         return false;
     }
-    for (size_t i = 0; i < n; i++)
-        r->native[i].pc = pcs[i];
-    r->n_native = n;
+    r->n_native = xs_symbolize(pcs, n, r->native, XS_MAX_NATIVE);
     fill_alloc_site(r, t->user);
-    xs_symbolize(r->native, r->n_native);
-    xs_symbolize(r->alloc_native, r->n_alloc_native);
     xs_interp_name(r->owner, r->owner_name, sizeof(r->owner_name));
     xs_interp_name(r->current, r->current_name, sizeof(r->current_name));
 
@@ -315,12 +313,10 @@ int xisan_check(const void *user, xisan_access_t access, const char *type_name)
     if (user == NULL || xs_in_runtime)
         return 0;
     const xs_header_t *h = xs_tagged_header(user);
-    if (h == NULL || (h->owner & XS_OWNER_SHAREABLE))
+    uint32_t current = xisan_current();
+    if (h == NULL || xs_owner_allows(h->owner, current))
         return 0;
     uint32_t owner = h->owner & XS_OWNER_MASK;
-    uint32_t current = xisan_current();
-    if (owner == XISAN_UNOWNED || owner == current)
-        return 0;
     xs_touch_t t = {
         .kind = xs_classify(owner, access),
         .access = access,

@@ -75,12 +75,14 @@ XS_HIDDEN void xs_buf_json_string(xs_buf_t *b, const char *s);
 
 /* ---- tags (tag.c; the fast path is inline) ------------------------------ */
 
-#define XS_OWNER_SHAREABLE 0x80000000u
-#define XS_OWNER_MASK 0x7fffffffu
+/* Flags kept in the owner word of a header. */
+#define XS_OWNER_SHAREABLE 0x80000000u  /* passes every check */
+#define XS_OWNER_QUARANTINE 0x40000000u /* its misdirected end was reported: never free it */
+#define XS_OWNER_MASK 0x3fffffffu
 
 typedef struct xs_header {
     uint32_t magic; /* xs_magic(user pointer): tells our blocks from others */
-    uint32_t owner; /* owner id, | XS_OWNER_SHAREABLE */
+    uint32_t owner; /* owner id | XS_OWNER_* flags */
     uint32_t site;  /* allocation site id (depot), 0: unknown */
     uint32_t size;  /* requested size, saturated at UINT32_MAX */
 } xs_header_t;
@@ -119,6 +121,16 @@ static inline void *xs_tag_block(void *raw, size_t size, uint32_t owner, uint32_
     h->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
     h->magic = xs_magic(user);
     return user;
+}
+
+/* The check itself: may a thread of interpreter `current` touch a block
+ * whose header owner word is `owner_word`?  Unowned blocks and threads with
+ * no interpreter pass; so do blocks marked shareable. */
+static inline bool xs_owner_allows(uint32_t owner_word, uint32_t current)
+{
+    uint32_t owner = owner_word & XS_OWNER_MASK;
+    return owner == current || owner == XISAN_UNOWNED || current == XISAN_UNOWNED ||
+           (owner_word & XS_OWNER_SHAREABLE);
 }
 
 XS_HIDDEN void xs_tag_init(void);
@@ -183,8 +195,9 @@ typedef struct xs_native_frame {
     char file[192];
     int line;
 } xs_native_frame_t;
-/* Fill module/function/file/line for each pc (best effort). */
-XS_HIDDEN void xs_symbolize(xs_native_frame_t *frames, size_t n);
+/* Symbolize pcs (return addresses) into frames, inlined calls expanded
+ * into frames of their own; returns the number of frames written. */
+XS_HIDDEN size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size_t max);
 
 /* ---- reports (report.c renders, runtime.c emits) ------------------------ */
 

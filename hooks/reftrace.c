@@ -1,0 +1,106 @@
+/* Object creation and destruction, free-list reuse included (which never
+ * reaches the allocator).  xisan stamps each object with the site that
+ * created it, and catches the deallocation itself when the last reference
+ * is dropped by another interpreter.
+ *
+ * CPython 3.13 reports both events to a PyRefTracer.  CPython 3.12 has no
+ * such hook, but its libpython calls _Py_NewReference and _Py_Dealloc
+ * through the PLT: the preload library interposes both and calls the
+ * pointers it exports, which the 3.12 adapter sets. */
+#include "adapter.h"
+
+#include <dlfcn.h>
+
+static void on_destroy(PyObject *op, void *block, xs_header_t *h)
+{
+    uint32_t current = xh_owner_of(xh_tstate());
+    if (XS_LIKELY(xs_owner_allows(h->owner, current)) || (h->owner & XS_OWNER_QUARANTINE))
+        return;
+    xs_touch_t t = {
+        .kind = xs_classify(h->owner & XS_OWNER_MASK, XISAN_ACCESS_DEALLOC),
+        .access = XISAN_ACCESS_DEALLOC,
+        .user = block,
+        .object_address = (uintptr_t)op,
+        .object_type = Py_TYPE(op)->tp_name,
+        .owner = h->owner & XS_OWNER_MASK,
+        .current = current,
+        .note = "its memory will be quarantined, never returned to an allocator",
+    };
+    xs_report_touch(&t);
+    h->owner |= XS_OWNER_QUARANTINE;
+}
+
+static void on_create(PyObject *op, xs_header_t *h, uintptr_t caller)
+{
+    PyThreadState *ts = xh_tstate();
+    uint32_t current = xh_owner_of(ts);
+    /* A block reported at its misdirected dealloc, now reused from this
+     * interpreter's free list: the object is this interpreter's own, the
+     * memory stays quarantined. */
+    if ((h->owner & XS_OWNER_QUARANTINE) && current != XISAN_UNOWNED)
+        h->owner = XS_OWNER_QUARANTINE | current;
+    h->site = xh_alloc_site(ts, caller, (uintptr_t)Py_TYPE(op));
+}
+
+/* Both events for one object; cheap when the object is untagged. */
+static inline void object_event(PyObject *op, bool created, uintptr_t caller)
+{
+    if (xs_in_runtime)
+        return;
+    void *block = xh_object_block(op);
+    xs_header_t *h = xs_tagged_header(block);
+    if (h == NULL)
+        return;
+    xs_in_runtime++;
+    if (created)
+        on_create(op, h, caller);
+    else
+        on_destroy(op, block, h);
+    xs_in_runtime--;
+}
+
+#if PY_VERSION_HEX >= 0x030D0000
+
+static PyRefTracer previous;
+static void *previous_data;
+
+static int on_ref_event(PyObject *op, PyRefTracerEvent event, void *data)
+{
+    object_event(op, event == PyRefTracer_CREATE, 0);
+    return previous ? previous(op, event, previous_data) : 0;
+}
+
+void xh_reftrace_install(void)
+{
+    void *data = NULL;
+    PyRefTracer now = PyRefTracer_GetTracer(&data);
+    if (now == on_ref_event)
+        return;
+    previous = now;
+    previous_data = data;
+    PyRefTracer_SetTracer(on_ref_event, NULL);
+}
+
+#else
+
+static void on_new_reference(void *op, void *caller)
+{
+    object_event((PyObject *)op, true, (uintptr_t)caller);
+}
+
+static void on_dealloc(void *op)
+{
+    object_event((PyObject *)op, false, 0);
+}
+
+void xh_reftrace_install(void)
+{
+    void (**new_reference)(void *, void *) = dlsym(RTLD_DEFAULT, "xisan_hook_new_reference");
+    void (**dealloc)(void *) = dlsym(RTLD_DEFAULT, "xisan_hook_dealloc");
+    if (new_reference && dealloc) {
+        *new_reference = on_new_reference;
+        *dealloc = on_dealloc;
+    }
+}
+
+#endif

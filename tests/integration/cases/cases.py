@@ -1,0 +1,84 @@
+"""The integration cases: `python cases.py NAME` runs one."""
+import sys
+import threading
+
+import xinterp
+
+
+def cached_object():
+    import xfix
+    xfix.get_cached()  # the main interpreter fills the cache
+    interp = xinterp.create()
+    xinterp.run(interp, "import sub; sub.use_cached()")
+
+
+def callback():  # XISAN-EXPECT: stored_callback
+    return 42
+
+
+def stored_callback():
+    import xfix
+    xfix.set_callback(callback)
+    interp = xinterp.create()
+    xinterp.run(interp, "import sub; sub.run_stored_callback()")
+
+
+class Payload:
+    pass
+
+
+def slot_drop():
+    import xfix
+    xfix.set_slot(Payload())
+    interp = xinterp.create()
+    xinterp.run(interp, "import sub; sub.replace_slot()")
+
+
+def use_after_end():
+    import xfix
+    interp = xinterp.create()
+    xinterp.run(interp, "import sub; sub.fill_slot()")
+    xinterp.destroy(interp)
+    xfix.clear_slot()
+
+
+def all_bugs():
+    """Every bug above in one run, for continue mode."""
+    import xfix
+    for _ in range(3):
+        xfix.get_cached()
+        xfix.set_callback(callback)
+        xfix.set_slot(Payload())
+        interp = xinterp.create()
+        for _ in range(5):
+            xinterp.run(interp, "import sub; sub.use_cached(); sub.run_stored_callback()")
+        xinterp.run(interp, "import sub; sub.replace_slot()")
+        xinterp.destroy(interp)
+
+
+def isolated_threads():
+    import xiso
+    errors = []
+
+    def worker():
+        try:
+            interp = xinterp.create()
+            xinterp.run(interp, "import sub; sub.use_isolated(3000)")
+            xinterp.destroy(interp)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    import sub
+    sub.use_isolated(3000)
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(f"worker failed: {errors[0]!r}")
+    print("isolated: ok")
+
+
+if __name__ == "__main__":
+    globals()[sys.argv[1]]()

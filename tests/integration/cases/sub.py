@@ -1,0 +1,39 @@
+"""Code the test cases run inside sub-interpreters."""
+import xfix
+
+
+class Payload:
+    pass
+
+
+def use_cached():
+    cached = xfix.get_cached()
+    cached.append(1)  # XISAN-EXPECT: cached_object
+
+
+def run_stored_callback():
+    xfix.run_callback()
+
+
+def replace_slot():
+    xfix.set_slot(None)
+
+
+def fill_slot():
+    xfix.set_slot(Payload())
+
+
+def use_isolated(rounds):
+    import xiso
+    for i in range(rounds):
+        counter = xiso.new_counter()
+        counter.add(i)
+        cache = xiso.get_cache()
+        cache.append(counter)
+        if len(cache) > 16:
+            cache.clear()
+        try:
+            xiso.fail("expected")
+        except xiso.Error:
+            pass
+        xiso.call(lambda: i)
