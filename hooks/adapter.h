@@ -82,9 +82,10 @@ typedef struct xh_thread {
     uint32_t monitored_owner;   /* last owner whose monitoring was checked */
     uintptr_t stack_hi;         /* top of this thread's stack */
     struct xh_site_slot *sites; /* allocation-site cache (alloc_hooks.c) */
+    struct xh_frame_memo *memo; /* resolved Python frames (pystack.c) */
 } xh_thread_t;
 
-extern _Thread_local xh_thread_t xh_thread;
+extern XS_TLS xh_thread_t xh_thread;
 uint32_t xh_owner_slow(PyThreadState *ts);
 
 static inline uint32_t xh_owner_of(PyThreadState *ts)
@@ -130,6 +131,8 @@ uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind);
 int xh_monitoring_parse(const char *spec, char *err, size_t errlen);
 void xh_monitoring_setup(uint32_t owner);
 size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2][160], size_t max);
+/* The same frames as depot words (2 a frame), through a per-thread memo. */
+size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max);
 void xh_dump_traceback(int fd);
 void xh_python_stack(xs_report_t *r, size_t max);
 /* Type name of the object that probably fills `block` (a block being freed),

@@ -76,11 +76,10 @@ static xh_site_slot_t *thread_sites(void)
 
 static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts)
 {
-    xs_pyframe_t frames[XS_MAX_PYTHON];
-    char strings[XS_MAX_PYTHON][2][160];
+    uint64_t words[2 * XS_MAX_PYTHON];
     size_t depth = (size_t)xs_opt.python_stack_depth;
-    size_t n = ts && depth ? xh_python_frames(ts, frames, strings, depth) : 0;
-    return xs_capture_site(frames, n);
+    size_t n = ts && depth ? xh_python_frame_words(ts, words, depth) : 0;
+    return xs_capture_site(words, n);
 }
 
 uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-_Thread_local xh_thread_t xh_thread;
+XS_TLS xh_thread_t xh_thread;
 
 #define XH_FLAG_NAMED 1u
 

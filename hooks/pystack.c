@@ -3,7 +3,9 @@
  * faulthandler does, so this is safe inside an allocator hook. */
 #include "adapter.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -74,6 +76,75 @@ size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2]
         out[n].function = strings[n][1];
         out[n].line = frame_line(f);
         n++;
+    }
+    return n;
+}
+
+/* Resolving a frame (file and function names, line number from the line
+ * table) costs far more than reading it, and the outer frames of one
+ * thread repeat across many allocation sites: memoise per thread, keyed by
+ * the code object and instruction, checked against the code's name and
+ * file objects so a new code object at a freed one's address misses. */
+typedef struct xh_frame_memo {
+    uintptr_t code, instr, name, filename;
+    uint64_t words[2];
+} xh_frame_memo_t;
+
+enum { MEMO_SLOTS = 2048 };
+
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+static void make_memo_key(void)
+{
+    pthread_key_create(&memo_key, free);
+}
+
+static xh_frame_memo_t *thread_memo(void)
+{
+    if (XS_UNLIKELY(xh_thread.memo == NULL)) {
+        pthread_once(&memo_once, make_memo_key);
+        xh_thread.memo = calloc(MEMO_SLOTS, sizeof(xh_frame_memo_t));
+        if (xh_thread.memo)
+            pthread_setspecific(memo_key, xh_thread.memo);
+    }
+    return xh_thread.memo;
+}
+
+static void resolve_words(xh_iframe_t *f, uint64_t words[2])
+{
+    char file[256], func[160];
+    PyCodeObject *code = (PyCodeObject *)f->code;
+    copy_unicode(code->co_filename, file, sizeof(file));
+    copy_unicode(code->co_name, func, sizeof(func));
+    xs_pyframe_t frame = {file, func, frame_line(f)};
+    xs_pyframe_words(&frame, words);
+}
+
+size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max)
+{
+    xh_frame_memo_t *memo = thread_memo();
+    size_t n = 0;
+    for (xh_iframe_t *f = xh_python_frame(xh_top_frame(ts)); f && n < max;
+         f = xh_python_frame(f->previous), n++) {
+        PyCodeObject *code = (PyCodeObject *)f->code;
+        uintptr_t key[4] = {(uintptr_t)code, (uintptr_t)f->instr, (uintptr_t)code->co_name,
+                            (uintptr_t)code->co_filename};
+        if (memo == NULL) {
+            resolve_words(f, &words[2 * n]);
+            continue;
+        }
+        uint64_t h = (key[0] ^ (key[1] << 13) ^ (key[1] >> 7)) * 0x9e3779b97f4a7c15ull;
+        xh_frame_memo_t *m = &memo[h % MEMO_SLOTS];
+        if (m->code != key[0] || m->instr != key[1] || m->name != key[2] ||
+            m->filename != key[3]) {
+            resolve_words(f, m->words);
+            m->code = key[0];
+            m->instr = key[1];
+            m->name = key[2];
+            m->filename = key[3];
+        }
+        words[2 * n] = m->words[0];
+        words[2 * n + 1] = m->words[1];
     }
     return n;
 }

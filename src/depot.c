@@ -1,20 +1,13 @@
 /* Stack depot: arrays of words (native stacks, python stacks, sites) and
  * strings are interned once and named by a 32-bit id.  Per-block metadata
- * keeps ids only.  Entries are never freed; memory comes from libc malloc,
- * which xisan never hooks. */
+ * keeps ids only.  Nothing is freed before exit; memory comes from libc
+ * malloc, which xisan never hooks. */
 #include "xs.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
-
-typedef struct depot_entry {
-    UT_hash_handle hh;
-    uint32_t id;
-    uint32_t n;
-    uint64_t words[];
-} depot_entry_t;
 
 typedef struct string_entry {
     UT_hash_handle hh;
@@ -23,9 +16,22 @@ typedef struct string_entry {
 } string_entry_t;
 
 static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
-static depot_entry_t *depot_table;
-static depot_entry_t **depot_by_id; /* index id - 1 */
-static size_t depot_len, depot_cap;
+
+/* Stacks share most of their frames (every stack of a thread ends in the
+ * same outer frames), so the depot is a prefix tree: a node is one word
+ * plus the id of the node for the words after it, and a stack's id is the
+ * id of its first (innermost) node.  An index of node ids, open addressing
+ * on (word, next), makes interning O(depth). */
+typedef struct node {
+    uint64_t word;
+    uint32_t next; /* 0: end of the stack */
+} node_t;
+
+static node_t *nodes; /* nodes[id - 1] */
+static size_t node_len, node_cap;
+static uint32_t *index_slots; /* node ids, 0 = empty */
+static size_t index_cap;      /* a power of two */
+
 static string_entry_t *string_table;
 static string_entry_t **string_by_id;
 static size_t string_len, string_cap;
@@ -45,29 +51,61 @@ static bool grow(void ***array, size_t *cap, size_t need)
     return true;
 }
 
+static size_t node_hash(uint64_t word, uint32_t next)
+{
+    uint64_t h = (word ^ ((uint64_t)next << 32 | next)) * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h ^ (h >> 31));
+}
+
+static bool rehash_unlocked(size_t cap)
+{
+    uint32_t *slots = calloc(cap, sizeof(uint32_t));
+    if (slots == NULL)
+        return false;
+    for (size_t id = 1; id <= node_len; id++) {
+        size_t i = node_hash(nodes[id - 1].word, nodes[id - 1].next) & (cap - 1);
+        while (slots[i])
+            i = (i + 1) & (cap - 1);
+        slots[i] = (uint32_t)id;
+    }
+    free(index_slots);
+    index_slots = slots;
+    index_cap = cap;
+    return true;
+}
+
+static uint32_t intern_unlocked(uint64_t word, uint32_t next)
+{
+    if ((node_len + 1) * 2 > index_cap && !rehash_unlocked(index_cap ? index_cap * 2 : 4096))
+        return 0;
+    size_t i = node_hash(word, next) & (index_cap - 1);
+    for (uint32_t id; (id = index_slots[i]) != 0; i = (i + 1) & (index_cap - 1)) {
+        if (nodes[id - 1].word == word && nodes[id - 1].next == next)
+            return id;
+    }
+    if (node_len >= UINT32_MAX - 1)
+        return 0;
+    if (node_len == node_cap) {
+        size_t ncap = node_cap ? node_cap * 2 : 4096;
+        node_t *p = realloc(nodes, ncap * sizeof(node_t));
+        if (p == NULL)
+            return 0;
+        nodes = p;
+        node_cap = ncap;
+    }
+    nodes[node_len++] = (node_t){word, next};
+    index_slots[i] = (uint32_t)node_len;
+    return (uint32_t)node_len;
+}
+
 uint32_t xs_depot_put(const uint64_t *words, size_t n)
 {
-    if (n == 0 || n > UINT16_MAX)
-        return 0;
-    size_t keylen = n * sizeof(uint64_t);
     uint32_t id = 0;
     pthread_mutex_lock(&depot_lock);
-    depot_entry_t *e = NULL;
-    HASH_FIND(hh, depot_table, words, keylen, e);
-    if (e) {
-        id = e->id;
-    } else if (depot_len < UINT32_MAX - 1 &&
-               grow((void ***)&depot_by_id, &depot_cap, depot_len + 1)) {
-        e = malloc(sizeof(*e) + keylen);
-        if (e) {
-            memset(&e->hh, 0, sizeof(e->hh));
-            e->n = (uint32_t)n;
-            memcpy(e->words, words, keylen);
-            e->id = (uint32_t)++depot_len;
-            depot_by_id[e->id - 1] = e;
-            HASH_ADD_KEYPTR(hh, depot_table, e->words, keylen, e);
-            id = e->id;
-        }
+    for (size_t i = n; i-- > 0;) {
+        id = intern_unlocked(words[i], id);
+        if (id == 0)
+            break;
     }
     pthread_mutex_unlock(&depot_lock);
     return id;
@@ -77,10 +115,9 @@ size_t xs_depot_get(uint32_t id, uint64_t *out, size_t max)
 {
     size_t n = 0;
     pthread_mutex_lock(&depot_lock);
-    if (id >= 1 && id <= depot_len) {
-        depot_entry_t *e = depot_by_id[id - 1];
-        n = e->n < max ? e->n : max;
-        memcpy(out, e->words, n * sizeof(uint64_t));
+    while (id >= 1 && id <= node_len && n < max) {
+        out[n++] = nodes[id - 1].word;
+        id = nodes[id - 1].next;
     }
     pthread_mutex_unlock(&depot_lock);
     return n;
@@ -89,7 +126,7 @@ size_t xs_depot_get(uint32_t id, uint64_t *out, size_t max)
 size_t xs_depot_count(void)
 {
     pthread_mutex_lock(&depot_lock);
-    size_t n = depot_len;
+    size_t n = node_len;
     pthread_mutex_unlock(&depot_lock);
     return n;
 }
@@ -149,17 +186,21 @@ void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id)
     }
 }
 
+void xs_pyframe_words(const xs_pyframe_t *frame, uint64_t words[2])
+{
+    uint64_t file = xs_string_put(frame->file);
+    uint64_t func = xs_string_put(frame->function);
+    words[0] = file << 32 | func;
+    words[1] = (uint64_t)(uint32_t)frame->line;
+}
+
 uint32_t xs_pystack_put(const xs_pyframe_t *frames, size_t n)
 {
     uint64_t w[2 * XS_MAX_PYTHON];
     if (n > XS_MAX_PYTHON)
         n = XS_MAX_PYTHON;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t file = xs_string_put(frames[i].file);
-        uint64_t func = xs_string_put(frames[i].function);
-        w[2 * i] = file << 32 | func;
-        w[2 * i + 1] = (uint64_t)(uint32_t)frames[i].line;
-    }
+    for (size_t i = 0; i < n; i++)
+        xs_pyframe_words(&frames[i], &w[2 * i]);
     return xs_depot_put(w, 2 * n);
 }
 
@@ -179,22 +220,19 @@ size_t xs_pystack_get(uint32_t id, xs_pyframe_t *out, size_t max)
 void xs_depot_reset(void)
 {
     pthread_mutex_lock(&depot_lock);
-    depot_entry_t *e, *et;
-    HASH_ITER(hh, depot_table, e, et)
-    {
-        HASH_DEL(depot_table, e);
-        free(e);
-    }
+    free(nodes);
+    free(index_slots);
+    nodes = NULL;
+    index_slots = NULL;
+    node_len = node_cap = index_cap = 0;
     string_entry_t *s, *st;
     HASH_ITER(hh, string_table, s, st)
     {
         HASH_DEL(string_table, s);
         free(s);
     }
-    free(depot_by_id);
     free(string_by_id);
-    depot_by_id = NULL;
     string_by_id = NULL;
-    depot_len = depot_cap = string_len = string_cap = 0;
+    string_len = string_cap = 0;
     pthread_mutex_unlock(&depot_lock);
 }

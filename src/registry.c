@@ -21,7 +21,7 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static interp_entry_t *registry;
 _Atomic uint32_t xs_interp_generation;
 
-static _Thread_local xisan_owner_t thread_current;
+static XS_TLS xisan_owner_t thread_current;
 
 static interp_entry_t *find_unlocked(uint32_t owner)
 {

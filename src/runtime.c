@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <uthash.h>
 
-_Thread_local int xs_in_runtime;
+XS_TLS int xs_in_runtime;
 
 static const xs_adapter_t no_adapter;
 static const xs_adapter_t *adapter = &no_adapter;
@@ -125,7 +125,7 @@ xs_kind_t xs_classify(uint32_t owner, xisan_access_t access)
     return XS_KIND_CROSS_INTERPRETER_ACCESS;
 }
 
-uint32_t xs_capture_site(const xs_pyframe_t *py, size_t n_py)
+uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py)
 {
     uintptr_t pcs[XS_MAX_NATIVE];
     size_t depth = (size_t)xs_opt.alloc_stack_depth;
@@ -134,7 +134,7 @@ uint32_t xs_capture_site(const xs_pyframe_t *py, size_t n_py)
     for (size_t i = 0; i < n; i++)
         words[i] = pcs[i];
     uint32_t native_id = xs_depot_put(words, n);
-    uint32_t python_id = n_py ? xs_pystack_put(py, n_py) : 0;
+    uint32_t python_id = n_py ? xs_depot_put(py_words, 2 * n_py) : 0;
     return xs_site_put(native_id, python_id);
 }
 

@@ -13,6 +13,10 @@
 #include <sys/types.h>
 
 #define XS_HIDDEN __attribute__((visibility("hidden")))
+/* Thread-locals read on hot paths: static TLS, no __tls_get_addr call, also
+ * when the adapter is dlopen()ed (it needs only a few bytes of the static
+ * TLS surplus glibc keeps for that). */
+#define XS_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 #define XS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define XS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define XS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -158,8 +162,9 @@ XS_HIDDEN void xs_registry_reset(void);
 
 /* ---- stack depot (depot.c) ---------------------------------------------- */
 
-/* Interns arrays of 64-bit words; returns a nonzero 32-bit id (0 on
- * failure or for an empty array).  Never frees; thread-safe. */
+/* Interns an array of 64-bit words; returns a nonzero 32-bit id (0 on
+ * failure or for an empty array).  Never frees; thread-safe.  Equal arrays
+ * get equal ids; xs_depot_get returns the words in order. */
 XS_HIDDEN uint32_t xs_depot_put(const uint64_t *words, size_t n);
 /* Copies up to `max` words of entry `id` into out; returns the count. */
 XS_HIDDEN size_t xs_depot_get(uint32_t id, uint64_t *out, size_t max);
@@ -181,6 +186,8 @@ typedef struct xs_pyframe {
 XS_HIDDEN uint32_t xs_site_put(uint32_t native_id, uint32_t python_id);
 XS_HIDDEN void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id);
 XS_HIDDEN uint32_t xs_pystack_put(const xs_pyframe_t *frames, size_t n);
+/* The two depot words of one Python frame (strings interned). */
+XS_HIDDEN void xs_pyframe_words(const xs_pyframe_t *frame, uint64_t words[2]);
 XS_HIDDEN size_t xs_pystack_get(uint32_t id, xs_pyframe_t *out, size_t max);
 
 /* ---- native stacks (unwind.c) ------------------------------------------- */
@@ -267,18 +274,40 @@ XS_HIDDEN void xs_runtime_set_adapter(const xs_adapter_t *adapter);
 /* Reads XISAN_OPTIONS once; returns -1 (message printed) when malformed. */
 XS_HIDDEN int xs_runtime_init(void);
 /* Thread-local reentrancy guard: hooks do nothing while it is set. */
-XS_HIDDEN extern _Thread_local int xs_in_runtime;
+XS_HIDDEN extern XS_TLS int xs_in_runtime;
 /* Make a report for `t` (dedup, render, log); aborts when halting.
  * Returns true when the report was printed (false: duplicate site). */
 XS_HIDDEN bool xs_report_touch(const xs_touch_t *t);
 /* The kind of report a touch of `owner`'s block by another owner makes. */
 XS_HIDDEN xs_kind_t xs_classify(uint32_t owner, xisan_access_t access);
-/* Capture an allocation site for the calling thread (native + python). */
-XS_HIDDEN uint32_t xs_capture_site(const xs_pyframe_t *py, size_t n_py);
+/* Capture an allocation site for the calling thread: its native stack plus
+ * the given Python frames, 2 words each (xs_pyframe_words). */
+XS_HIDDEN uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py);
 XS_HIDDEN void xs_quarantine_add(size_t bytes);
 XS_HIDDEN void xs_print_summary(void);
 XS_HIDDEN unsigned long xs_reports_total(void);
 /* Append a line to the `xisan run` state file (when run by xisan run). */
 XS_HIDDEN void xs_run_state_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* uthash with a word-at-a-time hash: depot keys are arrays of words. */
+static inline uint32_t xs_hash_bytes(const void *key, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)key;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+    while (len >= 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, p, 8);
+        h = (h ^ (w * 0xff51afd7ed558ccdull)) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+        p += 8;
+        len -= 8;
+    }
+    uint64_t tail = 0;
+    __builtin_memcpy(&tail, p, len);
+    h = (h ^ (tail * 0xff51afd7ed558ccdull)) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = xs_hash_bytes((keyptr), (keylen)))
 
 #endif
