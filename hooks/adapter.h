@@ -32,7 +32,7 @@ typedef struct xh_iframe {
 
 #define XH_FRAME_OWNED_BY_CSTACK 3
 
-static inline PyThreadState *xh_tstate(void)
+static inline PyThreadState *xh_tstate_api(void)
 {
 #if PY_VERSION_HEX >= 0x030D0000
     return PyThreadState_GetUnchecked();
@@ -40,6 +40,25 @@ static inline PyThreadState *xh_tstate(void)
     return _PyThreadState_UncheckedGet();
 #endif
 }
+
+/* Offset of CPython's thread-state TLS variable from the thread pointer,
+ * when libpython's TLS block is static (tstate_tls.c); 0: use the API. */
+extern ptrdiff_t xh_tstate_offset;
+
+/* The calling thread's thread state.  Hooks ask for it on every
+ * allocation; the API call costs a __tls_get_addr, the direct read does
+ * not. */
+static inline PyThreadState *xh_tstate(void)
+{
+    if (XS_LIKELY(xh_tstate_offset != 0))
+        return *(PyThreadState **)((char *)__builtin_thread_pointer() + xh_tstate_offset);
+    return xh_tstate_api();
+}
+
+void xh_tstate_fast_init(void);
+/* Checks the direct read against the API in this thread; turns it off for
+ * good on a mismatch. */
+void xh_tstate_fast_verify(void);
 
 static inline xh_iframe_t *xh_top_frame(PyThreadState *ts)
 {
@@ -79,6 +98,7 @@ typedef struct xh_thread {
     PyInterpreterState *interp; /* cache key ... */
     uint32_t generation;        /* ... valid while no interpreter ended */
     uint32_t owner;
+    uint32_t seen_owner;        /* last owner set up in this thread */
     uint32_t monitored_owner;   /* last owner whose monitoring was checked */
     uintptr_t stack_hi;         /* top of this thread's stack */
     struct xh_site_slot *sites; /* allocation-site cache (alloc_hooks.c) */
@@ -104,16 +124,21 @@ static inline uint32_t xh_owner_of(PyThreadState *ts)
 void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
                       xisan_access_t access);
 
-/* Check that the calling thread's interpreter may touch `op`. */
-static inline void xh_check(PyObject *op, xisan_access_t access)
+/* The calling thread's interpreter, as an owner id. */
+static inline uint32_t xh_current(void)
 {
-    if (op == NULL || _Py_IsImmortal(op) || xs_in_runtime)
+    return xh_owner_of(xh_tstate());
+}
+
+/* Check that interpreter `current` (the calling thread's) may touch `op`. */
+static inline void xh_check(PyObject *op, uint32_t current, xisan_access_t access)
+{
+    if (op == NULL || _Py_IsImmortal(op) || xs_in_runtime || current == XISAN_UNOWNED)
         return;
     void *block = xh_object_block(op);
     const xs_header_t *h = xs_tagged_header(block);
     if (h == NULL)
         return;
-    uint32_t current = xh_owner_of(xh_tstate());
     if (XS_LIKELY(xs_owner_allows(h->owner, current)))
         return;
     xh_report_object(op, block, h->owner & XS_OWNER_MASK, current, access);
@@ -131,7 +156,7 @@ uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind);
 int xh_monitoring_parse(const char *spec, char *err, size_t errlen);
 void xh_monitoring_setup(uint32_t owner);
 size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2][160], size_t max);
-/* The same frames as depot words (2 a frame), through a per-thread memo. */
+/* The same frames as depot words (one a frame), through a per-thread memo. */
 size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max);
 void xh_dump_traceback(int fd);
 void xh_python_stack(xs_report_t *r, size_t max);

@@ -12,10 +12,13 @@
 typedef struct chain {
     PyMemAllocatorEx next; /* the allocator that was there before */
     PyMemAllocatorDomain domain;
+    /* Objects get their site when they are created (reftrace.c), which
+     * also covers free-list reuse; only raw memory blocks take it here. */
+    bool capture_sites;
 } chain_t;
 
-static chain_t chain_obj = {.domain = PYMEM_DOMAIN_OBJ};
-static chain_t chain_mem = {.domain = PYMEM_DOMAIN_MEM};
+static chain_t chain_obj = {.domain = PYMEM_DOMAIN_OBJ, .capture_sites = false};
+static chain_t chain_mem = {.domain = PYMEM_DOMAIN_MEM, .capture_sites = true};
 /* Set by the first block the hooks allocate; from then on the chain must
  * never change under those blocks. */
 static _Atomic bool hooks_used;
@@ -28,7 +31,7 @@ static _Atomic bool hooks_used;
  * cache and reused; alloc_stack_depth=0 and python_stack_depth=0 turn
  * capture off. */
 typedef struct xh_site_slot {
-    uintptr_t instr, code, name, depth, caller, kind;
+    uintptr_t instr, depth, caller, kind;
     uint32_t site;
 } xh_site_slot_t;
 
@@ -76,7 +79,7 @@ static xh_site_slot_t *thread_sites(void)
 
 static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts)
 {
-    uint64_t words[2 * XS_MAX_PYTHON];
+    uint64_t words[XS_MAX_PYTHON];
     size_t depth = (size_t)xs_opt.python_stack_depth;
     size_t n = ts && depth ? xh_python_frame_words(ts, words, depth) : 0;
     return xs_capture_site(words, n);
@@ -86,28 +89,28 @@ uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
 {
     if (xs_opt.alloc_stack_depth == 0 && xs_opt.python_stack_depth == 0)
         return 0;
-    xh_iframe_t *f = ts ? xh_python_frame(xh_top_frame(ts)) : NULL;
+    /* The top frame's instruction pointer names the code object and the
+     * offset in it (for a C-stack shim frame, the shim: depth and caller
+     * then tell the sites apart). */
+    xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
     uintptr_t instr = f ? (uintptr_t)f->instr : 0;
-    uintptr_t code = f ? (uintptr_t)f->code : 0;
-    uintptr_t name = f ? (uintptr_t)((PyCodeObject *)f->code)->co_name : 0;
     uintptr_t depth = thread_stack_hi() - (uintptr_t)__builtin_frame_address(0);
     xh_site_slot_t *slots = thread_sites();
     if (slots == NULL)
         return capture_site(ts);
-    uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ code ^ (kind << 3)) *
-                 0x9e3779b97f4a7c15ull;
+    uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ (kind << 3)) * 0x9e3779b97f4a7c15ull;
     xh_site_slot_t *s = &slots[h >> 54];
-    if (XS_LIKELY(s->site && s->instr == instr && s->code == code && s->depth == depth &&
-                  s->caller == caller && s->name == name && s->kind == kind))
+    if (XS_LIKELY(s->site && s->instr == instr && s->depth == depth && s->caller == caller &&
+                  s->kind == kind))
         return s->site;
     uint32_t site = capture_site(ts);
-    *s = (xh_site_slot_t){instr, code, name, depth, caller, kind, site};
+    *s = (xh_site_slot_t){instr, depth, caller, kind, site};
     return site;
 }
 
 /* ---- the hooks ---------------------------------------------------------- */
 
-static inline void *tag_new(void *raw, size_t size, uintptr_t caller)
+static inline void *tag_new(const chain_t *c, void *raw, size_t size, uintptr_t caller)
 {
     if (raw == NULL)
         return NULL;
@@ -116,7 +119,7 @@ static inline void *tag_new(void *raw, size_t size, uintptr_t caller)
     PyThreadState *ts = xh_tstate();
     uint32_t owner = xh_owner_of(ts);
     uint32_t site = 0;
-    if (!xs_in_runtime) {
+    if (c->capture_sites && !xs_in_runtime) {
         xs_in_runtime++;
         /* size classes, so var-sized objects do not each make a site */
         uintptr_t size_class = size < 512 ? (size + 15) >> 4 : 64 + (uintptr_t)__builtin_clzl(size);
@@ -131,7 +134,7 @@ static void *hook_malloc(void *ctx, size_t size)
     chain_t *c = ctx;
     if (size > (size_t)PY_SSIZE_T_MAX - XISAN_HEADER_SIZE)
         return NULL;
-    return tag_new(c->next.malloc(c->next.ctx, size + XISAN_HEADER_SIZE), size,
+    return tag_new(c, c->next.malloc(c->next.ctx, size + XISAN_HEADER_SIZE), size,
                    (uintptr_t)__builtin_return_address(0));
 }
 
@@ -141,7 +144,7 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
     if (elsize != 0 && nelem > ((size_t)PY_SSIZE_T_MAX - XISAN_HEADER_SIZE) / elsize)
         return NULL;
     size_t size = nelem * elsize;
-    return tag_new(c->next.calloc(c->next.ctx, 1, size + XISAN_HEADER_SIZE), size,
+    return tag_new(c, c->next.calloc(c->next.ctx, 1, size + XISAN_HEADER_SIZE), size,
                    (uintptr_t)__builtin_return_address(0));
 }
 

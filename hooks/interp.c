@@ -15,6 +15,8 @@ XS_TLS xh_thread_t xh_thread;
 
 uint32_t xh_owner_slow(PyThreadState *ts)
 {
+    if (xh_thread.interp == NULL)
+        xh_tstate_fast_verify(); /* once in each thread */
     PyInterpreterState *interp = ts->interp;
     uint32_t generation = atomic_load_explicit(&xs_interp_generation, memory_order_acquire);
     int64_t id = PyInterpreterState_GetID(interp);
@@ -33,6 +35,37 @@ uint32_t xh_owner_slow(PyThreadState *ts)
     return owner;
 }
 
+/* sys.monitoring checks cost a callback per event, and they cannot fail
+ * while a process has only ever had one interpreter: no object can belong
+ * to another.  So they are switched on in every interpreter once a second
+ * interpreter shows up: in each new one at its first audit event, in the
+ * main interpreter through a pending call (it may be busy in a loop that
+ * raises no audit event). */
+static _Atomic bool several_interpreters;
+static _Atomic uint32_t main_owner;
+
+static int enable_in_main(void *unused)
+{
+    (void)unused;
+    uint32_t owner = xh_current();
+    if (owner != XISAN_UNOWNED) {
+        xh_thread.monitored_owner = owner;
+        xh_monitoring_setup(owner);
+    }
+    return 0;
+}
+
+static void interpreter_seen(uint32_t owner)
+{
+    uint32_t first = XISAN_UNOWNED;
+    if (atomic_compare_exchange_strong(&main_owner, &first, owner))
+        return; /* the first interpreter */
+    if (first != owner && !atomic_exchange(&several_interpreters, true)) {
+        if (Py_AddPendingCall(enable_in_main, NULL) < 0)
+            xs_message("warning", "cannot schedule sys.monitoring checks in the main interpreter");
+    }
+}
+
 static int audit_hook(const char *event, PyObject *args, void *data)
 {
     (void)args;
@@ -49,11 +82,16 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         xs_interp_end(owner);
         return 0;
     }
-    if (XS_UNLIKELY(xh_thread.monitored_owner != owner)) {
-        xh_thread.monitored_owner = owner;
+    if (XS_UNLIKELY(xh_thread.seen_owner != owner)) {
+        xh_thread.seen_owner = owner;
         if (!xh_alloc_hooks_installed())
             xh_alloc_hooks_install();
+        xh_tstate_fast_init();
         xh_reftrace_install();
+        interpreter_seen(owner);
+    }
+    if (XS_UNLIKELY(xh_thread.monitored_owner != owner) && atomic_load(&several_interpreters)) {
+        xh_thread.monitored_owner = owner;
         xh_monitoring_setup(owner);
     }
     return 0;

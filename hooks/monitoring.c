@@ -17,12 +17,13 @@ typedef struct event_desc {
 static PyObject *on_py_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
+    PyThreadState *ts = xh_tstate();
+    uint32_t current = xh_owner_of(ts);
     if (nargs >= 1) {
-        xh_check(args[0], XISAN_ACCESS_PY_START);
-        PyThreadState *ts = xh_tstate();
+        xh_check(args[0], current, XISAN_ACCESS_PY_START);
         xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
         if (f && f->code == args[0] && f->funcobj)
-            xh_check(f->funcobj, XISAN_ACCESS_PY_START);
+            xh_check(f->funcobj, current, XISAN_ACCESS_PY_START);
     }
     Py_RETURN_NONE;
 }
@@ -31,13 +32,14 @@ static PyObject *on_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 {
     (void)self;
     if (nargs >= 4) {
+        uint32_t current = xh_current();
         PyObject *callable = args[2];
-        xh_check(callable, XISAN_ACCESS_CALL);
+        xh_check(callable, current, XISAN_ACCESS_CALL);
         if (PyMethod_Check(callable)) {
-            xh_check(PyMethod_GET_FUNCTION(callable), XISAN_ACCESS_CALL);
-            xh_check(PyMethod_GET_SELF(callable), XISAN_ACCESS_CALL);
+            xh_check(PyMethod_GET_FUNCTION(callable), current, XISAN_ACCESS_CALL);
+            xh_check(PyMethod_GET_SELF(callable), current, XISAN_ACCESS_CALL);
         }
-        xh_check(args[3], XISAN_ACCESS_CALL);
+        xh_check(args[3], current, XISAN_ACCESS_CALL);
     }
     Py_RETURN_NONE;
 }
@@ -46,7 +48,7 @@ static PyObject *on_return(PyObject *self, PyObject *const *args, Py_ssize_t nar
 {
     (void)self;
     if (nargs >= 3)
-        xh_check(args[2], XISAN_ACCESS_RETURN);
+        xh_check(args[2], xh_current(), XISAN_ACCESS_RETURN);
     Py_RETURN_NONE;
 }
 
@@ -54,8 +56,9 @@ static PyObject *on_raise(PyObject *self, PyObject *const *args, Py_ssize_t narg
 {
     (void)self;
     if (nargs >= 3) {
-        xh_check((PyObject *)Py_TYPE(args[2]), XISAN_ACCESS_RAISE);
-        xh_check(args[2], XISAN_ACCESS_RAISE);
+        uint32_t current = xh_current();
+        xh_check((PyObject *)Py_TYPE(args[2]), current, XISAN_ACCESS_RAISE);
+        xh_check(args[2], current, XISAN_ACCESS_RAISE);
     }
     Py_RETURN_NONE;
 }

@@ -87,10 +87,10 @@ size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2]
  * file objects so a new code object at a freed one's address misses. */
 typedef struct xh_frame_memo {
     uintptr_t code, instr, name, filename;
-    uint64_t words[2];
+    uint64_t word;
 } xh_frame_memo_t;
 
-enum { MEMO_SLOTS = 2048 };
+enum { MEMO_SLOTS = 1024 };
 
 static pthread_key_t memo_key;
 static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
@@ -110,14 +110,14 @@ static xh_frame_memo_t *thread_memo(void)
     return xh_thread.memo;
 }
 
-static void resolve_words(xh_iframe_t *f, uint64_t words[2])
+static uint64_t resolve_word(xh_iframe_t *f)
 {
     char file[256], func[160];
     PyCodeObject *code = (PyCodeObject *)f->code;
     copy_unicode(code->co_filename, file, sizeof(file));
     copy_unicode(code->co_name, func, sizeof(func));
     xs_pyframe_t frame = {file, func, frame_line(f)};
-    xs_pyframe_words(&frame, words);
+    return xs_pyframe_word(&frame);
 }
 
 size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max)
@@ -130,21 +130,20 @@ size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max)
         uintptr_t key[4] = {(uintptr_t)code, (uintptr_t)f->instr, (uintptr_t)code->co_name,
                             (uintptr_t)code->co_filename};
         if (memo == NULL) {
-            resolve_words(f, &words[2 * n]);
+            words[n] = resolve_word(f);
             continue;
         }
         uint64_t h = (key[0] ^ (key[1] << 13) ^ (key[1] >> 7)) * 0x9e3779b97f4a7c15ull;
         xh_frame_memo_t *m = &memo[h % MEMO_SLOTS];
         if (m->code != key[0] || m->instr != key[1] || m->name != key[2] ||
             m->filename != key[3]) {
-            resolve_words(f, m->words);
+            m->word = resolve_word(f);
             m->code = key[0];
             m->instr = key[1];
             m->name = key[2];
             m->filename = key[3];
         }
-        words[2 * n] = m->words[0];
-        words[2 * n + 1] = m->words[1];
+        words[n] = m->word;
     }
     return n;
 }

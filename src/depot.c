@@ -157,6 +157,14 @@ uint32_t xs_string_put(const char *s)
     return id;
 }
 
+size_t xs_string_count(void)
+{
+    pthread_mutex_lock(&depot_lock);
+    size_t n = string_len;
+    pthread_mutex_unlock(&depot_lock);
+    return n;
+}
+
 const char *xs_string_get(uint32_t id)
 {
     const char *s = "";
@@ -186,33 +194,51 @@ void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id)
     }
 }
 
-void xs_pyframe_words(const xs_pyframe_t *frame, uint64_t words[2])
+/* A Python frame packs into one word: file string id (22 bits), function
+ * string id (22 bits), line (20 bits).  Ids past 2^22 read back as "?"
+ * and lines past 2^20 as the largest line; neither happens in practice. */
+#define PY_ID_BITS 22
+#define PY_LINE_BITS 20
+#define PY_ID_MAX ((1u << PY_ID_BITS) - 1)
+#define PY_LINE_MAX ((1u << PY_LINE_BITS) - 1)
+
+uint64_t xs_pyframe_word(const xs_pyframe_t *frame)
 {
     uint64_t file = xs_string_put(frame->file);
     uint64_t func = xs_string_put(frame->function);
-    words[0] = file << 32 | func;
-    words[1] = (uint64_t)(uint32_t)frame->line;
+    uint64_t line = frame->line < 0 ? 0 : (uint64_t)frame->line;
+    if (file > PY_ID_MAX)
+        file = 0;
+    if (func > PY_ID_MAX)
+        func = 0;
+    if (line > PY_LINE_MAX)
+        line = PY_LINE_MAX;
+    return file << (PY_ID_BITS + PY_LINE_BITS) | func << PY_LINE_BITS | line;
 }
 
 uint32_t xs_pystack_put(const xs_pyframe_t *frames, size_t n)
 {
-    uint64_t w[2 * XS_MAX_PYTHON];
+    uint64_t w[XS_MAX_PYTHON];
     if (n > XS_MAX_PYTHON)
         n = XS_MAX_PYTHON;
     for (size_t i = 0; i < n; i++)
-        xs_pyframe_words(&frames[i], &w[2 * i]);
-    return xs_depot_put(w, 2 * n);
+        w[i] = xs_pyframe_word(&frames[i]);
+    return xs_depot_put(w, n);
+}
+
+static const char *pyframe_string(uint32_t id)
+{
+    return id ? xs_string_get(id) : "?";
 }
 
 size_t xs_pystack_get(uint32_t id, xs_pyframe_t *out, size_t max)
 {
-    uint64_t w[2 * XS_MAX_PYTHON];
-    size_t nw = xs_depot_get(id, w, 2 * (max < XS_MAX_PYTHON ? max : XS_MAX_PYTHON));
-    size_t n = nw / 2;
+    uint64_t w[XS_MAX_PYTHON];
+    size_t n = xs_depot_get(id, w, max < XS_MAX_PYTHON ? max : XS_MAX_PYTHON);
     for (size_t i = 0; i < n; i++) {
-        out[i].file = xs_string_get((uint32_t)(w[2 * i] >> 32));
-        out[i].function = xs_string_get((uint32_t)w[2 * i]);
-        out[i].line = (int)(uint32_t)w[2 * i + 1];
+        out[i].file = pyframe_string((uint32_t)(w[i] >> (PY_ID_BITS + PY_LINE_BITS)));
+        out[i].function = pyframe_string((uint32_t)(w[i] >> PY_LINE_BITS) & PY_ID_MAX);
+        out[i].line = (int)(w[i] & PY_LINE_MAX);
     }
     return n;
 }

@@ -31,6 +31,7 @@ static char json_storage[96 * 1024];
 static _Atomic unsigned long reports_total;
 static _Atomic unsigned long reports_suppressed;
 static _Atomic unsigned long quarantine_blocks;
+static _Atomic unsigned long sites_captured;
 static _Atomic unsigned long long quarantine_bytes;
 
 typedef struct seen_site {
@@ -127,6 +128,7 @@ xs_kind_t xs_classify(uint32_t owner, xisan_access_t access)
 
 uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py)
 {
+    atomic_fetch_add_explicit(&sites_captured, 1, memory_order_relaxed);
     uintptr_t pcs[XS_MAX_NATIVE];
     size_t depth = (size_t)xs_opt.alloc_stack_depth;
     size_t n = depth ? xs_unwind(pcs, depth < XS_MAX_NATIVE ? depth : XS_MAX_NATIVE) : 0;
@@ -134,7 +136,7 @@ uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py)
     for (size_t i = 0; i < n; i++)
         words[i] = pcs[i];
     uint32_t native_id = xs_depot_put(words, n);
-    uint32_t python_id = n_py ? xs_depot_put(py_words, 2 * n_py) : 0;
+    uint32_t python_id = n_py ? xs_depot_put(py_words, n_py) : 0;
     return xs_site_put(native_id, python_id);
 }
 
@@ -294,6 +296,9 @@ void xs_quarantine_add(size_t bytes)
 
 void xs_print_summary(void)
 {
+    if (xs_opt.verbosity >= 2)
+        xs_message("info", "%lu allocation-site captures; depot: %zu nodes, %zu strings",
+                   atomic_load(&sites_captured), xs_depot_count(), xs_string_count());
     unsigned long total = atomic_load(&reports_total);
     unsigned long blocks = atomic_load(&quarantine_blocks);
     if (!xs_opt.print_summary || (total == 0 && blocks == 0))

@@ -172,9 +172,10 @@ XS_HIDDEN size_t xs_depot_get(uint32_t id, uint64_t *out, size_t max);
 XS_HIDDEN uint32_t xs_string_put(const char *s);
 XS_HIDDEN const char *xs_string_get(uint32_t id);
 XS_HIDDEN size_t xs_depot_count(void);
+XS_HIDDEN size_t xs_string_count(void);
 XS_HIDDEN void xs_depot_reset(void);
 
-/* Python frames travel through the depot as two words each. */
+/* Python frames travel through the depot as one word each. */
 typedef struct xs_pyframe {
     const char *file;
     const char *function;
@@ -186,8 +187,8 @@ typedef struct xs_pyframe {
 XS_HIDDEN uint32_t xs_site_put(uint32_t native_id, uint32_t python_id);
 XS_HIDDEN void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id);
 XS_HIDDEN uint32_t xs_pystack_put(const xs_pyframe_t *frames, size_t n);
-/* The two depot words of one Python frame (strings interned). */
-XS_HIDDEN void xs_pyframe_words(const xs_pyframe_t *frame, uint64_t words[2]);
+/* The depot word of one Python frame (strings interned). */
+XS_HIDDEN uint64_t xs_pyframe_word(const xs_pyframe_t *frame);
 XS_HIDDEN size_t xs_pystack_get(uint32_t id, xs_pyframe_t *out, size_t max);
 
 /* ---- native stacks (unwind.c) ------------------------------------------- */
@@ -281,7 +282,7 @@ XS_HIDDEN bool xs_report_touch(const xs_touch_t *t);
 /* The kind of report a touch of `owner`'s block by another owner makes. */
 XS_HIDDEN xs_kind_t xs_classify(uint32_t owner, xisan_access_t access);
 /* Capture an allocation site for the calling thread: its native stack plus
- * the given Python frames, 2 words each (xs_pyframe_words). */
+ * the given Python frames, one word each (xs_pyframe_word). */
 XS_HIDDEN uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py);
 XS_HIDDEN void xs_quarantine_add(size_t bytes);
 XS_HIDDEN void xs_print_summary(void);

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Wall time and peak RSS of workloads: plain CPython vs under xisan.
+
+    bench/bench.py --xisan build/bin/xisan --python /path/python3.13 [--runs 3]
+
+Each configuration runs --runs times; the table shows the fastest wall time
+and the largest peak RSS (the child's ru_maxrss).  Ratios are against plain.
+PYTHONMALLOC=debug and -X tracemalloc=1 are printed for reference.
+"""
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKLOADS = ["churn", "calls", "subinterp_threads"]
+
+
+def run_once(argv, env, timeout):
+    # Peak RSS comes from GNU time, a small process: a child forked from
+    # this Python would inherit this process's high-water mark.
+    with tempfile.NamedTemporaryFile("r") as rss_file:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file.name] + argv,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            sys.exit(f"bench: {' '.join(argv)} exited {proc.returncode}:\n"
+                     f"{proc.stderr.decode(errors='replace')}")
+        rss_kib = int(rss_file.read().split()[-1])
+    return wall, rss_kib
+
+
+def measure(argv, env, runs, timeout):
+    results = []
+    for _ in range(runs):
+        result = run_once(argv, env, timeout)
+        if result is None:
+            return None
+        results.append(result)
+    return min(w for w, _ in results), max(r for _, r in results)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--xisan", required=True)
+    ap.add_argument("--python", required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--options", default="", help="XISAN_OPTIONS for the xisan runs")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--timeout", type=float, default=120, help="seconds a run may take")
+    args = ap.parse_args()
+
+    base_env = dict(os.environ)
+    base_env.pop("XISAN_OPTIONS", None)
+    base_env.pop("PYTHONMALLOC", None)
+    xisan_env = dict(base_env, XISAN_OPTIONS=args.options)
+    configs = [
+        ("plain", lambda s: [args.python, s], base_env),
+        ("xisan", lambda s: [args.xisan, "run", "--", args.python, s], xisan_env),
+        ("PYTHONMALLOC=debug", lambda s: [args.python, s], dict(base_env, PYTHONMALLOC="debug")),
+        ("-X tracemalloc=1", lambda s: [args.python, "-X", "tracemalloc=1", s], base_env),
+    ]
+    version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    print(f"CPython {version}, {args.runs} runs each, best wall time, largest peak RSS")
+    print(f"xisan options: {args.options or '(defaults)'}")
+    header = f"{'workload':<18} {'config':<19} {'wall s':>8} {'x plain':>8} {'RSS MiB':>8} {'x plain':>8}"
+    print(header)
+    print("-" * len(header))
+    ratios = {}
+    for name in args.workloads.split(","):
+        script = os.path.join(HERE, "workloads", name + ".py")
+        plain = None
+        for label, make_argv, env in configs:
+            result = measure(make_argv(script), env, args.runs, args.timeout)
+            if result is None:
+                print(f"{name:<18} {label:<19} {'timed out after %gs' % args.timeout:>35}", flush=True)
+                continue
+            wall, rss = result
+            if plain is None:
+                plain = (wall, rss)
+            tr, rr = wall / plain[0], rss / plain[1]
+            ratios.setdefault(label, []).append((tr, rr))
+            print(f"{name:<18} {label:<19} {wall:8.2f} {tr:8.2f} {rss / 1024:8.1f} {rr:8.2f}",
+                  flush=True)
+    print("-" * len(header))
+    for label, rs in ratios.items():
+        geo = math.exp(sum(math.log(t) for t, _ in rs) / len(rs))
+        print(f"{label:<19} time geomean x{geo:.2f}, worst x{max(t for t, _ in rs):.2f}, "
+              f"peak RSS worst x{max(r for _, r in rs):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Two isolated sub-interpreters, each busy in its own thread (own GIL)."""
+import threading
+
+try:
+    import _interpreters as interpreters
+
+    def create():
+        return interpreters.create()
+
+    def run(interp, code):
+        failure = interpreters.exec(interp, code)
+        if failure is not None:
+            raise RuntimeError(failure)
+except ImportError:
+    import _xxsubinterpreters as interpreters
+
+    def create():
+        return interpreters.create(isolated=True)
+
+    def run(interp, code):
+        interpreters.run_string(interp, code)
+
+CODE = """
+def work(n):
+    total = 0
+    for i in range(n):
+        items = [i, str(i)]
+        total += len(items[1]) + (lambda v: v + 1)(i)
+    return total
+work(600_000)
+"""
+
+
+def worker():
+    interp = create()
+    run(interp, CODE)
+    interpreters.destroy(interp)
+
+
+threads = [threading.Thread(target=worker) for _ in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("done")

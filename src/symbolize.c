@@ -1,0 +1,223 @@
+/* Symbolization of native frames with libdw (elfutils): function, file and
+ * line, inlined calls as frames of their own.  libdw is loaded with
+ * dlopen() at the first report, so a process that never reports does not
+ * carry it (nor libelf, libz, liblzma, libbz2) in its memory. */
+#include "xs.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define XS_LIBDW_FUNCTIONS(X)                                                                   \
+    X(Dwfl *, dwfl_begin, (const Dwfl_Callbacks *))                                             \
+    X(void, dwfl_end, (Dwfl *))                                                                 \
+    X(void, dwfl_report_begin, (Dwfl *))                                                        \
+    X(int, dwfl_report_end, (Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr, \
+                                             void *), void *))                                  \
+    X(int, dwfl_linux_proc_report, (Dwfl *, pid_t))                                             \
+    X(int, dwfl_linux_proc_find_elf, (Dwfl_Module *, void **, const char *, Dwarf_Addr,        \
+                                      char **, Elf **))                                         \
+    X(int, dwfl_standard_find_debuginfo, (Dwfl_Module *, void **, const char *, Dwarf_Addr,    \
+                                          const char *, const char *, GElf_Word, char **))      \
+    X(Dwfl_Module *, dwfl_addrmodule, (Dwfl *, Dwarf_Addr))                                     \
+    X(const char *, dwfl_module_info, (Dwfl_Module *, void ***, Dwarf_Addr *, Dwarf_Addr *,    \
+                                       Dwarf_Addr *, Dwarf_Addr *, const char **,               \
+                                       const char **))                                          \
+    X(const char *, dwfl_module_addrname, (Dwfl_Module *, GElf_Addr))                           \
+    X(Dwfl_Line *, dwfl_module_getsrc, (Dwfl_Module *, Dwarf_Addr))                             \
+    X(const char *, dwfl_lineinfo, (Dwfl_Line *, Dwarf_Addr *, int *, int *, Dwarf_Word *,     \
+                                    Dwarf_Word *))                                              \
+    X(Dwarf_Die *, dwfl_module_addrdie, (Dwfl_Module *, Dwarf_Addr, Dwarf_Addr *))              \
+    X(Dwarf *, dwfl_module_getdwarf, (Dwfl_Module *, Dwarf_Addr *))                             \
+    X(int, dwarf_getscopes, (Dwarf_Die *, Dwarf_Addr, Dwarf_Die **))                            \
+    X(int, dwarf_getscopes_die, (Dwarf_Die *, Dwarf_Die **))                                    \
+    X(int, dwarf_tag, (Dwarf_Die *))                                                            \
+    X(Dwarf_Off, dwarf_dieoffset, (Dwarf_Die *))                                                \
+    X(Dwarf_Die *, dwarf_offdie, (Dwarf *, Dwarf_Off, Dwarf_Die *))                             \
+    X(Dwarf_Attribute *, dwarf_attr, (Dwarf_Die *, unsigned int, Dwarf_Attribute *))            \
+    X(Dwarf_Attribute *, dwarf_attr_integrate, (Dwarf_Die *, unsigned int, Dwarf_Attribute *))  \
+    X(const char *, dwarf_formstring, (Dwarf_Attribute *))                                      \
+    X(int, dwarf_formudata, (Dwarf_Attribute *, Dwarf_Word *))                                  \
+    X(int, dwarf_getsrcfiles, (Dwarf_Die *, Dwarf_Files **, size_t *))                          \
+    X(const char *, dwarf_filesrc, (Dwarf_Files *, size_t, Dwarf_Word *, Dwarf_Word *))
+
+static struct libdw {
+#define XS_LIBDW_FIELD(ret, name, args) ret(*name) args;
+    XS_LIBDW_FUNCTIONS(XS_LIBDW_FIELD)
+#undef XS_LIBDW_FIELD
+} dw;
+static bool dw_ok;
+static pthread_once_t dw_once = PTHREAD_ONCE_INIT;
+static Dwfl_Callbacks dwfl_callbacks;
+
+static void load_libdw(void)
+{
+    void *lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL)
+        return;
+    bool ok = true;
+#define XS_LIBDW_LOAD(ret, name, args) \
+    ok = ok && (*(void **)&dw.name = dlsym(lib, #name)) != NULL;
+    XS_LIBDW_FUNCTIONS(XS_LIBDW_LOAD)
+#undef XS_LIBDW_LOAD
+    dwfl_callbacks.find_elf = dw.dwfl_linux_proc_find_elf;
+    dwfl_callbacks.find_debuginfo = dw.dwfl_standard_find_debuginfo;
+    dw_ok = ok;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    return slash ? slash + 1 : (path ? path : "");
+}
+
+static void copy(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+
+static const char *die_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute attr;
+    const char *name = NULL;
+    if (dw.dwarf_attr_integrate(die, DW_AT_linkage_name, &attr))
+        name = dw.dwarf_formstring(&attr);
+    if (name == NULL && dw.dwarf_attr_integrate(die, DW_AT_name, &attr))
+        name = dw.dwarf_formstring(&attr);
+    return name;
+}
+
+/* Source file and line of an inlined call, from the inlined scope's
+ * DW_AT_call_file/DW_AT_call_line. */
+static bool call_site(Dwarf_Die *cu, Dwarf_Die *inlined, const char **file, int *line)
+{
+    Dwarf_Attribute attr;
+    Dwarf_Word file_idx = 0, line_no = 0;
+    Dwarf_Files *files;
+    size_t nfiles;
+    if (!dw.dwarf_attr(inlined, DW_AT_call_file, &attr) || dw.dwarf_formudata(&attr, &file_idx) != 0)
+        return false;
+    if (!dw.dwarf_attr(inlined, DW_AT_call_line, &attr) || dw.dwarf_formudata(&attr, &line_no) != 0)
+        return false;
+    if (dw.dwarf_getsrcfiles(cu, &files, &nfiles) != 0 || file_idx >= nfiles)
+        return false;
+    *file = dw.dwarf_filesrc(files, file_idx, NULL, NULL);
+    *line = (int)line_no;
+    return *file != NULL;
+}
+
+static void set_frame(xs_native_frame_t *f, uintptr_t pc, const char *module, const char *fn,
+                      const char *file, int line)
+{
+    f->pc = pc;
+    copy(f->module, sizeof(f->module), module);
+    copy(f->function, sizeof(f->function), fn);
+    copy(f->file, sizeof(f->file), file);
+    f->line = file ? line : 0;
+}
+
+/* Frames for the inlined subroutines in `scopes` (innermost first): each
+ * continues in its caller at its call site, up to the real function. */
+static size_t inline_frames(Dwarf_Die *cu, Dwarf_Die *scopes, int nscopes, uintptr_t pc,
+                            const char *module, const char **file, int *line,
+                            xs_native_frame_t *out, size_t max)
+{
+    size_t n = 0;
+    for (int i = 0; i < nscopes && n + 1 < max; i++) {
+        int tag = dw.dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_subprogram)
+            break;
+        if (tag != DW_TAG_inlined_subroutine)
+            continue;
+        set_frame(&out[n++], pc, module, die_name(&scopes[i]), *file, *line);
+        if (!call_site(cu, &scopes[i], file, line))
+            *file = NULL;
+    }
+    return n;
+}
+
+/* One pc: its innermost inlined functions first, then the function that
+ * holds them, each with its own source line.  Returns frames written. */
+static size_t symbolize_pc(Dwfl *dwfl, uintptr_t pc, xs_native_frame_t *out, size_t max)
+{
+    uintptr_t addr = pc ? pc - 1 : 0; /* a return address: look up the call */
+    Dwfl_Module *m = dwfl ? dw.dwfl_addrmodule(dwfl, addr) : NULL;
+    if (m == NULL) {
+        Dl_info info;
+        bool ok = dladdr((void *)addr, &info) != 0;
+        set_frame(&out[0], pc, ok ? base_name(info.dli_fname) : "", ok ? info.dli_sname : "",
+                  NULL, 0);
+        return 1;
+    }
+    const char *module = base_name(dw.dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+    const char *symbol = dw.dwfl_module_addrname(m, addr);
+    Dwfl_Line *dl = dw.dwfl_module_getsrc(m, addr);
+    int line = 0;
+    const char *file = dl ? dw.dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL) : NULL;
+
+    /* The scopes around the innermost inlined body (as eu-addr2line -i
+     * finds them): each inlined subroutine continues in its caller at its
+     * call site, up to the real function. */
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cu = dw.dwfl_module_addrdie(m, addr, &bias);
+    Dwarf_Die *scopes = NULL;
+    int nscopes = cu ? dw.dwarf_getscopes(cu, addr - bias, &scopes) : 0;
+    size_t n = 0;
+    int first = 0; /* the innermost inlined subroutine, lexical blocks skipped */
+    while (first < nscopes && dw.dwarf_tag(&scopes[first]) != DW_TAG_inlined_subroutine &&
+           dw.dwarf_tag(&scopes[first]) != DW_TAG_subprogram)
+        first++;
+    if (first < nscopes && dw.dwarf_tag(&scopes[first]) == DW_TAG_inlined_subroutine) {
+        Dwarf_Die inner;
+        Dwarf_Addr dwbias;
+        Dwarf *dwarf = dw.dwfl_module_getdwarf(m, &dwbias);
+        Dwarf_Die *chain = NULL;
+        int nchain = 0;
+        if (dwarf && dw.dwarf_offdie(dwarf, dw.dwarf_dieoffset(&scopes[first]), &inner) != NULL)
+            nchain = dw.dwarf_getscopes_die(&inner, &chain);
+        const char *file0 = file;
+        int line0 = line;
+        n = inline_frames(cu, chain, nchain, pc, module, &file, &line, out, max);
+        if (n == 0) { /* the DIE did not resolve in this module's Dwarf */
+            file = file0;
+            line = line0;
+            n = inline_frames(cu, scopes, nscopes, pc, module, &file, &line, out, max);
+        }
+        free(chain);
+    }
+    free(scopes);
+    set_frame(&out[n++], pc, module, symbol, file, line);
+    return n;
+}
+
+size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size_t max)
+{
+    Dwfl *dwfl = NULL;
+    if (xs_opt.symbolize)
+        pthread_once(&dw_once, load_libdw);
+    if (xs_opt.symbolize && dw_ok) {
+        dwfl = dw.dwfl_begin(&dwfl_callbacks);
+        if (dwfl) {
+            dw.dwfl_report_begin(dwfl);
+            if (dw.dwfl_linux_proc_report(dwfl, getpid()) != 0 ||
+                dw.dwfl_report_end(dwfl, NULL, NULL) != 0) {
+                dw.dwfl_end(dwfl);
+                dwfl = NULL;
+            }
+        }
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < max; i++)
+        o += symbolize_pc(dwfl, pcs[i], out + o, max - o);
+    if (dwfl)
+        dw.dwfl_end(dwfl);
+    return o;
+}
