@@ -39,8 +39,8 @@ static long interp_number(uint32_t owner)
 /* The frame the SUMMARY line names.  A touch seen at a Python event (call,
  * entry, return, raise) happened at the innermost Python frame; any other
  * happened in native code: the first native frame with a source line outside
- * the interpreter runtime, else the innermost Python frame, else the
- * innermost native frame. */
+ * the interpreter runtime (a .c line before a header's), else the innermost
+ * Python frame, else the innermost native frame. */
 typedef struct summary_site {
     const char *file;
     int line;
@@ -64,14 +64,24 @@ static bool python_level_access(xisan_access_t access)
            access == XISAN_ACCESS_RETURN || access == XISAN_ACCESS_RAISE;
 }
 
+/* Inlined helpers from headers (Py_DECREF in object.h) are where the
+ * touch happened, but the line a user wants is the call in their .c file. */
+static bool is_header(const char *file)
+{
+    size_t n = strlen(file);
+    return n >= 2 && file[n - 2] == '.' && file[n - 1] == 'h';
+}
+
 static summary_site_t summary_site(const xs_report_t *r)
 {
     if (python_level_access(r->access) && r->n_python > 0)
         return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};
-    for (size_t i = 0; i < r->n_native; i++) {
-        const xs_native_frame_t *f = &r->native[i];
-        if (f->file[0] && !is_runtime_module(r, f->module))
-            return (summary_site_t){f->file, f->line, f->function};
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < r->n_native; i++) {
+            const xs_native_frame_t *f = &r->native[i];
+            if (f->file[0] && !is_runtime_module(r, f->module) && (pass || !is_header(f->file)))
+                return (summary_site_t){f->file, f->line, f->function};
+        }
     }
     if (r->n_python > 0)
         return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};

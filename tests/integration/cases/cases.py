@@ -54,6 +54,7 @@ def all_bugs():
             xinterp.run(interp, "import sub; sub.use_cached(); sub.run_stored_callback()")
         xinterp.run(interp, "import sub; sub.replace_slot()")
         xinterp.destroy(interp)
+    print("all_bugs: done")
 
 
 def isolated_threads():

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""Integration tests: real CPython under `xisan run`, one case per call.
+
+    xisan_tests.py --xisan X --python P --fixtures DIR --cases DIR CASE
+
+Each case runs a program under the checker and asserts on its exit status,
+stderr and the JSON report log.  Exit status 0 means the case passed.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, message, *context):
+    if not cond:
+        details = "\n".join(str(c) for c in context)
+        raise Failure(f"{message}\n{details}" if details else message)
+
+
+class Env:
+    def __init__(self, args):
+        self.xisan = args.xisan
+        self.python = args.python
+        self.fixtures = args.fixtures
+        self.cases = args.cases
+        self.tmp = tempfile.mkdtemp(prefix="xisan-test-")
+
+    def environ(self, options=None, **extra):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("XISAN_OPTIONS", "PYTHONMALLOC", "PYTHONDEVMODE", "LD_PRELOAD")}
+        env["PYTHONPATH"] = os.pathsep.join([self.fixtures, self.cases])
+        if options is not None:
+            env["XISAN_OPTIONS"] = options
+        env.update(extra)
+        return env
+
+    def run(self, argv, options=None, timeout=240, **extra):
+        proc = subprocess.run([self.xisan, "run", "--"] + argv, env=self.environ(options, **extra),
+                              capture_output=True, text=True, timeout=timeout, cwd=self.cases)
+        return proc
+
+    def run_case(self, case, options):
+        log = os.path.join(self.tmp, "log")
+        opts = f"log_path={log}" + (":" + options if options else "")
+        proc = self.run([self.python, os.path.join(self.cases, "cases.py"), case], opts)
+        records = []
+        for path in sorted(glob.glob(log + ".*.jsonl")):
+            with open(path) as f:
+                records += [json.loads(line) for line in f]
+        return proc, records
+
+
+def functions(stack):
+    return [frame["function"] for frame in stack]
+
+
+def expect_report(env, case, kind, object_type, access, fn_in_native=None, fn_in_alloc=None,
+                  python_top=None, owner_main=True, alloc_python=True):
+    """A halting run of `case` makes exactly one report, as described."""
+    proc, records = env.run_case(case, "")
+    out = proc.stderr
+    check(proc.returncode == -signal.SIGABRT, f"expected death by SIGABRT, got {proc.returncode}", out)
+    check(len(records) == 1, f"expected 1 JSON report, got {len(records)}", out)
+    r = records[0]
+    check(r["kind"] == kind and r["access"] == access,
+          f"expected {kind}/{access}, got {r['kind']}/{r['access']}", out)
+    check(r["object_type"] == object_type, f"object_type {r['object_type']!r} != {object_type!r}")
+    banner = re.search(r"^==(\d+)==ERROR: XISan: (\S+) on (\S+) object at 0x[0-9a-f]+ "
+                       r"\(access: (\S+)\)$", out, re.M)
+    check(banner and banner.group(2) == kind and banner.group(4) == access,
+          "text report banner missing or wrong", out)
+    check(int(banner.group(1)) == r["pid"], "banner pid differs from the JSON pid")
+    check(re.search(rf"^SUMMARY: XISan: {re.escape(kind)} \S+:\d+ in \S+$", out, re.M),
+          "SUMMARY line missing", out)
+    check("Current thread 0x" in out and "ABORTING" in out, "halt traceback missing", out)
+    check(r["owner_interp"] != r["current_interp"], "owner and current interpreter are equal")
+    if owner_main:
+        check(r["owner_interp"] == 0, f"owner should be the main interpreter: {r['owner_interp']}")
+    check(r["python_stack"], "no Python stack", out)
+    if python_top:
+        top = r["python_stack"][0]
+        check((os.path.basename(top["file"]), top["function"]) == python_top,
+              f"Python stack top {top} is not {python_top}", out)
+        check(top["line"] > 0, "Python frame without a line")
+    check(r["native_stack"], "no native stack")
+    for frame in r["native_stack"] + r["alloc_native_stack"]:
+        check(re.fullmatch(r"0x[0-9a-f]+", frame["pc"]), f"bad pc {frame}")
+    if fn_in_native:
+        check(fn_in_native in functions(r["native_stack"]),
+              f"{fn_in_native} not in the native stack", functions(r["native_stack"]))
+        frame = next(f for f in r["native_stack"] if f["function"] == fn_in_native)
+        check(frame["file"].endswith(".c") and frame["line"] > 0,
+              f"{fn_in_native} frame has no file:line", frame)
+    if fn_in_alloc:
+        check(fn_in_alloc in functions(r["alloc_native_stack"]),
+              f"{fn_in_alloc} not in the allocation stack", functions(r["alloc_native_stack"]))
+    if alloc_python:
+        check(r["alloc_python_stack"], "no allocation Python stack", out)
+    return r
+
+
+def case_cached_object(env):
+    r = expect_report(env, "cached_object", "cross-interpreter-access", "list", "call",
+                      fn_in_alloc="get_cached", python_top=("sub.py", "use_cached"))
+    top = r["alloc_python_stack"][0]
+    check((os.path.basename(top["file"]), top["function"]) == ("cases.py", "cached_object"),
+          f"allocation Python stack top is {top}")
+
+
+def case_stored_callback(env):
+    # the code object was compiled before any Python frame ran: no alloc Python stack
+    expect_report(env, "stored_callback", "cross-interpreter-access", "code", "py-start",
+                  fn_in_native="run_callback", python_top=("cases.py", "callback"),
+                  alloc_python=False)
+
+
+def case_slot_drop(env):
+    r = expect_report(env, "slot_drop", "cross-interpreter-free", "Payload", "dealloc",
+                      fn_in_native="set_slot", python_top=("sub.py", "replace_slot"))
+    check(r["summary"]["function"] == "set_slot" and r["summary"]["file"].endswith("xfix.c"),
+          f"SUMMARY should name set_slot in xfix.c: {r['summary']}")
+
+
+def case_use_after_end(env):
+    r = expect_report(env, "use_after_end", "use-after-interpreter-end", "Payload", "dealloc",
+                      fn_in_native="clear_slot", python_top=("cases.py", "use_after_end"),
+                      owner_main=False)
+    check(r["owner_ended"] is True and r["current_interp"] == 0, "owner should have ended", r)
+
+
+def case_continue_mode(env):
+    proc, records = env.run_case("all_bugs", "halt_on_error=0")
+    out = proc.stderr
+    check(proc.returncode == 66, f"expected exit status 66, got {proc.returncode}", out)
+    check("all_bugs: done" in proc.stdout, "the program did not run to completion", proc.stdout)
+    kinds = {(r["kind"], r["access"]) for r in records}
+    for expected in [("cross-interpreter-access", "call"), ("cross-interpreter-access", "py-start"),
+                     ("cross-interpreter-free", "dealloc")]:
+        check(expected in kinds, f"no {expected} report in continue mode", kinds)
+    sites = [(r["kind"], r["access"], json.dumps(r["native_stack"][:8]),
+              json.dumps(r["python_stack"][:1])) for r in records]
+    check(len(sites) == len(set(sites)), "a site was reported twice", sites)
+    # 3 rounds x 5 touches of each bug: far fewer reports than touches
+    check(len(records) < 15, f"{len(records)} reports for 3 distinct bugs", out)
+    text = len(re.findall(r"^==\d+==ERROR: XISan:", out, re.M))
+    check(text == len(records), f"{text} text reports but {len(records)} JSON records")
+    summary = re.search(r"^==\d+==XISan: (\d+) reports? \((\d+) repeats.*quarantine holds "
+                        r"(\d+) blocks?, (\d+) bytes$", out, re.M)
+    check(summary and int(summary.group(1)) == len(records), "summary line missing or wrong", out)
+    check(int(summary.group(2)) > 0, "repeats should have been counted", out)
+    check(int(summary.group(3)) > 0, "misdirected frees should be quarantined", out)
+
+
+def case_isolated_threads(env):
+    proc, records = env.run_case("isolated_threads", "halt_on_error=0")
+    check(proc.returncode == 0, f"exit status {proc.returncode}", proc.stderr)
+    check("isolated: ok" in proc.stdout, "the program did not complete", proc.stdout)
+    check("XISan" not in proc.stderr and not records, "reports on a correctly isolated module",
+          proc.stderr)
+
+
+def case_child_process(env):
+    code = ("import subprocess, sys; "
+            "r = subprocess.run([sys.executable, 'cases.py', 'cached_object']); "
+            "print('child exit', r.returncode)")
+    proc = env.run([env.python, "-c", code])
+    check(f"child exit {-signal.SIGABRT}" in proc.stdout, "the child was not stopped", proc.stdout)
+    pids = re.findall(r"^==(\d+)==ERROR: XISan: cross-interpreter-access", proc.stderr, re.M)
+    check(len(pids) == 1, "expected one report, from the child", proc.stderr)
+    check(proc.returncode == 66, f"a run with a report exits 66, got {proc.returncode}")
+
+
+def marker_program(env):
+    marker = os.path.join(env.tmp, "ran")
+    return marker, [env.python, "-c", f"open({marker!r}, 'w').close()"]
+
+
+def case_bad_options(env):
+    for options, name in [("halt_on_error=2", "halt_on_error"), ("frobnicate=1", "frobnicate"),
+                          ("exitcode", "exitcode"), ("exitcode=300", "exitcode"),
+                          ("monitor=call,bogus", "bogus")]:
+        marker, argv = marker_program(env)
+        proc = env.run(argv, options)
+        lines = proc.stderr.splitlines()
+        check(proc.returncode == 2, f"{options!r}: exit status {proc.returncode}", proc.stderr)
+        check(len(lines) == 1 and lines[0].startswith("xisan: error: XISAN_OPTIONS:")
+              and name in lines[0], f"{options!r}: expected one error line naming {name}",
+              proc.stderr)
+        check(not os.path.exists(marker), f"{options!r}: the program ran")
+    marker, argv = marker_program(env)
+    proc = subprocess.run([env.xisan, "run", "-o", "verbosity=9", "--"] + argv,
+                          env=env.environ(), capture_output=True, text=True)
+    check(proc.returncode == 2 and "verbosity" in proc.stderr and not os.path.exists(marker),
+          "-o with a bad value must fail before the program starts", proc.stderr)
+
+
+def case_bad_flag(env):
+    proc = subprocess.run([env.xisan, "run", "--bogus", "--", "true"], capture_output=True, text=True)
+    check(proc.returncode == 2 and "--bogus" in proc.stderr, "unknown flag", proc.stderr)
+    proc = subprocess.run([env.xisan, "frobnicate"], capture_output=True, text=True)
+    check(proc.returncode == 2 and "frobnicate" in proc.stderr, "unknown command", proc.stderr)
+    proc = subprocess.run([env.xisan, "run", "--", "/nonexistent/program"], capture_output=True,
+                          text=True)
+    check(proc.returncode == 127 and "/nonexistent/program" in proc.stderr, "missing program",
+          proc.stderr)
+
+
+def case_unwritable_log(env):
+    proc = env.run([env.python, "cases.py", "cached_object"], "log_path=/nonexistent/dir/log")
+    check(proc.returncode == -signal.SIGABRT, f"exit status {proc.returncode}", proc.stderr)
+    check(re.search(r"^xisan: warning: log_path '/nonexistent/dir/log' is not writable", proc.stderr,
+                    re.M), "no warning about log_path", proc.stderr)
+    check("ERROR: XISan: cross-interpreter-access" in proc.stderr, "report not on stderr",
+          proc.stderr)
+
+
+def case_exit_status(env):
+    proc = env.run([env.python, "-c", "raise SystemExit(3)"])
+    check(proc.returncode == 3, f"exit status {proc.returncode}, expected 3", proc.stderr)
+    proc = env.run([env.python, "-c", "print('hello')"])
+    plain = subprocess.run([env.python, "-c", "print('hello')"], capture_output=True, text=True)
+    check(proc.returncode == 0 and proc.stdout == plain.stdout and proc.stderr == plain.stderr,
+          "a clean program's output must be unchanged", proc.stderr)
+
+
+def case_crash(env):
+    proc = env.run([env.python, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"])
+    check(proc.returncode == -signal.SIGSEGV, f"exit status {proc.returncode}", proc.stderr)
+    check(re.search(r"^xisan: '.*' was killed by signal 11 ", proc.stderr, re.M),
+          "no line saying the program crashed", proc.stderr)
+
+
+def case_not_python(env):
+    note = "xisan: note: no supported Python (CPython 3.12 or 3.13) ran under the checker\n"
+    proc = env.run(["sh", "-c", "echo hi; echo err >&2"])
+    check(proc.returncode == 0 and proc.stdout == "hi\n", "shell output changed", proc.stdout)
+    check(proc.stderr == "err\n" + note, "expected the program's stderr and one note", proc.stderr)
+    older = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.11*/bin/python3.11")))
+    older += [p for p in ["/usr/bin/python3.11"] if os.path.exists(p)]
+    for py in older:
+        code = "import sys; print(sys.version_info[:2])"
+        plain = subprocess.run([py, "-c", code], capture_output=True, text=True)
+        proc = env.run([py, "-c", code])
+        check(proc.stdout == plain.stdout and proc.stderr == plain.stderr + note,
+              f"{py}: output changed under xisan", proc.stderr)
+
+
+def case_help(env):
+    proc = subprocess.run([env.xisan, "help"], capture_output=True, text=True)
+    check(proc.returncode == 0, "xisan help failed")
+    with open(os.path.join(ROOT, "src", "options.inc")) as f:
+        table = f.read()
+    options = re.findall(r"XISAN_OPTION\((BOOL|INT|STR), (\w+), (\"[^\"]*\"|\w+),", table)
+    check(len(options) >= 6, "could not read the options table")
+    for kind, name, default in options:
+        check(re.search(rf"^  {name} +\w+ +default: {re.escape(default)}$", proc.stdout, re.M),
+              f"option {name} (default {default}) not listed", proc.stdout)
+
+
+SUITES = {
+    "3.12": ["test__xxsubinterpreters", "test__xxinterpchannels", "test_interpreters"],
+    "3.13": ["test__interpreters", "test__interpchannels", "test_interpreters"],
+}
+
+
+def case_cpython_suites(env):
+    version = subprocess.run([env.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True).stdout.strip()
+    argv = [env.python, "-m", "test"] + SUITES[version]
+    totals = re.compile(r"^Total tests: .*$", re.M)
+    plain = subprocess.run(argv, env=env.environ(), capture_output=True, text=True, timeout=900)
+    log = os.path.join(env.tmp, "suite")
+    proc = env.run(argv, f"halt_on_error=0:log_path={log}", timeout=1200)
+    reports = glob.glob(log + ".*.jsonl")
+    check(proc.returncode == plain.returncode == 0,
+          f"exit status {proc.returncode} under xisan, {plain.returncode} without",
+          proc.stdout[-3000:], proc.stderr[-3000:])
+    check(totals.findall(proc.stdout) == totals.findall(plain.stdout),
+          "test totals differ", totals.findall(proc.stdout), totals.findall(plain.stdout))
+    check(not reports and "XISan" not in proc.stdout + proc.stderr,
+          f"reports in CPython's own suites: {reports}", proc.stderr[-5000:])
+    print(totals.findall(proc.stdout))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for flag in ("--xisan", "--python", "--fixtures", "--cases"):
+        ap.add_argument(flag, required=True)
+    ap.add_argument("case")
+    args = ap.parse_args()
+    env = Env(args)
+    try:
+        globals()["case_" + args.case](env)
+    except Failure as exc:
+        print(f"FAIL {args.case}: {exc}", file=sys.stderr)
+        return 1
+    print(f"ok {args.case}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
