@@ -106,6 +106,7 @@ static const xs_adapter_t python_adapter = {
     .python_stack = xh_python_stack,
     .dump_traceback = xh_dump_traceback,
     .runtime_module = "libpython",
+    .dispatch_prefix = "_Py_call_instrumentation",
 };
 
 /* Called by the preload library in a process that runs CPython 3.12/3.13,

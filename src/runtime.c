@@ -227,6 +227,25 @@ static void fill_alloc_site(xs_report_t *r, const void *user)
                                        py_max < XS_MAX_PYTHON ? py_max : XS_MAX_PYTHON);
 }
 
+static void trim_dispatch(xs_report_t *r)
+{
+    const char *prefix = adapter->dispatch_prefix;
+    if (prefix == NULL || !prefix[0])
+        return;
+    size_t len = strlen(prefix), last = 0;
+    bool found = false;
+    for (size_t i = 0; i < r->n_native && i < 16; i++) {
+        if (strncmp(r->native[i].function, prefix, len) == 0) {
+            last = i;
+            found = true;
+        }
+    }
+    if (!found)
+        return;
+    memmove(r->native, r->native + last + 1, (r->n_native - last - 1) * sizeof(r->native[0]));
+    r->n_native -= last + 1;
+}
+
 bool xs_report_touch(const xs_touch_t *t)
 {
     xs_in_runtime++;
@@ -260,6 +279,7 @@ bool xs_report_touch(const xs_touch_t *t)
         return false;
     }
     r->n_native = xs_symbolize(pcs, n, r->native, XS_MAX_NATIVE);
+    trim_dispatch(r);
     fill_alloc_site(r, t->user);
     xs_interp_name(r->owner, r->owner_name, sizeof(r->owner_name));
     xs_interp_name(r->current, r->current_name, sizeof(r->current_name));

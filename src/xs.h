@@ -269,6 +269,10 @@ typedef struct xs_adapter {
     void (*dump_traceback)(int fd);
     /* Prefix of the interpreter runtime's module name ("libpython"). */
     const char *runtime_module;
+    /* Native frames from the top of a stack through the last frame whose
+     * function starts with this prefix are the adapter's own dispatch
+     * (sys.monitoring calling the check) and are left out of reports. */
+    const char *dispatch_prefix;
 } xs_adapter_t;
 
 XS_HIDDEN void xs_runtime_set_adapter(const xs_adapter_t *adapter);
