@@ -38,16 +38,6 @@ def run_once(argv, env, timeout):
     return wall, rss_kib
 
 
-def measure(argv, env, runs, timeout):
-    results = []
-    for _ in range(runs):
-        result = run_once(argv, env, timeout)
-        if result is None:
-            return None
-        results.append(result)
-    return min(w for w, _ in results), max(r for _, r in results)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--xisan", required=True)
@@ -78,15 +68,27 @@ def main():
     ratios = {}
     for name in args.workloads.split(","):
         script = os.path.join(HERE, "workloads", name + ".py")
-        plain = None
-        for label, make_argv, env in configs:
-            result = measure(make_argv(script), env, args.runs, args.timeout)
-            if result is None:
+        # Round-robin over the configurations, so drift in the machine's
+        # speed lands on all of them alike; keep each one's best time.
+        best = {label: None for label, _, _ in configs}
+        for _ in range(args.runs):
+            for label, make_argv, env in configs:
+                if best[label] == "timeout":
+                    continue
+                result = run_once(make_argv(script), env, args.timeout)
+                if result is None:
+                    best[label] = "timeout"
+                elif best[label] is None:
+                    best[label] = result
+                else:
+                    best[label] = (min(best[label][0], result[0]), max(best[label][1], result[1]))
+        plain = best["plain"]
+        for label, _, _ in configs:
+            result = best[label]
+            if result == "timeout":
                 print(f"{name:<18} {label:<19} {'timed out after %gs' % args.timeout:>35}", flush=True)
                 continue
             wall, rss = result
-            if plain is None:
-                plain = (wall, rss)
             tr, rr = wall / plain[0], rss / plain[1]
             ratios.setdefault(label, []).append((tr, rr))
             print(f"{name:<18} {label:<19} {wall:8.2f} {tr:8.2f} {rss / 1024:8.1f} {rr:8.2f}",

@@ -76,7 +76,8 @@ static bool rehash_unlocked(size_t cap)
 
 static uint32_t intern_unlocked(uint64_t word, uint32_t next)
 {
-    if ((node_len + 1) * 2 > index_cap && !rehash_unlocked(index_cap ? index_cap * 2 : 4096))
+    /* linear probing stays short up to three quarters full */
+    if ((node_len + 1) * 4 > index_cap * 3 && !rehash_unlocked(index_cap ? index_cap * 2 : 4096))
         return 0;
     size_t i = node_hash(word, next) & (index_cap - 1);
     for (uint32_t id; (id = index_slots[i]) != 0; i = (i + 1) & (index_cap - 1)) {
@@ -261,4 +262,19 @@ void xs_depot_reset(void)
     string_by_id = NULL;
     string_len = string_cap = 0;
     pthread_mutex_unlock(&depot_lock);
+}
+
+void xs_depot_fork(xs_fork_phase_t phase)
+{
+    switch (phase) {
+    case XS_FORK_PREPARE:
+        pthread_mutex_lock(&depot_lock);
+        break;
+    case XS_FORK_PARENT:
+        pthread_mutex_unlock(&depot_lock);
+        break;
+    case XS_FORK_CHILD:
+        pthread_mutex_init(&depot_lock, NULL);
+        break;
+    }
 }

@@ -62,8 +62,30 @@ static void check_log_path(void)
     }
 }
 
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&report_lock);
+    xs_registry_fork(XS_FORK_PREPARE);
+    xs_depot_fork(XS_FORK_PREPARE);
+}
+
+static void fork_parent(void)
+{
+    xs_depot_fork(XS_FORK_PARENT);
+    xs_registry_fork(XS_FORK_PARENT);
+    pthread_mutex_unlock(&report_lock);
+}
+
+static void fork_child(void)
+{
+    xs_depot_fork(XS_FORK_CHILD);
+    xs_registry_fork(XS_FORK_CHILD);
+    pthread_mutex_init(&report_lock, NULL);
+}
+
 static void do_init(void)
 {
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
     char err[256];
     xs_tag_init();
     if (xs_options_parse(getenv("XISAN_OPTIONS"), &xs_opt, err, sizeof(err)) < 0) {

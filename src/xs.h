@@ -249,6 +249,15 @@ XS_HIDDEN const char *xs_access_name(xisan_access_t access);
 XS_HIDDEN void xs_report_render_text(const xs_report_t *r, xs_buf_t *out);
 XS_HIDDEN void xs_report_render_json(const xs_report_t *r, xs_buf_t *out);
 
+/* ---- fork ----------------------------------------------------------------- */
+
+/* Each lock is taken before fork() (in the order report, registry, depot,
+ * the order the code nests them), released after it in the parent and
+ * re-initialised in the child, so a child never inherits a held lock. */
+typedef enum xs_fork_phase { XS_FORK_PREPARE, XS_FORK_PARENT, XS_FORK_CHILD } xs_fork_phase_t;
+XS_HIDDEN void xs_registry_fork(xs_fork_phase_t phase);
+XS_HIDDEN void xs_depot_fork(xs_fork_phase_t phase);
+
 /* ---- runtime (runtime.c) ------------------------------------------------ */
 
 typedef struct xs_touch {
