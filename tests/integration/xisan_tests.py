@@ -164,6 +164,28 @@ def case_continue_mode(env):
     check(int(summary.group(3)) > 0, "misdirected frees should be quarantined", out)
 
 
+def case_parallel_reports(env):
+    proc, records = env.run_case("parallel_reports", "halt_on_error=0")
+    out = proc.stderr
+    check(proc.returncode == 66, f"exit status {proc.returncode}", out[-3000:])
+    check("parallel: done" in proc.stdout, "the program did not complete", proc.stdout)
+    # every report is one block: banner ... SUMMARY ... rule, never mixed
+    state = "outside"
+    blocks = 0
+    for line in out.splitlines():
+        if re.match(r"^==\d+==ERROR: XISan:", line):
+            check(state == "rule", "a report started inside another one", out[-3000:])
+            state = "inside"
+        elif line.startswith("SUMMARY: XISan:"):
+            check(state == "inside", "SUMMARY outside a report", out[-3000:])
+            state = "summary"
+            blocks += 1
+        elif line == "=" * 65:
+            state = "outside" if state == "summary" else "rule"
+    check(blocks == len(records) and blocks >= 40, f"{blocks} text reports, {len(records)} JSON")
+    check({r["thread"] for r in records}.__len__() == 2, "reports should come from both threads")
+
+
 def case_isolated_threads(env):
     proc, records = env.run_case("isolated_threads", "halt_on_error=0")
     check(proc.returncode == 0, f"exit status {proc.returncode}", proc.stderr)

@@ -57,6 +57,30 @@ def all_bugs():
     print("all_bugs: done")
 
 
+def parallel_reports():
+    """Two interpreters in two threads touch foreign objects at 40 sites
+    each, at the same time: the reports must come out whole."""
+    import xfix
+    for i in range(2):
+        xfix.put(i, [i])
+    body = "".join(f"    obj.__len__()  # site {n}\n" for n in range(40))
+    code = ("import xfix\n"
+            "def touch(obj):\n" + body +
+            "for _ in range(20):\n"
+            "    touch(xfix.get(SLOT))\n")
+
+    def worker(slot):
+        interp = xinterp.create()
+        xinterp.run(interp, code.replace("SLOT", str(slot)))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("parallel: done")
+
+
 def isolated_threads():
     import xiso
     errors = []
