@@ -29,11 +29,11 @@ def run_once(argv, env, timeout):
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                   timeout=timeout)
         except subprocess.TimeoutExpired:
-            return None
+            return f"timed out after {timeout:g}s"
         wall = time.perf_counter() - start
         if proc.returncode != 0:
-            sys.exit(f"bench: {' '.join(argv)} exited {proc.returncode}:\n"
-                     f"{proc.stderr.decode(errors='replace')}")
+            err = proc.stderr.decode(errors="replace").strip().splitlines()
+            return f"failed: {err[-1] if err else 'exit %d' % proc.returncode}"
         rss_kib = int(rss_file.read().split()[-1])
     return wall, rss_kib
 
@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--options", default="", help="XISAN_OPTIONS for the xisan runs")
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--timeout", type=float, default=120, help="seconds a run may take")
+    ap.add_argument("--configs", default="", help="comma-separated subset, e.g. plain,xisan")
     args = ap.parse_args()
 
     base_env = dict(os.environ)
@@ -58,6 +59,9 @@ def main():
         ("PYTHONMALLOC=debug", lambda s: [args.python, s], dict(base_env, PYTHONMALLOC="debug")),
         ("-X tracemalloc=1", lambda s: [args.python, "-X", "tracemalloc=1", s], base_env),
     ]
+    if args.configs:
+        wanted = args.configs.split(",")
+        configs = [c for c in configs if c[0] in wanted]
     version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True, check=True).stdout.strip()
     print(f"CPython {version}, {args.runs} runs each, best wall time, largest peak RSS")
@@ -73,11 +77,13 @@ def main():
         best = {label: None for label, _, _ in configs}
         for _ in range(args.runs):
             for label, make_argv, env in configs:
-                if best[label] == "timeout":
+                if isinstance(best[label], str):
                     continue
                 result = run_once(make_argv(script), env, args.timeout)
-                if result is None:
-                    best[label] = "timeout"
+                if isinstance(result, str):
+                    if label in ("plain", "xisan"):
+                        sys.exit(f"bench: {name} {label}: {result}")
+                    best[label] = result
                 elif best[label] is None:
                     best[label] = result
                 else:
@@ -85,8 +91,8 @@ def main():
         plain = best["plain"]
         for label, _, _ in configs:
             result = best[label]
-            if result == "timeout":
-                print(f"{name:<18} {label:<19} {'timed out after %gs' % args.timeout:>35}", flush=True)
+            if isinstance(result, str):
+                print(f"{name:<18} {label:<19} {result}", flush=True)
                 continue
             wall, rss = result
             tr, rr = wall / plain[0], rss / plain[1]

@@ -106,6 +106,8 @@ typedef struct xh_thread {
 } xh_thread_t;
 
 extern XS_TLS xh_thread_t xh_thread;
+/* A zeroed per-thread table, freed (with the others) when the thread exits. */
+void *xh_thread_table(size_t count, size_t size);
 uint32_t xh_owner_slow(PyThreadState *ts);
 
 static inline uint32_t xh_owner_of(PyThreadState *ts)

@@ -37,18 +37,6 @@ typedef struct xh_site_slot {
 
 enum { SITE_SLOTS = 1024 };
 
-static void free_sites(void *p)
-{
-    free(p);
-}
-
-static pthread_key_t sites_key;
-static pthread_once_t sites_once = PTHREAD_ONCE_INIT;
-static void make_sites_key(void)
-{
-    pthread_key_create(&sites_key, free_sites);
-}
-
 static uintptr_t thread_stack_hi(void)
 {
     if (xh_thread.stack_hi == 0) {
@@ -68,12 +56,8 @@ static uintptr_t thread_stack_hi(void)
 
 static xh_site_slot_t *thread_sites(void)
 {
-    if (XS_UNLIKELY(xh_thread.sites == NULL)) {
-        pthread_once(&sites_once, make_sites_key);
-        xh_thread.sites = calloc(SITE_SLOTS, sizeof(xh_site_slot_t));
-        if (xh_thread.sites)
-            pthread_setspecific(sites_key, xh_thread.sites);
-    }
+    if (XS_UNLIKELY(xh_thread.sites == NULL))
+        xh_thread.sites = xh_thread_table(SITE_SLOTS, sizeof(xh_site_slot_t));
     return xh_thread.sites;
 }
 

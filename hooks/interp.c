@@ -4,12 +4,41 @@
  * sys.monitoring callbacks there. */
 #include "adapter.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 XS_TLS xh_thread_t xh_thread;
+
+/* The per-thread tables (site cache, frame memo) are allocated on first
+ * use and freed when the thread exits. */
+static pthread_key_t tables_key;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void free_tables(void *unused)
+{
+    (void)unused;
+    free(xh_thread.sites);
+    free(xh_thread.memo);
+    xh_thread.sites = NULL;
+    xh_thread.memo = NULL;
+}
+
+static void make_tables_key(void)
+{
+    pthread_key_create(&tables_key, free_tables);
+}
+
+void *xh_thread_table(size_t count, size_t size)
+{
+    pthread_once(&tables_once, make_tables_key);
+    void *table = calloc(count, size);
+    if (table)
+        pthread_setspecific(tables_key, (void *)1); /* arms free_tables */
+    return table;
+}
 
 #define XH_FLAG_NAMED 1u
 

@@ -92,21 +92,10 @@ typedef struct xh_frame_memo {
 
 enum { MEMO_SLOTS = 1024 };
 
-static pthread_key_t memo_key;
-static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
-static void make_memo_key(void)
-{
-    pthread_key_create(&memo_key, free);
-}
-
 static xh_frame_memo_t *thread_memo(void)
 {
-    if (XS_UNLIKELY(xh_thread.memo == NULL)) {
-        pthread_once(&memo_once, make_memo_key);
-        xh_thread.memo = calloc(MEMO_SLOTS, sizeof(xh_frame_memo_t));
-        if (xh_thread.memo)
-            pthread_setspecific(memo_key, xh_thread.memo);
-    }
+    if (XS_UNLIKELY(xh_thread.memo == NULL))
+        xh_thread.memo = xh_thread_table(MEMO_SLOTS, sizeof(xh_frame_memo_t));
     return xh_thread.memo;
 }
 

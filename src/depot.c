@@ -124,12 +124,17 @@ size_t xs_depot_get(uint32_t id, uint64_t *out, size_t max)
     return n;
 }
 
-size_t xs_depot_count(void)
+static size_t read_locked(const size_t *counter)
 {
     pthread_mutex_lock(&depot_lock);
-    size_t n = node_len;
+    size_t n = *counter;
     pthread_mutex_unlock(&depot_lock);
     return n;
+}
+
+size_t xs_depot_count(void)
+{
+    return read_locked(&node_len);
 }
 
 uint32_t xs_string_put(const char *s)
@@ -160,10 +165,7 @@ uint32_t xs_string_put(const char *s)
 
 size_t xs_string_count(void)
 {
-    pthread_mutex_lock(&depot_lock);
-    size_t n = string_len;
-    pthread_mutex_unlock(&depot_lock);
-    return n;
+    return read_locked(&string_len);
 }
 
 const char *xs_string_get(uint32_t id)
@@ -266,15 +268,5 @@ void xs_depot_reset(void)
 
 void xs_depot_fork(xs_fork_phase_t phase)
 {
-    switch (phase) {
-    case XS_FORK_PREPARE:
-        pthread_mutex_lock(&depot_lock);
-        break;
-    case XS_FORK_PARENT:
-        pthread_mutex_unlock(&depot_lock);
-        break;
-    case XS_FORK_CHILD:
-        pthread_mutex_init(&depot_lock, NULL);
-        break;
-    }
+    xs_mutex_fork(&depot_lock, phase);
 }

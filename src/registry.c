@@ -152,15 +152,5 @@ xisan_owner_t xisan_current(void)
 
 void xs_registry_fork(xs_fork_phase_t phase)
 {
-    switch (phase) {
-    case XS_FORK_PREPARE:
-        pthread_mutex_lock(&registry_lock);
-        break;
-    case XS_FORK_PARENT:
-        pthread_mutex_unlock(&registry_lock);
-        break;
-    case XS_FORK_CHILD:
-        pthread_mutex_init(&registry_lock, NULL);
-        break;
-    }
+    xs_mutex_fork(&registry_lock, phase);
 }

@@ -62,9 +62,24 @@ static void check_log_path(void)
     }
 }
 
+void xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase)
+{
+    switch (phase) {
+    case XS_FORK_PREPARE:
+        pthread_mutex_lock(lock);
+        break;
+    case XS_FORK_PARENT:
+        pthread_mutex_unlock(lock);
+        break;
+    case XS_FORK_CHILD:
+        pthread_mutex_init(lock, NULL);
+        break;
+    }
+}
+
 static void fork_prepare(void)
 {
-    pthread_mutex_lock(&report_lock);
+    xs_mutex_fork(&report_lock, XS_FORK_PREPARE);
     xs_registry_fork(XS_FORK_PREPARE);
     xs_depot_fork(XS_FORK_PREPARE);
 }
@@ -73,14 +88,14 @@ static void fork_parent(void)
 {
     xs_depot_fork(XS_FORK_PARENT);
     xs_registry_fork(XS_FORK_PARENT);
-    pthread_mutex_unlock(&report_lock);
+    xs_mutex_fork(&report_lock, XS_FORK_PARENT);
 }
 
 static void fork_child(void)
 {
     xs_depot_fork(XS_FORK_CHILD);
     xs_registry_fork(XS_FORK_CHILD);
-    pthread_mutex_init(&report_lock, NULL);
+    xs_mutex_fork(&report_lock, XS_FORK_CHILD);
 }
 
 static void do_init(void)

@@ -6,6 +6,7 @@
 
 #include "xisan.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -255,6 +256,7 @@ XS_HIDDEN void xs_report_render_json(const xs_report_t *r, xs_buf_t *out);
  * the order the code nests them), released after it in the parent and
  * re-initialised in the child, so a child never inherits a held lock. */
 typedef enum xs_fork_phase { XS_FORK_PREPARE, XS_FORK_PARENT, XS_FORK_CHILD } xs_fork_phase_t;
+XS_HIDDEN void xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase);
 XS_HIDDEN void xs_registry_fork(xs_fork_phase_t phase);
 XS_HIDDEN void xs_depot_fork(xs_fork_phase_t phase);
 
