@@ -31,14 +31,13 @@ static const opt_desc_t opt_table[] = {
 #undef XISAN_OPTION
 };
 
-/* String option values live here so the struct can point at them without
- * allocating; each option gets its own slot. */
-enum { STR_VALUE_MAX = 512 };
-static char str_values[XS_ARRAY_LEN(opt_table)][STR_VALUE_MAX];
+#define XS_SET_DEFAULT_BOOL(field, def) (field) = (def)
+#define XS_SET_DEFAULT_INT(field, def) (field) = (def)
+#define XS_SET_DEFAULT_STR(field, def) snprintf((field), sizeof(field), "%s", (def))
 
 void xs_options_defaults(xs_options_t *out)
 {
-#define XISAN_OPTION(type, name, def, lo, hi, help) out->name = def;
+#define XISAN_OPTION(type, name, def, lo, hi, help) XS_SET_DEFAULT_##type(out->name, def);
 #include "options.inc"
 #undef XISAN_OPTION
 }
@@ -60,10 +59,10 @@ bool xs_options_known(const char *name)
 static int set_value(const opt_desc_t *d, const char *val, size_t len, xs_options_t *out,
                      char *err, size_t errlen)
 {
-    char text[STR_VALUE_MAX];
+    char text[XS_OPT_STR_MAX];
     if (len >= sizeof(text)) {
         snprintf(err, errlen, "XISAN_OPTIONS: value of '%s' is too long (max %d bytes)", d->name,
-                 STR_VALUE_MAX - 1);
+                 XS_OPT_STR_MAX - 1);
         return -1;
     }
     memcpy(text, val, len);
@@ -95,12 +94,9 @@ static int set_value(const opt_desc_t *d, const char *val, size_t len, xs_option
         *(int *)field = (int)v;
         return 0;
     }
-    case OPT_STR: {
-        char *slot = str_values[d - opt_table];
-        memcpy(slot, text, len + 1);
-        *(const char **)field = slot;
+    case OPT_STR:
+        memcpy(field, text, len + 1);
         return 0;
-    }
     }
     return -1;
 }

@@ -87,7 +87,8 @@ static summary_site_t summary_site(const xs_report_t *r)
         return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};
     if (r->n_native > 0) {
         const xs_native_frame_t *f = &r->native[0];
-        return (summary_site_t){f->file[0] ? f->file : f->module, f->line, f->function};
+        return (summary_site_t){f->file[0] ? f->file : (f->module[0] ? f->module : "??"), f->line,
+                                f->function[0] ? f->function : "??"};
     }
     return (summary_site_t){"<unknown>", 0, "<unknown>"};
 }

@@ -264,8 +264,26 @@ static void fill_alloc_site(xs_report_t *r, const void *user)
                                        py_max < XS_MAX_PYTHON ? py_max : XS_MAX_PYTHON);
 }
 
-static void trim_dispatch(xs_report_t *r)
+static void drop_leading(xs_report_t *r, size_t count)
 {
+    memmove(r->native, r->native + count, (r->n_native - count) * sizeof(r->native[0]));
+    r->n_native -= count;
+}
+
+static bool is_runtime_function(const char *fn)
+{
+    return strncmp(fn, "xs_", 3) == 0 || strncmp(fn, "xisan_", 6) == 0;
+}
+
+/* Leading frames of xisan's own functions (left when the core is linked
+ * into a program rather than loaded as libxisan*.so) and of the adapter's
+ * dispatch (sys.monitoring calling the check) are not the user's. */
+static void trim_runtime_frames(xs_report_t *r)
+{
+    size_t own = 0;
+    while (own < r->n_native && is_runtime_function(r->native[own].function))
+        own++;
+    drop_leading(r, own);
     const char *prefix = adapter->dispatch_prefix;
     if (prefix == NULL || !prefix[0])
         return;
@@ -277,10 +295,8 @@ static void trim_dispatch(xs_report_t *r)
             found = true;
         }
     }
-    if (!found)
-        return;
-    memmove(r->native, r->native + last + 1, (r->n_native - last - 1) * sizeof(r->native[0]));
-    r->n_native -= last + 1;
+    if (found)
+        drop_leading(r, last + 1);
 }
 
 bool xs_report_touch(const xs_touch_t *t)
@@ -316,7 +332,7 @@ bool xs_report_touch(const xs_touch_t *t)
         return false;
     }
     r->n_native = xs_symbolize(pcs, n, r->native, XS_MAX_NATIVE);
-    trim_dispatch(r);
+    trim_runtime_frames(r);
     fill_alloc_site(r, t->user);
     xs_interp_name(r->owner, r->owner_name, sizeof(r->owner_name));
     xs_interp_name(r->current, r->current_name, sizeof(r->current_name));
@@ -328,7 +344,17 @@ bool xs_report_touch(const xs_touch_t *t)
     xs_buf_t json;
     xs_buf_init(&json, json_storage, sizeof(json_storage));
     xs_report_render_json(r, &json);
-    write_json_unlocked(json.p, json.len);
+    for (size_t keep = 16; json.truncated && keep >= 1; keep /= 2) {
+        /* a log line must stay one whole JSON object: shorten the stacks */
+        r->n_native = r->n_native < keep ? r->n_native : keep;
+        r->n_alloc_native = r->n_alloc_native < keep ? r->n_alloc_native : keep;
+        r->n_python = r->n_python < keep ? r->n_python : keep;
+        r->n_alloc_python = r->n_alloc_python < keep ? r->n_alloc_python : keep;
+        xs_buf_init(&json, json_storage, sizeof(json_storage));
+        xs_report_render_json(r, &json);
+    }
+    if (!json.truncated)
+        write_json_unlocked(json.p, json.len);
     atomic_fetch_add(&reports_total, 1);
     xs_run_state_note("report %d %s\n", r->pid, xs_kind_name(r->kind));
 

@@ -24,12 +24,15 @@
 
 /* ---- options (options.c) ---------------------------------------------- */
 
-#define XS_OPT_BOOL int
-#define XS_OPT_INT int
-#define XS_OPT_STR const char *
+/* String options are stored in the struct, so parsing into one struct
+ * never changes another. */
+#define XS_OPT_STR_MAX 512
+#define XS_OPT_FIELD_BOOL(name) int name
+#define XS_OPT_FIELD_INT(name) int name
+#define XS_OPT_FIELD_STR(name) char name[XS_OPT_STR_MAX]
 
 typedef struct xs_options {
-#define XISAN_OPTION(type, name, def, lo, hi, help) XS_OPT_##type name;
+#define XISAN_OPTION(type, name, def, lo, hi, help) XS_OPT_FIELD_##type(name);
 #include "options.inc"
 #undef XISAN_OPTION
 } xs_options_t;

@@ -1,0 +1,63 @@
+/* Helpers shared by the unit tests.  Each Criterion test runs in its own
+ * worker process, so the core's global state starts fresh in every test. */
+#ifndef XISAN_UNIT_H
+#define XISAN_UNIT_H
+
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs.h"
+
+/* A block laid out as the allocator hooks lay it out: header, then user. */
+static inline void *unit_new_block(size_t size, uint32_t owner)
+{
+    void *raw = malloc(XISAN_HEADER_SIZE + size);
+    cr_assert_not_null(raw);
+    memset(raw, 0, XISAN_HEADER_SIZE + size);
+    return xs_tag_block(raw, size, owner, 0);
+}
+
+static inline void unit_free_block(void *user)
+{
+    void *raw = xisan_untag(user);
+    cr_assert_not_null(raw, "block %p lost its tag", user);
+    free(raw);
+}
+
+/* Everything written to stderr since cr_redirect_stderr().  Criterion closes
+ * the write end when it hands out the read end, so call this once, last. */
+static inline void unit_read_stderr(char *buf, size_t cap)
+{
+    fflush(stderr);
+    size_t n = fread(buf, 1, cap - 1, cr_get_redirected_stderr());
+    buf[n] = '\0';
+}
+
+/* Whole contents of a file into buf (NUL-terminated); returns the length. */
+static inline size_t unit_read_file(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot open %s", path);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return n;
+}
+
+static inline size_t unit_count(const char *haystack, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = haystack; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+#define unit_assert_contains(haystack, needle)                                            \
+    cr_assert_not_null(strstr((haystack), (needle)), "expected \"%s\" in:\n%s", (needle), \
+                       (haystack))
+
+#endif
