@@ -56,6 +56,11 @@ static inline PyThreadState *xh_tstate(void)
 }
 
 void xh_tstate_fast_init(void);
+
+/* Instrumented extension builds (instrumented.c). */
+void xh_instrumented_activate(void);
+void xh_instrumented_thread(PyInterpreterState *interp, uint32_t generation, uint32_t owner);
+void xh_instrumented_tstate_offset(ptrdiff_t offset);
 /* Checks the direct read against the API in this thread; turns it off for
  * good on a mismatch. */
 void xh_tstate_fast_verify(void);

@@ -61,6 +61,7 @@ uint32_t xh_owner_slow(PyThreadState *ts)
     xh_thread.interp = interp;
     xh_thread.generation = generation;
     xh_thread.owner = owner;
+    xh_instrumented_thread(interp, generation, owner);
     return owner;
 }
 
@@ -150,6 +151,7 @@ __attribute__((visibility("default"))) int xisan_python_activate(void)
         _exit(2);
     }
     xs_runtime_set_adapter(&python_adapter);
+    xh_instrumented_activate();
     if (xh_alloc_hooks_install() < 0)
         return -1;
     if (PySys_AddAuditHook(audit_hook, NULL) < 0)

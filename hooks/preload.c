@@ -2,6 +2,8 @@
  * that runs a supported CPython it loads the matching adapter before main(),
  * so the allocator hooks are in place before the first object exists; in
  * any other process it does nothing at all. */
+#include "xisan/state.h"
+
 #include <dlfcn.h>
 #include <link.h>
 #include <stdio.h>
@@ -15,6 +17,13 @@ static void say(const char *msg, const char *detail)
     if (n > 0 && write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
         return;
 }
+
+/* Read by the inline checks of instrumented extensions (xisan/python.h);
+ * defined here because this library is loaded in every process xisan runs,
+ * before the program, so the thread-local can be initial-exec. */
+__attribute__((visibility("default"))) struct xisan_python_state xisan_python_state;
+__attribute__((visibility("default"), tls_model("initial-exec"))) __thread struct xisan_python_thread
+    xisan_python_thread;
 
 /* CPython 3.12 has no object creation/destruction hook, but libpython and
  * extensions call these two through the PLT, so a preloaded definition

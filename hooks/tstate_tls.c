@@ -61,6 +61,7 @@ void xh_tstate_fast_init(void)
         return;
     }
     xh_tstate_offset = offset;
+    xh_instrumented_tstate_offset(offset);
 }
 
 void xh_tstate_fast_verify(void)
@@ -72,6 +73,7 @@ void xh_tstate_fast_verify(void)
     if (direct != xh_tstate_api()) {
         atomic_store(&fast_disabled, true);
         xh_tstate_offset = 0;
+        xh_instrumented_tstate_offset(0);
         if (xs_opt.verbosity >= 1)
             xs_message("info", "direct thread-state read disagrees with the API: off");
     }

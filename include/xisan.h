@@ -42,7 +42,21 @@ typedef uint32_t xisan_owner_t;
     X(PY_START, "py-start")  \
     X(RETURN, "return")      \
     X(RAISE, "raise")        \
-    X(TOUCH, "touch")
+    X(TOUCH, "touch")        \
+    X(INCREF, "incref")      \
+    X(DECREF, "decref")      \
+    X(GETATTR, "getattr")    \
+    X(SETATTR, "setattr")    \
+    X(GETITEM, "getitem")    \
+    X(SETITEM, "setitem")    \
+    X(DELITEM, "delitem")    \
+    X(APPEND, "append")      \
+    X(REPR, "repr")          \
+    X(STR, "str")            \
+    X(COMPARE, "compare")    \
+    X(SET_ERROR, "set-error") \
+    X(ADD_OBJECT, "add-object") \
+    X(ITER_NEXT, "iter-next")
 
 typedef enum xisan_access {
 #define XISAN_ACCESS_ENUM(name, str) XISAN_ACCESS_##name,

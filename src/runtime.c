@@ -299,6 +299,24 @@ static void trim_runtime_frames(xs_report_t *r)
         drop_leading(r, last + 1);
 }
 
+/* Frame #0 of a check in instrumented code is the call site the compiler
+ * named: it replaces the symbolized frame of the same function (whose line
+ * may be an inlined helper's), or goes on top. */
+static void put_source_frame(xs_report_t *r, const xs_touch_t *t)
+{
+    if (r->n_native == 0 || strcmp(r->native[0].function, t->src_function) != 0) {
+        size_t n = r->n_native < XS_MAX_NATIVE ? r->n_native : XS_MAX_NATIVE - 1;
+        memmove(r->native + 1, r->native, n * sizeof(r->native[0]));
+        r->n_native = n + 1;
+        r->native[0].module[0] = '\0';
+    }
+    xs_native_frame_t *f = &r->native[0];
+    f->pc = t->src_pc;
+    snprintf(f->function, sizeof(f->function), "%s", t->src_function);
+    snprintf(f->file, sizeof(f->file), "%s", t->src_file);
+    f->line = t->src_line;
+}
+
 bool xs_report_touch(const xs_touch_t *t)
 {
     xs_in_runtime++;
@@ -333,6 +351,8 @@ bool xs_report_touch(const xs_touch_t *t)
     }
     r->n_native = xs_symbolize(pcs, n, r->native, XS_MAX_NATIVE);
     trim_runtime_frames(r);
+    if (t->src_file)
+        put_source_frame(r, t);
     fill_alloc_site(r, t->user);
     xs_interp_name(r->owner, r->owner_name, sizeof(r->owner_name));
     xs_interp_name(r->current, r->current_name, sizeof(r->current_name));
@@ -369,6 +389,11 @@ bool xs_report_touch(const xs_touch_t *t)
     pthread_mutex_unlock(&report_lock);
     xs_in_runtime--;
     return true;
+}
+
+void xs_count_repeat(void)
+{
+    atomic_fetch_add_explicit(&reports_suppressed, 1, memory_order_relaxed);
 }
 
 void xs_quarantine_add(size_t bytes)

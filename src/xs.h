@@ -273,6 +273,12 @@ typedef struct xs_touch {
     const char *object_type;  /* NULL: unknown */
     uint32_t owner, current;
     const char *note;         /* e.g. what was done with the block */
+    /* The call site in instrumented code, from the compiler (NULL: none):
+     * it becomes frame #0, exact without symbolization. */
+    const char *src_file;
+    int src_line;
+    const char *src_function;
+    uintptr_t src_pc;
 } xs_touch_t;
 
 /* Adapters provide the Python half of a report. */
@@ -303,6 +309,8 @@ XS_HIDDEN xs_kind_t xs_classify(uint32_t owner, xisan_access_t access);
  * the given Python frames, one word each (xs_pyframe_word). */
 XS_HIDDEN uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py);
 XS_HIDDEN void xs_quarantine_add(size_t bytes);
+/* Count a repeat of a reported site that an adapter filtered itself. */
+XS_HIDDEN void xs_count_repeat(void);
 XS_HIDDEN void xs_print_summary(void);
 XS_HIDDEN unsigned long xs_reports_total(void);
 /* Append a line to the `xisan run` state file (when run by xisan run). */

@@ -1,0 +1,111 @@
+/* The runtime half of instrumented extension builds (<xisan/python.h>):
+ * fills the state the inline checks read, and makes the report when one
+ * of them fails. */
+#include "adapter.h"
+
+#include "xisan/state.h"
+
+#include <pthread.h>
+#include <string.h>
+
+extern struct xisan_python_state xisan_python_state;
+extern __thread struct xisan_python_thread xisan_python_thread
+    __attribute__((tls_model("initial-exec")));
+
+void xh_instrumented_thread(PyInterpreterState *interp, uint32_t generation, uint32_t owner)
+{
+    xisan_python_thread.interp = interp;
+    xisan_python_thread.generation = generation;
+    xisan_python_thread.owner = owner;
+}
+
+/* In continue mode a call site in instrumented code is reported once;
+ * later failures there return here, before any stack is captured, so a
+ * hot loop on a shared object costs a lookup, not an unwind. */
+typedef struct source_site {
+    const char *file;
+    int line;
+    int access;
+} source_site_t;
+
+enum { SITE_TABLE = 4096 };
+static source_site_t seen[SITE_TABLE];
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool seen_before(const char *file, int line, int access)
+{
+    uint64_t h = ((uintptr_t)file ^ ((uint64_t)line << 16) ^ (uint64_t)access) *
+                 0x9e3779b97f4a7c15ull;
+    bool found = false;
+    pthread_mutex_lock(&seen_lock);
+    for (size_t i = 0, k = h >> 52; i < SITE_TABLE; i++, k = (k + 1) % SITE_TABLE) {
+        source_site_t *s = &seen[k];
+        if (s->file == NULL) {
+            *s = (source_site_t){file, line, access};
+            break;
+        }
+        if (s->file == file && s->line == line && s->access == access) {
+            found = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&seen_lock);
+    return found;
+}
+
+static __attribute__((noinline)) void report_from_source(void *object, int access,
+                                                         const char *file, int line,
+                                                         const char *function, void *pc)
+{
+    PyObject *op = object;
+    if (pc == NULL) /* the call in the instrumented function */
+        pc = __builtin_return_address(0);
+    if (op == NULL || xs_in_runtime || access < 0 || access >= XISAN_ACCESS_COUNT)
+        return;
+    uint32_t current = xh_current();
+    void *block = xh_object_block(op);
+    xs_header_t *h = xs_tagged_header(block);
+    if (h == NULL || xs_owner_allows(h->owner, current))
+        return;
+    if (!xs_opt.halt_on_error && seen_before(file, line, access)) {
+        xs_count_repeat();
+        return;
+    }
+    uint32_t owner = h->owner & XS_OWNER_MASK;
+    xs_touch_t t = {
+        .kind = xs_classify(owner, (xisan_access_t)access),
+        .access = (xisan_access_t)access,
+        .user = block,
+        .object_address = (uintptr_t)op,
+        .object_type = Py_TYPE(op)->tp_name,
+        .owner = owner,
+        .current = current,
+        .src_file = file,
+        .src_line = line,
+        .src_function = function,
+        .src_pc = (uintptr_t)pc,
+    };
+    xs_report_touch(&t);
+}
+
+static uint32_t current_owner(void)
+{
+    return xh_current();
+}
+
+void xh_instrumented_activate(void)
+{
+    struct xisan_python_state *s = &xisan_python_state;
+    s->atomic_refcount = xs_opt.atomic_refcount;
+    s->tag_secret = xs_tag_secret;
+    s->tstate_offset = xh_tstate_offset;
+    s->generation = (const uint32_t *)&xs_interp_generation;
+    s->report = report_from_source;
+    s->current_owner = current_owner;
+    __atomic_store_n(&s->version, XISAN_STATE_VERSION, __ATOMIC_RELEASE);
+}
+
+void xh_instrumented_tstate_offset(ptrdiff_t offset)
+{
+    xisan_python_state.tstate_offset = offset;
+}
