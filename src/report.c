@@ -36,7 +36,8 @@ static long interp_number(uint32_t owner)
     return owner == XISAN_UNOWNED ? -1 : (long)owner - 1;
 }
 
-/* The frame the SUMMARY line names.  A touch seen at a Python event (call,
+/* The frame the SUMMARY line names.  A touch in instrumented code happened
+ * at its call site, frame #0.  A touch seen at a Python event (call,
  * entry, return, raise) happened at the innermost Python frame; any other
  * happened in native code: the first native frame with a source line outside
  * the interpreter runtime (a .c line before a header's), else the innermost
@@ -74,6 +75,8 @@ static bool is_header(const char *file)
 
 static summary_site_t summary_site(const xs_report_t *r)
 {
+    if (r->from_source && r->n_native > 0)
+        return (summary_site_t){r->native[0].file, r->native[0].line, r->native[0].function};
     if (python_level_access(r->access) && r->n_python > 0)
         return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};
     for (int pass = 0; pass < 2; pass++) {

@@ -315,6 +315,7 @@ static void put_source_frame(xs_report_t *r, const xs_touch_t *t)
     snprintf(f->function, sizeof(f->function), "%s", t->src_function);
     snprintf(f->file, sizeof(f->file), "%s", t->src_file);
     f->line = t->src_line;
+    r->from_source = true;
 }
 
 bool xs_report_touch(const xs_touch_t *t)

@@ -245,6 +245,7 @@ typedef struct xs_report {
     char python_strings[XS_MAX_PYTHON][2][160];
     const char *note;           /* what happened to the block, e.g. "quarantined" */
     const char *runtime_module; /* module prefix the SUMMARY line skips */
+    bool from_source;           /* native[0] is an instrumented call site */
 } xs_report_t;
 
 XS_HIDDEN const char *xs_kind_name(xs_kind_t kind);

@@ -81,6 +81,29 @@ def parallel_reports():
     print("parallel: done")
 
 
+def hammer(rounds=1_000_000):
+    """Two own-GIL interpreters in two threads pair Py_INCREF/Py_DECREF on
+    one object of the main interpreter, in parallel."""
+    import xfix
+    target = [1, 2, 3]
+    xfix.put(0, target)
+    before = sys.getrefcount(target)
+    code = f"import xfix\nxfix.hammer(xfix.get(0), {rounds})\n"
+
+    def worker():
+        interp = xinterp.create()
+        xinterp.run(interp, code)
+        xinterp.destroy(interp)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    after = sys.getrefcount(target)
+    print(f"refcount before {before} after {after} drift {after - before}")
+
+
 def isolated_threads():
     import xiso
     errors = []
