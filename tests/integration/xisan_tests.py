@@ -344,7 +344,7 @@ def case_instrumented_without_runtime(env):
 
 
 def drift_of(proc):
-    found = re.search(r"refcount before (\d+) after (\d+) drift (-?\d+)", proc.stdout)
+    found = re.search(r"refcount before (-?\d+) after (-?\d+) drift (-?\d+)", proc.stdout)
     return int(found.group(3)) if found else None
 
 
