@@ -16,6 +16,7 @@
 
 static const char usage[] =
     "usage: xisan run [-o name=value]... [--] PROGRAM [ARGS...]\n"
+    "       xisan config --cflags | --libs | --includedir\n"
     "       xisan help\n"
     "       xisan version\n";
 
@@ -55,6 +56,52 @@ static int find_preload(char *out, size_t len)
         return 0;
     snprintf(out, len, "%s/libxisan_preload.so", dir);
     return access(out, R_OK) == 0 ? 0 : -1;
+}
+
+/* The include directory: <prefix>/include next to an installed command,
+ * else the source tree this command was built from. */
+static void include_dir(char *out, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        snprintf(out, len, "%s/../include", dirname(exe));
+        char probe[PATH_MAX + 32];
+        snprintf(probe, sizeof(probe), "%s/xisan/python.h", out);
+        if (access(probe, R_OK) == 0) {
+            char *real = realpath(out, NULL);
+            if (real) {
+                snprintf(out, len, "%s", real);
+                free(real);
+            }
+            return;
+        }
+    }
+    snprintf(out, len, "%s", XISAN_SOURCE_INCLUDE_DIR);
+}
+
+/* Flags for building an instrumented extension:
+ *   gcc ... $(xisan config --cflags) mod.c $(xisan config --libs) */
+static int cmd_config(int argc, char **argv)
+{
+    if (argc == 0)
+        return fail(2, "%s", "xisan config needs --cflags, --libs or --includedir");
+    char dir[PATH_MAX];
+    include_dir(dir, sizeof(dir));
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--cflags") == 0)
+            printf("-I%s -include xisan/python.h\n", dir);
+        else if (strcmp(argv[i], "--libs") == 0)
+            /* nothing to link: the checks find the runtime `xisan run` preloads */
+            printf("\n");
+        else if (strcmp(argv[i], "--includedir") == 0)
+            printf("%s\n", dir);
+        else
+            return fail(2, "unknown flag '%s' for `xisan config` (--cflags, --libs, --includedir)",
+                        argv[i]);
+    }
+    return 0;
 }
 
 typedef struct run_state {
@@ -196,6 +243,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "config") == 0)
+        return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
         return cmd_help();
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

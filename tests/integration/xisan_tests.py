@@ -37,6 +37,7 @@ class Env:
         self.fixtures = args.fixtures
         self.plain_fixtures = args.fixtures
         self.instrumented = args.instrumented
+        self.build = args.build
         self.cases = args.cases
         self.tmp = tempfile.mkdtemp(prefix="xisan-test-")
 
@@ -328,6 +329,79 @@ def case_instrumented_sites(env):
                         proc.stderr, re.M), f"{case}: SUMMARY line", proc.stderr)
 
 
+def python_build_facts(env):
+    code = "import sysconfig; print(sysconfig.get_paths()['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"
+    out = subprocess.run([env.python, "-c", code], capture_output=True, text=True, check=True)
+    include, suffix = out.stdout.split()
+    return include, suffix
+
+
+def expect_instrumented_incref(env, module_dir, how):
+    env.fixtures = module_dir
+    proc, records = env.run_case("cached_object", "")
+    check(len(records) == 1, f"{how}: expected one report", proc.stderr[-3000:])
+    top = records[0]["native_stack"][0]
+    got = (records[0]["access"], top["function"], os.path.basename(top["file"]), top["line"])
+    want = ("incref", "get_cached", "xfix.c", fixture_line("return Py_NewRef(cached_list);"))
+    check(got == want, f"{how}: reported {got}, expected {want}")
+
+
+def compile_fixture(env, out_dir, flags):
+    include, suffix = python_build_facts(env)
+    os.makedirs(out_dir, exist_ok=True)
+    src = os.path.join(ROOT, "tests", "fixtures", "xfix.c")
+    argv = (["cc", "-shared", "-fPIC", "-g", "-O1", f"-I{include}"] + flags["cflags"] + [src]
+            + flags["libs"] + ["-o", os.path.join(out_dir, "xfix" + suffix)])
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    check(proc.returncode == 0, f"compile failed: {' '.join(argv)}", proc.stderr)
+
+
+def case_config_build(env):
+    """`cc ... $(xisan config --cflags) mod.c $(xisan config --libs)` builds a
+    checked extension; an unknown flag is an error."""
+    def config(flag):
+        return subprocess.run([env.xisan, "config", flag], capture_output=True, text=True,
+                              check=True).stdout.split()
+    out_dir = os.path.join(env.tmp, "config")
+    compile_fixture(env, out_dir, {"cflags": config("--cflags"), "libs": config("--libs")})
+    expect_instrumented_incref(env, out_dir, "xisan config")
+    bad = subprocess.run([env.xisan, "config", "--bogus"], capture_output=True, text=True)
+    check(bad.returncode == 2 and "--bogus" in bad.stderr and not bad.stdout, "config --bogus")
+
+
+def case_pkgconfig_build(env):
+    pc = os.path.join(env.build, "lib", "pkgconfig")
+    def pkg(flag):
+        return subprocess.run(["pkg-config", flag, "xisan"], capture_output=True, text=True,
+                              check=True, env=dict(os.environ, PKG_CONFIG_PATH=pc)).stdout.split()
+    out_dir = os.path.join(env.tmp, "pkgconfig")
+    compile_fixture(env, out_dir, {"cflags": pkg("--cflags"), "libs": pkg("--libs")})
+    expect_instrumented_incref(env, out_dir, "pkg-config")
+
+
+def case_cmake_package_build(env):
+    include, suffix = python_build_facts(env)
+    project = os.path.join(env.tmp, "cmake-ext")
+    os.makedirs(project)
+    with open(os.path.join(project, "CMakeLists.txt"), "w") as f:
+        f.write(f"""cmake_minimum_required(VERSION 3.18)
+project(instrumented_ext C)
+find_package(xisan 0.1 REQUIRED)
+add_library(xfix MODULE {os.path.join(ROOT, "tests", "fixtures", "xfix.c")})
+set_target_properties(xfix PROPERTIES PREFIX "" SUFFIX "{suffix}")
+target_include_directories(xfix PRIVATE {include})
+target_compile_options(xfix PRIVATE -g -O1)
+target_link_libraries(xfix PRIVATE xisan::python)
+""")
+    build = os.path.join(project, "build")
+    for argv in (["cmake", "-S", project, "-B", build,
+                  f"-Dxisan_DIR={os.path.join(env.build, 'lib', 'cmake', 'xisan')}"],
+                 ["cmake", "--build", build]):
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        check(proc.returncode == 0, f"{' '.join(argv)} failed", proc.stdout[-2000:], proc.stderr)
+    expect_instrumented_incref(env, build, "find_package(xisan)")
+
+
 def case_instrumented_isolated(env):
     env.fixtures = env.instrumented
     case_isolated_threads(env)
@@ -395,7 +469,7 @@ def case_cpython_suites(env):
 
 def main():
     ap = argparse.ArgumentParser()
-    for flag in ("--xisan", "--python", "--fixtures", "--instrumented", "--cases"):
+    for flag in ("--xisan", "--python", "--fixtures", "--instrumented", "--cases", "--build"):
         ap.add_argument(flag, required=True)
     ap.add_argument("case")
     args = ap.parse_args()
