@@ -60,11 +60,13 @@ static inline uint32_t xisan_magic_(const void *block, uint64_t secret)
     return (uint32_t)x | 1u;
 }
 
+#define XISAN_INLINE_ static inline __attribute__((always_inline))
+
 /* The calling thread's owner id; 0 when it has no interpreter. */
-static inline uint32_t xisan_current_(const struct xisan_python_state *s)
+XISAN_INLINE_ uint32_t xisan_current_(const struct xisan_python_state *s)
 {
     PyThreadState *ts;
-    if (s->tstate_offset != 0)
+    if (__builtin_expect(s->tstate_offset != 0, 1))
         ts = *(PyThreadState **)((char *)__builtin_thread_pointer() + s->tstate_offset);
     else
         ts = xisan_tstate_api_();
@@ -78,9 +80,27 @@ static inline uint32_t xisan_current_(const struct xisan_python_state *s)
     return s->current_owner();
 }
 
-/* The check: returns `op` so that it wraps an argument without evaluating
- * it twice. */
-static inline void *xisan_pass(void *object, int access, const char *file, int line,
+/* The rest of a check whose owner word differs from the current owner:
+ * is the header real, is the block shared, else report. */
+static __attribute__((noinline, cold)) void xisan_mismatch_(PyObject *op, const char *block,
+                                                           uint32_t current, int access,
+                                                           const char *file, int line,
+                                                           const char *function)
+{
+    struct xisan_python_state *s = &xisan_python_state;
+    const uint32_t *header = (const uint32_t *)(block - 16);
+    uint32_t owner = header[1];
+    if (current == 0 || header[0] != xisan_magic_(block, s->tag_secret) ||
+        (owner & XISAN_OWNER_SHAREABLE_) || (owner & XISAN_OWNER_MASK_) == 0 ||
+        (owner & XISAN_OWNER_MASK_) == current)
+        return;
+    s->report(op, access, file, line, function, NULL);
+}
+
+/* The check: returns `object` so that it wraps an argument without
+ * evaluating it twice.  The fast path compares the header's owner word
+ * with the thread's owner; only a difference looks further. */
+XISAN_INLINE_ void *xisan_pass(void *object, int access, const char *file, int line,
                                const char *function)
 {
     struct xisan_python_state *s = &xisan_python_state;
@@ -91,16 +111,11 @@ static inline void *xisan_pass(void *object, int access, const char *file, int l
     size_t pre = (PyType_IS_GC(tp) ? 2 * sizeof(uintptr_t) : 0) +
                  ((tp->tp_flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);
     const char *block = (const char *)op - pre;
-    const uint32_t *header = (const uint32_t *)(block - 16);
-    if (header[0] != xisan_magic_(block, s->tag_secret))
-        return object;
-    uint32_t owner = header[1];
-    if ((owner & XISAN_OWNER_SHAREABLE_) || (owner & XISAN_OWNER_MASK_) == 0)
-        return object;
+    uint32_t owner = ((const uint32_t *)(block - 16))[1];
     uint32_t current = xisan_current_(s);
-    if (__builtin_expect((owner & XISAN_OWNER_MASK_) == current || current == 0, 1))
+    if (__builtin_expect(owner == current, 1))
         return object;
-    s->report(op, access, file, line, function, NULL);
+    xisan_mismatch_(op, block, current, access, file, line, function);
     return object;
 }
 
@@ -109,7 +124,7 @@ static inline void *xisan_pass(void *object, int access, const char *file, int l
 
 /* ---- reference counts -------------------------------------------------- */
 
-static inline void xisan_incref(PyObject *op, const char *file, int line, const char *function)
+XISAN_INLINE_ void xisan_incref(PyObject *op, const char *file, int line, const char *function)
 {
     xisan_pass(op, XISAN_ACCESS_INCREF, file, line, function);
     struct xisan_python_state *s = &xisan_python_state;
@@ -121,7 +136,7 @@ static inline void xisan_incref(PyObject *op, const char *file, int line, const 
     (Py_INCREF)(op);
 }
 
-static inline void xisan_decref(PyObject *op, const char *file, int line, const char *function)
+XISAN_INLINE_ void xisan_decref(PyObject *op, const char *file, int line, const char *function)
 {
     xisan_pass(op, XISAN_ACCESS_DECREF, file, line, function);
     struct xisan_python_state *s = &xisan_python_state;

@@ -402,6 +402,29 @@ target_link_libraries(xfix PRIVATE xisan::python)
     expect_instrumented_incref(env, build, "find_package(xisan)")
 
 
+class Skip(Exception):
+    pass
+
+
+def case_header_unsupported_python(env):
+    """xisan/python.h with another CPython's headers stops the build with an
+    #error naming the supported versions."""
+    includes = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[01]*/include/python3.1[01]")))
+    includes += [p for p in ["/usr/include/python3.11"] if os.path.exists(p + "/Python.h")]
+    if not includes:
+        raise Skip("no CPython 3.10/3.11 headers on this machine")
+    src = os.path.join(env.tmp, "mod.c")
+    with open(src, "w") as f:
+        f.write("#include <Python.h>\nint answer(void) { return 42; }\n")
+    cflags = subprocess.run([env.xisan, "config", "--cflags"], capture_output=True, text=True,
+                            check=True).stdout.split()
+    for include in includes:
+        proc = subprocess.run(["cc", "-c", f"-I{include}"] + cflags + [src, "-o",
+                               os.path.join(env.tmp, "mod.o")], capture_output=True, text=True)
+        check(proc.returncode != 0 and "supports CPython 3.12 and 3.13 only" in proc.stderr,
+              f"{include}: expected the #error", proc.stderr[-2000:])
+
+
 def case_instrumented_isolated(env):
     env.fixtures = env.instrumented
     case_isolated_threads(env)
@@ -479,6 +502,9 @@ def main():
     except Failure as exc:
         print(f"FAIL {args.case}: {exc}", file=sys.stderr)
         return 1
+    except Skip as exc:
+        print(f"skipped {args.case}: {exc}")
+        return 77
     print(f"ok {args.case}")
     return 0
 
