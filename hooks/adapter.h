@@ -57,6 +57,11 @@ static inline PyThreadState *xh_tstate(void)
 
 void xh_tstate_fast_init(void);
 
+/* Shadow GC (shadow_gc.c). */
+long xh_shadow_gc_scan(void);
+bool xh_shadow_gc_setup(void);
+void xh_shadow_gc_register_module(void);
+
 /* Instrumented extension builds (instrumented.c). */
 void xh_instrumented_activate(void);
 void xh_instrumented_thread(PyInterpreterState *interp, uint32_t generation, uint32_t owner);
@@ -105,6 +110,7 @@ typedef struct xh_thread {
     uint32_t owner;
     uint32_t seen_owner;        /* last owner set up in this thread */
     uint32_t monitored_owner;   /* last owner whose monitoring was checked */
+    uint32_t shadow_owner;      /* last owner whose shadow GC hook was checked */
     uintptr_t stack_hi;         /* top of this thread's stack */
     struct xh_site_slot *sites; /* allocation-site cache (alloc_hooks.c) */
     struct xh_frame_memo *memo; /* resolved Python frames (pystack.c) */

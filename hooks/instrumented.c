@@ -95,6 +95,7 @@ void xh_instrumented_activate(void)
     s->generation = (const uint32_t *)&xs_interp_generation;
     s->report = report_from_source;
     s->current_owner = current_owner;
+    s->scan = xh_shadow_gc_scan;
     __atomic_store_n(&s->version, XISAN_STATE_VERSION, __ATOMIC_RELEASE);
 }
 

@@ -41,6 +41,7 @@ void *xh_thread_table(size_t count, size_t size)
 }
 
 #define XH_FLAG_NAMED 1u
+#define XH_FLAG_SHADOW_GC 4u
 
 uint32_t xh_owner_slow(PyThreadState *ts)
 {
@@ -74,6 +75,19 @@ uint32_t xh_owner_slow(PyThreadState *ts)
 static _Atomic bool several_interpreters;
 static _Atomic uint32_t main_owner;
 
+/* Once per interpreter; retried at later events while it cannot import. */
+static void shadow_gc_setup(uint32_t owner)
+{
+    if (!xs_interp_claim_flag(owner, XH_FLAG_SHADOW_GC)) {
+        xh_thread.shadow_owner = owner;
+        return;
+    }
+    if (xh_shadow_gc_setup())
+        xh_thread.shadow_owner = owner;
+    else
+        xs_interp_release_flag(owner, XH_FLAG_SHADOW_GC);
+}
+
 static int enable_in_main(void *unused)
 {
     (void)unused;
@@ -82,6 +96,9 @@ static int enable_in_main(void *unused)
         xh_thread.monitored_owner = owner;
         xh_monitoring_setup(owner);
     }
+    if (XS_UNLIKELY(xs_opt.shadow_gc && xh_thread.shadow_owner != owner) &&
+        atomic_load(&several_interpreters))
+        shadow_gc_setup(owner);
     return 0;
 }
 
@@ -107,6 +124,9 @@ static int audit_hook(const char *event, PyObject *args, void *data)
     if (owner == XISAN_UNOWNED)
         return 0;
     if (strcmp(event, "cpython.PyInterpreterState_Clear") == 0) {
+        /* the last look at its objects, before they are cleared */
+        if (xs_opt.shadow_gc && atomic_load(&several_interpreters))
+            xh_shadow_gc_scan();
         if (xs_opt.verbosity >= 1)
             xs_message("info", "interpreter %u is ending", owner - 1);
         xs_interp_end(owner);
@@ -124,6 +144,9 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         xh_thread.monitored_owner = owner;
         xh_monitoring_setup(owner);
     }
+    if (XS_UNLIKELY(xs_opt.shadow_gc && xh_thread.shadow_owner != owner) &&
+        atomic_load(&several_interpreters))
+        shadow_gc_setup(owner);
     return 0;
 }
 
@@ -154,6 +177,7 @@ __attribute__((visibility("default"))) int xisan_python_activate(void)
     xh_instrumented_activate();
     if (xh_alloc_hooks_install() < 0)
         return -1;
+    xh_shadow_gc_register_module();
     if (PySys_AddAuditHook(audit_hook, NULL) < 0)
         xs_message("warning", "cannot add the audit hook: interpreter ends and "
                               "sys.monitoring checks will not be seen");

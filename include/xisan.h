@@ -56,7 +56,8 @@ typedef uint32_t xisan_owner_t;
     X(COMPARE, "compare")    \
     X(SET_ERROR, "set-error") \
     X(ADD_OBJECT, "add-object") \
-    X(ITER_NEXT, "iter-next")
+    X(ITER_NEXT, "iter-next")  \
+    X(REFERENCE, "reference")
 
 typedef enum xisan_access {
 #define XISAN_ACCESS_ENUM(name, str) XISAN_ACCESS_##name,
@@ -93,6 +94,12 @@ XISAN_API void xisan_set_shareable(void *user, bool shareable);
  * (same owner, unowned, shareable), otherwise a report is made and 1 is
  * returned (or the process aborts when halt_on_error=1). */
 XISAN_API int xisan_check(const void *user, xisan_access_t access, const char *type_name);
+
+/* Shadow GC: walk the calling thread's interpreter's object graph (in a
+ * process where the xisan CPython runtime is active, with the GIL held)
+ * and report every reference to another interpreter's object.  Returns
+ * the number of such references found, or -1 when no runtime is active. */
+XISAN_API long xisan_python_scan(void);
 
 /* Number of reports made so far in this process. */
 XISAN_API unsigned long xisan_report_count(void);

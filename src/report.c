@@ -13,6 +13,8 @@ const char *xs_kind_name(xs_kind_t kind)
         return "cross-interpreter-free";
     case XS_KIND_USE_AFTER_INTERPRETER_END:
         return "use-after-interpreter-end";
+    case XS_KIND_CROSS_INTERPRETER_REFERENCE:
+        return "cross-interpreter-reference";
     }
     return "unknown";
 }
@@ -62,7 +64,8 @@ static bool is_runtime_module(const xs_report_t *r, const char *module)
 static bool python_level_access(xisan_access_t access)
 {
     return access == XISAN_ACCESS_CALL || access == XISAN_ACCESS_PY_START ||
-           access == XISAN_ACCESS_RETURN || access == XISAN_ACCESS_RAISE;
+           access == XISAN_ACCESS_RETURN || access == XISAN_ACCESS_RAISE ||
+           access == XISAN_ACCESS_REFERENCE;
 }
 
 /* Inlined helpers from headers (Py_DECREF in object.h) are where the
@@ -140,6 +143,11 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
                   interp_number(r->owner), r->owner_name,
                   r->owner_ended ? ", which has ended" : "", interp_number(r->current),
                   r->current_name, r->thread);
+    if (r->kind == XS_KIND_CROSS_INTERPRETER_REFERENCE)
+        xs_buf_printf(b, "  referenced by %s object at 0x%lx of interpreter %ld (%s)%s%s\n",
+                      r->container_type, (unsigned long)r->container_address,
+                      interp_number(r->container_owner), r->container_name,
+                      r->path[0] ? " at " : "", r->path);
     if (r->note)
         xs_buf_printf(b, "  %s\n", r->note);
     xs_buf_puts(b, "  native stack of the touching thread:\n");
@@ -203,6 +211,13 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     if (r->note) {
         xs_buf_puts(b, ",\"note\":");
         xs_buf_json_string(b, r->note);
+    }
+    if (r->kind == XS_KIND_CROSS_INTERPRETER_REFERENCE) {
+        xs_buf_puts(b, ",\"container_type\":");
+        xs_buf_json_string(b, r->container_type);
+        xs_buf_printf(b, ",\"container_address\":\"0x%lx\",\"container_interp\":%ld,\"path\":",
+                      (unsigned long)r->container_address, interp_number(r->container_owner));
+        xs_buf_json_string(b, r->path);
     }
     json_native(b, "native_stack", r->native, r->n_native);
     json_native(b, "alloc_native_stack", r->alloc_native, r->n_alloc_native);

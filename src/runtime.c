@@ -2,6 +2,9 @@
  * the quarantine account and the exit summary. */
 #include "xs.h"
 
+#include "xisan/state.h"
+
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -337,6 +340,14 @@ bool xs_report_touch(const xs_touch_t *t)
     r->thread = (unsigned long)syscall(SYS_gettid);
     r->note = t->note;
     r->runtime_module = adapter->runtime_module;
+    if (t->kind == XS_KIND_CROSS_INTERPRETER_REFERENCE) {
+        snprintf(r->container_type, sizeof(r->container_type), "%s",
+                 t->container_type ? t->container_type : "");
+        r->container_address = t->container_address;
+        r->container_owner = t->container_owner;
+        snprintf(r->path, sizeof(r->path), "%s", t->path ? t->path : "");
+        xs_interp_name(r->container_owner, r->container_name, sizeof(r->container_name));
+    }
 
     uintptr_t pcs[XS_MAX_NATIVE];
     size_t n = xs_unwind(pcs, (size_t)xs_opt.stack_depth);
@@ -420,6 +431,15 @@ void xs_print_summary(void)
                      blocks, blocks == 1 ? "" : "s", atomic_load(&quarantine_bytes));
     if (n > 0)
         xs_write_all(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+long xisan_python_scan(void)
+{
+    /* the CPython runtime, if any, is the one `xisan run` preloaded */
+    const struct xisan_python_state *state = dlsym(RTLD_DEFAULT, "xisan_python_state");
+    if (state == NULL || state->version == 0 || state->scan == NULL)
+        return -1;
+    return state->scan();
 }
 
 int xisan_check(const void *user, xisan_access_t access, const char *type_name)

@@ -218,6 +218,7 @@ typedef enum xs_kind {
     XS_KIND_CROSS_INTERPRETER_ACCESS,
     XS_KIND_CROSS_INTERPRETER_FREE,
     XS_KIND_USE_AFTER_INTERPRETER_END,
+    XS_KIND_CROSS_INTERPRETER_REFERENCE,
 } xs_kind_t;
 
 #define XS_MAX_NATIVE 64
@@ -245,6 +246,12 @@ typedef struct xs_report {
     char python_strings[XS_MAX_PYTHON][2][160];
     const char *note;           /* what happened to the block, e.g. "quarantined" */
     const char *runtime_module; /* module prefix the SUMMARY line skips */
+    /* cross-interpreter-reference: the object that holds the reference */
+    char container_type[96];
+    uintptr_t container_address;
+    uint32_t container_owner;
+    char container_name[64];
+    char path[256];             /* from a root, when known */
     bool from_source;           /* native[0] is an instrumented call site */
 } xs_report_t;
 
@@ -280,6 +287,11 @@ typedef struct xs_touch {
     int src_line;
     const char *src_function;
     uintptr_t src_pc;
+    /* cross-interpreter-reference: the holder of the reference */
+    const char *container_type;
+    uintptr_t container_address;
+    uint32_t container_owner;
+    const char *path;
 } xs_touch_t;
 
 /* Adapters provide the Python half of a report. */

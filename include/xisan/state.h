@@ -25,6 +25,8 @@ struct xisan_python_state {
                    void *pc);
     /* The calling thread's owner id, refreshing xisan_python_thread. */
     uint32_t (*current_owner)(void);
+    /* Shadow GC scan of the calling thread's interpreter (GIL held). */
+    long (*scan)(void);
 };
 
 /* Per thread: the interpreter last seen and its owner id. */

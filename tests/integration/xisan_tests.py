@@ -465,20 +465,58 @@ def case_atomic_hammer(env):
           f"exit {plain.returncode}, drift {drift_of(plain)}")
 
 
+def case_shadow_exception_class(env):
+    """An exception class kept in a C static and put in every interpreter's
+    module dict is found by a scan in the second interpreter, no call made."""
+    proc, records = env.run_case("shadow_exception_class", "")
+    check(proc.returncode == -signal.SIGABRT and len(records) == 1,
+          f"expected one report and SIGABRT, got {proc.returncode}", proc.stderr[-3000:])
+    r = records[0]
+    got = (r["kind"], r["access"], r["object_type"], r["container_type"], r["path"])
+    want = ("cross-interpreter-reference", "reference", "type", "dict",
+            "sys.modules['xerr'].__dict__['Error']")
+    check(got == want, f"reported {got}, expected {want}")
+    check(r["owner_interp"] == 0 and r["container_interp"] == r["current_interp"] != 0,
+          "the reference goes from the second interpreter to the main one", r)
+    check("exec_module" in functions(r["alloc_native_stack"]),
+          "the class's allocation stack should name exec_module", functions(r["alloc_native_stack"]))
+    check(re.search(r"^  referenced by dict object at 0x[0-9a-f]+ of interpreter \d+ .* at "
+                    r"sys\.modules\['xerr'\]\.__dict__\['Error'\]$", proc.stderr, re.M),
+          "text report should name the holder and the path", proc.stderr)
+
+
+def case_shadow_isolated(env):
+    """shadow_gc=1 on a correctly isolated module used by several interpreters
+    in threads: scans run (each interpreter is scanned as it ends), no report."""
+    proc, records = env.run_case("isolated_threads", "halt_on_error=0:shadow_gc=1:verbosity=1")
+    check(proc.returncode == 0 and "isolated: ok" in proc.stdout, f"exit {proc.returncode}",
+          proc.stderr[-3000:])
+    scans = re.findall(r"shadow GC of interpreter \d+: (\d+) objects, (\d+) edges", proc.stderr)
+    check(len(scans) >= 5, f"expected a scan of each interpreter, saw {len(scans)}", proc.stderr[-3000:])
+    check(all(int(edges) > 0 for _, edges in scans), "a scan visited no edge")
+    check(not records and "ERROR: XISan" not in proc.stderr, "reports on an isolated module",
+          proc.stderr[-3000:])
+
+
 SUITES = {
     "3.12": ["test__xxsubinterpreters", "test__xxinterpchannels", "test_interpreters"],
     "3.13": ["test__interpreters", "test__interpchannels", "test_interpreters"],
 }
 
 
-def case_cpython_suites(env):
+def case_cpython_suites_shadow_gc(env):
+    case_cpython_suites(env, "shadow_gc=1")
+
+
+def case_cpython_suites(env, options=""):
     version = subprocess.run([env.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True).stdout.strip()
     argv = [env.python, "-m", "test"] + SUITES[version]
     totals = re.compile(r"^Total tests: .*$", re.M)
     plain = subprocess.run(argv, env=env.environ(), capture_output=True, text=True, timeout=900)
     log = os.path.join(env.tmp, "suite")
-    proc = env.run(argv, f"halt_on_error=0:log_path={log}", timeout=1200)
+    proc = env.run(argv, f"halt_on_error=0:log_path={log}" + (":" + options if options else ""),
+                   timeout=1200)
     reports = glob.glob(log + ".*.jsonl")
     check(proc.returncode == plain.returncode == 0,
           f"exit status {proc.returncode} under xisan, {plain.returncode} without",

@@ -81,6 +81,14 @@ def parallel_reports():
     print("parallel: done")
 
 
+def shadow_exception_class():
+    """The second interpreter imports a module whose exception class is the
+    first interpreter's, then scans: no call, no free, just a reference."""
+    import xerr  # the main interpreter creates xerr.Error
+    interp = xinterp.create()
+    xinterp.run(interp, "import xerr, _xisan\nprint('found', _xisan.scan())\n")
+
+
 def hammer(rounds=1_000_000):
     """Two own-GIL interpreters in two threads pair Py_INCREF/Py_DECREF on
     one object of the main interpreter, in parallel."""

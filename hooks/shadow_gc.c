@@ -1,0 +1,255 @@
+/* Shadow GC: a collector that only looks.  In an interpreter's own context
+ * (its thread state, its GIL) it visits the roots that matter (the modules
+ * of sys.modules and their dicts, the builtins) and every GC-tracked object
+ * of that interpreter (PyUnstable_GC_VisitObjects), following references
+ * through tp_traverse, and reports each edge from this interpreter's world
+ * to an object another interpreter owns.  It never collects, never frees
+ * and never changes a refcount. */
+#include "adapter.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct scan {
+    uint32_t current;
+    PyObject *container; /* the object whose references are visited */
+    const char *path;    /* a root path to the container's slot, or NULL */
+    size_t objects, edges;
+    long found;
+} scan_t;
+
+/* Reported once per (holder type, referent type, referent allocation site). */
+enum { SEEN_SLOTS = 4096 };
+static _Atomic uint64_t seen[SEEN_SLOTS];
+
+static bool first_time(PyTypeObject *holder, PyTypeObject *referent, uint32_t site)
+{
+    uint64_t key = ((uintptr_t)holder * 0x9e3779b97f4a7c15ull) ^ ((uintptr_t)referent << 7) ^ site;
+    key = (key ^ (key >> 31)) | 1;
+    for (size_t i = 0, k = key >> 52; i < SEEN_SLOTS; i++, k = (k + 1) % SEEN_SLOTS) {
+        uint64_t now = atomic_load(&seen[k]);
+        if (now == key)
+            return false;
+        if (now == 0) {
+            uint64_t empty = 0;
+            if (atomic_compare_exchange_strong(&seen[k], &empty, key))
+                return true;
+            if (empty == key)
+                return false;
+        }
+    }
+    return true;
+}
+
+static int visit_reference(PyObject *ref, void *arg)
+{
+    scan_t *s = arg;
+    s->edges++;
+    if (ref == NULL || _Py_IsImmortal(ref))
+        return 0;
+    void *block = xh_object_block(ref);
+    const xs_header_t *h = xs_tagged_header(block);
+    if (h == NULL || XS_LIKELY(xs_owner_allows(h->owner, s->current)))
+        return 0;
+    s->found++;
+    if (!first_time(Py_TYPE(s->container), Py_TYPE(ref), h->site)) {
+        xs_count_repeat();
+        return 0;
+    }
+    uint32_t owner = h->owner & XS_OWNER_MASK;
+    xs_touch_t t = {
+        .kind = XS_KIND_CROSS_INTERPRETER_REFERENCE,
+        .access = XISAN_ACCESS_REFERENCE,
+        .user = block,
+        .object_address = (uintptr_t)ref,
+        .object_type = Py_TYPE(ref)->tp_name,
+        .owner = owner,
+        .current = s->current,
+        .container_type = Py_TYPE(s->container)->tp_name,
+        .container_address = (uintptr_t)s->container,
+        .container_owner = s->current,
+        .path = s->path,
+        .note = xs_interp_state(owner) == XS_INTERP_ENDED ? "its owner has ended" : NULL,
+    };
+    xs_report_touch(&t);
+    return 0;
+}
+
+static void visit_container(scan_t *s, PyObject *op, const char *path)
+{
+    traverseproc traverse = Py_TYPE(op)->tp_traverse;
+    s->container = op;
+    s->path = path;
+    s->objects++;
+    if (traverse != NULL && PyType_IS_GC(Py_TYPE(op)))
+        traverse(op, visit_reference, s);
+    /* a heap type is held by its instances whether or not tp_traverse says so */
+    if (PyType_HasFeature(Py_TYPE(op), Py_TPFLAGS_HEAPTYPE))
+        visit_reference((PyObject *)Py_TYPE(op), s);
+}
+
+/* Roots first, for the paths they give: sys.modules['m'].__dict__['name']. */
+static void scan_roots(scan_t *s)
+{
+    char path[256];
+    PyObject *modules = PySys_GetObject("modules"); /* borrowed */
+    if (modules == NULL || !PyDict_Check(modules))
+        return;
+    Py_ssize_t pos = 0;
+    PyObject *name, *module;
+    while (PyDict_Next(modules, &pos, &name, &module)) {
+        if (!PyModule_Check(module) || !PyUnicode_Check(name))
+            continue;
+        PyObject *dict = PyModule_GetDict(module); /* borrowed */
+        if (dict == NULL)
+            continue;
+        Py_ssize_t item = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(dict, &item, &key, &value)) {
+            if (!PyUnicode_Check(key))
+                continue;
+            snprintf(path, sizeof(path), "sys.modules['%s'].__dict__['%s']",
+                     PyUnicode_AsUTF8(name), PyUnicode_AsUTF8(key));
+            s->container = dict;
+            s->path = path;
+            s->edges++;
+            visit_reference(value, s);
+        }
+    }
+    PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
+    if (builtins && PyDict_Check(builtins)) {
+        Py_ssize_t item = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(builtins, &item, &key, &value)) {
+            if (!PyUnicode_Check(key))
+                continue;
+            snprintf(path, sizeof(path), "builtins['%s']", PyUnicode_AsUTF8(key));
+            s->container = builtins;
+            s->path = path;
+            visit_reference(value, s);
+        }
+    }
+}
+
+static int visit_tracked(PyObject *op, void *arg)
+{
+    scan_t *s = arg;
+    /* objects of this interpreter's GC lists are its own; a quarantined
+     * one adopted from a foreign free list is skipped */
+    const xs_header_t *h = xs_tagged_header(xh_object_block(op));
+    if (h == NULL || (h->owner & XS_OWNER_MASK) == s->current)
+        visit_container(s, op, NULL);
+    return 1;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+long xh_shadow_gc_scan(void)
+{
+    PyThreadState *ts = xh_tstate();
+    uint32_t current = xh_owner_of(ts);
+    if (ts == NULL || current == XISAN_UNOWNED || xs_in_runtime)
+        return -1;
+    scan_t s = {.current = current};
+    double start = now_seconds();
+    PyObject *exc = PyErr_GetRaisedException();
+    /* the root pass formats names (PyUnicode_AsUTF8 may cache): outside
+     * the reentrancy guard, like any code of this interpreter */
+    scan_roots(&s);
+    PyUnstable_GC_VisitObjects(visit_tracked, &s);
+    PyErr_SetRaisedException(exc);
+    double took = now_seconds() - start;
+    if (xs_opt.verbosity >= 1)
+        xs_message("info",
+                   "shadow GC of interpreter %u: %zu objects, %zu edges in %.3f s (%.1f M edges/s), "
+                   "%ld cross-interpreter references",
+                   current - 1, s.objects, s.edges, took, took > 0 ? s.edges / took / 1e6 : 0.0,
+                   s.found);
+    return s.found;
+}
+
+/* ---- when scans run ----------------------------------------------------- */
+
+/* gc.callbacks entry of each interpreter: scan at the start of a collection,
+ * at most once a second per thread, so a GC-heavy program does not crawl. */
+static XS_TLS double last_scan;
+
+static PyObject *on_gc(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs >= 1 && PyUnicode_Check(args[0]) && PyUnicode_CompareWithASCIIString(args[0], "start") == 0) {
+        double now = now_seconds();
+        if (now - last_scan >= 1.0) {
+            last_scan = now;
+            xh_shadow_gc_scan();
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef on_gc_def = {"xisan_shadow_gc", (PyCFunction)(void (*)(void))on_gc,
+                                METH_FASTCALL, NULL};
+
+/* Adds the gc.callbacks entry; false when the interpreter cannot import
+ * yet (early in its start), to be tried again at a later audit event. */
+bool xh_shadow_gc_setup(void)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *callbacks = gc ? PyObject_GetAttrString(gc, "callbacks") : NULL;
+    PyObject *fn = callbacks ? PyCFunction_New(&on_gc_def, NULL) : NULL;
+    bool ok = fn != NULL && PyList_Check(callbacks) && PyList_Append(callbacks, fn) == 0;
+    if (!ok)
+        PyErr_Clear();
+    Py_XDECREF(fn);
+    Py_XDECREF(callbacks);
+    Py_XDECREF(gc);
+    PyErr_SetRaisedException(exc);
+    return ok;
+}
+
+/* ---- _xisan: the on-demand entry point ------------------------------------ */
+
+static PyObject *xisan_scan(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return PyLong_FromLong(xh_shadow_gc_scan());
+}
+
+static PyMethodDef module_methods[] = {
+    {"scan", xisan_scan, METH_NOARGS,
+     "scan() -> int\n\nWalk this interpreter's objects and report every reference to another "
+     "interpreter's object (a shadow GC: nothing is collected). Returns how many were found."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    .m_base = PyModuleDef_HEAD_INIT,
+    .m_name = "_xisan",
+    .m_doc = "The xisan runtime, seen from Python.",
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+static PyObject *init_module(void)
+{
+    return PyModuleDef_Init(&module_def);
+}
+
+void xh_shadow_gc_register_module(void)
+{
+    if (PyImport_AppendInittab("_xisan", init_module) < 0)
+        xs_message("warning", "cannot register the _xisan module");
+}
