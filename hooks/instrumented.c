@@ -19,31 +19,13 @@ void xh_instrumented_thread(PyInterpreterState *interp, uint32_t generation, uin
 }
 
 /* In continue mode a call site in instrumented code is reported once;
- * later failures there return here, before any stack is captured, and
- * without a lock (a lock would serialise the threads and hide the very
- * races being looked at), so a hot loop on a shared object costs a probe.
- * A site is its 64-bit key hash; a collision would merge two sites. */
-enum { SITE_TABLE = 4096 };
-static _Atomic uint64_t seen[SITE_TABLE];
-
+ * later failures there return before any stack is captured, so a hot loop
+ * on a shared object costs a probe. */
 static bool seen_before(const char *file, int line, int access)
 {
     uint64_t key = ((uintptr_t)file ^ ((uint64_t)(uint32_t)line << 20) ^ (uint64_t)access) *
                    0x9e3779b97f4a7c15ull;
-    key = (key ^ (key >> 29)) | 1;
-    for (size_t i = 0, k = key >> 52; i < SITE_TABLE; i++, k = (k + 1) % SITE_TABLE) {
-        uint64_t now = atomic_load_explicit(&seen[k], memory_order_acquire);
-        if (now == key)
-            return true;
-        if (now == 0) {
-            uint64_t empty = 0;
-            if (atomic_compare_exchange_strong(&seen[k], &empty, key))
-                return false;
-            if (empty == key)
-                return true;
-        }
-    }
-    return false; /* full: report */
+    return !xs_first_sighting(key);
 }
 
 static __attribute__((noinline)) void report_from_source(void *object, int access,

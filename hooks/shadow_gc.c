@@ -20,26 +20,10 @@ typedef struct scan {
 } scan_t;
 
 /* Reported once per (holder type, referent type, referent allocation site). */
-enum { SEEN_SLOTS = 4096 };
-static _Atomic uint64_t seen[SEEN_SLOTS];
-
 static bool first_time(PyTypeObject *holder, PyTypeObject *referent, uint32_t site)
 {
     uint64_t key = ((uintptr_t)holder * 0x9e3779b97f4a7c15ull) ^ ((uintptr_t)referent << 7) ^ site;
-    key = (key ^ (key >> 31)) | 1;
-    for (size_t i = 0, k = key >> 52; i < SEEN_SLOTS; i++, k = (k + 1) % SEEN_SLOTS) {
-        uint64_t now = atomic_load(&seen[k]);
-        if (now == key)
-            return false;
-        if (now == 0) {
-            uint64_t empty = 0;
-            if (atomic_compare_exchange_strong(&seen[k], &empty, key))
-                return true;
-            if (empty == key)
-                return false;
-        }
-    }
-    return true;
+    return xs_first_sighting(key * 0xc4ceb9fe1a85ec53ull);
 }
 
 static int visit_reference(PyObject *ref, void *arg)

@@ -403,6 +403,30 @@ bool xs_report_touch(const xs_touch_t *t)
     return true;
 }
 
+/* Lock-free: a lock would serialise the threads of a hot loop and hide the
+ * very races being looked at.  Keys are 64-bit hashes; a collision would
+ * merge two sites. */
+enum { SIGHTINGS = 8192 };
+static _Atomic uint64_t sightings[SIGHTINGS];
+
+bool xs_first_sighting(uint64_t key)
+{
+    key = (key ^ (key >> 29)) | 1; /* 0 marks an empty slot */
+    for (size_t i = 0, k = key >> 51; i < SIGHTINGS; i++, k = (k + 1) % SIGHTINGS) {
+        uint64_t now = atomic_load_explicit(&sightings[k], memory_order_acquire);
+        if (now == key)
+            return false;
+        if (now == 0) {
+            uint64_t empty = 0;
+            if (atomic_compare_exchange_strong(&sightings[k], &empty, key))
+                return true;
+            if (empty == key)
+                return false;
+        }
+    }
+    return true; /* full: report */
+}
+
 void xs_count_repeat(void)
 {
     atomic_fetch_add_explicit(&reports_suppressed, 1, memory_order_relaxed);

@@ -322,6 +322,9 @@ XS_HIDDEN xs_kind_t xs_classify(uint32_t owner, xisan_access_t access);
  * the given Python frames, one word each (xs_pyframe_word). */
 XS_HIDDEN uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py);
 XS_HIDDEN void xs_quarantine_add(size_t bytes);
+/* True the first time `key` (a hash naming a site) is seen, without a lock:
+ * adapters filter repeats with it before capturing any stack. */
+XS_HIDDEN bool xs_first_sighting(uint64_t key);
 /* Count a repeat of a reported site that an adapter filtered itself. */
 XS_HIDDEN void xs_count_repeat(void);
 XS_HIDDEN void xs_print_summary(void);
