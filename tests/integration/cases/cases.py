@@ -96,7 +96,7 @@ def hammer(rounds=1_000_000):
     target = [1, 2, 3]
     xfix.put(0, target)
     before = sys.getrefcount(target)
-    code = f"import xfix\nxfix.hammer(xfix.get(0), {rounds})\n"
+    code = f"import xfix\nxfix.hammer(0, {rounds})\n"
 
     def worker():
         interp = xinterp.create()
