@@ -37,11 +37,14 @@ static int visit_reference(PyObject *ref, void *arg)
     if (h == NULL || XS_LIKELY(xs_owner_allows(h->owner, s->current)))
         return 0;
     s->found++;
+    uint32_t owner = h->owner & XS_OWNER_MASK;
+    bool ended = xs_interp_state(owner) == XS_INTERP_ENDED;
+    if (ended)
+        xs_survivor_note(owner, Py_TYPE(ref)->tp_name, (uintptr_t)ref, h->site);
     if (!first_time(Py_TYPE(s->container), Py_TYPE(ref), h->site)) {
         xs_count_repeat();
         return 0;
     }
-    uint32_t owner = h->owner & XS_OWNER_MASK;
     xs_touch_t t = {
         .kind = XS_KIND_CROSS_INTERPRETER_REFERENCE,
         .access = XISAN_ACCESS_REFERENCE,
@@ -54,7 +57,7 @@ static int visit_reference(PyObject *ref, void *arg)
         .container_address = (uintptr_t)s->container,
         .container_owner = s->current,
         .path = s->path,
-        .note = xs_interp_state(owner) == XS_INTERP_ENDED ? "its owner has ended" : NULL,
+        .note = ended ? "its owner has ended" : NULL,
     };
     xs_report_touch(&t);
     return 0;

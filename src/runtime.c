@@ -440,6 +440,7 @@ void xs_quarantine_add(size_t bytes)
 
 void xs_print_summary(void)
 {
+    xs_survivors_print();
     if (xs_opt.verbosity >= 2)
         xs_message("info", "%lu allocation-site captures; depot: %zu nodes, %zu strings",
                    atomic_load(&sites_captured), xs_depot_count(), xs_string_count());

@@ -328,6 +328,10 @@ XS_HIDDEN bool xs_first_sighting(uint64_t key);
 /* Count a repeat of a reported site that an adapter filtered itself. */
 XS_HIDDEN void xs_count_repeat(void);
 XS_HIDDEN void xs_print_summary(void);
+/* An object of an ended interpreter found still referenced (survivors.c);
+ * xs_survivors_print summarises them by interpreter and type. */
+XS_HIDDEN void xs_survivor_note(uint32_t owner, const char *type, uintptr_t address, uint32_t site);
+XS_HIDDEN void xs_survivors_print(void);
 XS_HIDDEN unsigned long xs_reports_total(void);
 /* Append a line to the `xisan run` state file (when run by xisan run). */
 XS_HIDDEN void xs_run_state_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

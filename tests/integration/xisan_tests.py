@@ -498,6 +498,21 @@ def case_shadow_isolated(env):
           proc.stderr[-3000:])
 
 
+def case_shadow_survivor(env):
+    """An ended interpreter's list, still referenced from the main interpreter,
+    is reported by a scan and summarised at exit by interpreter and type."""
+    proc, records = env.run_case("survivor", "halt_on_error=0:shadow_gc=1")
+    check(proc.returncode == 66, f"exit status {proc.returncode}", proc.stderr[-3000:])
+    check(len(records) == 1, f"{len(records)} reports, expected 1", proc.stderr[-3000:])
+    r = records[0]
+    check(r["kind"] == "cross-interpreter-reference" and r["owner_ended"] is True
+          and r["object_type"] == "list" and r["path"] == "sys.modules['__main__'].__dict__['kept']",
+          "expected the ended interpreter's list, held by __main__.kept", r)
+    check(re.search(r"^  interpreter (\d+) \(interpreter \1\): 1 list object, allocated at "
+                    r"<string>:2 in <module>$", proc.stderr, re.M),
+          "no survivors summary at exit", proc.stderr[-3000:])
+
+
 SUITES = {
     "3.12": ["test__xxsubinterpreters", "test__xxinterpchannels", "test_interpreters"],
     "3.13": ["test__interpreters", "test__interpchannels", "test_interpreters"],

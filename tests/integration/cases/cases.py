@@ -89,6 +89,18 @@ def shadow_exception_class():
     xinterp.run(interp, "import xerr, _xisan\nprint('found', _xisan.scan())\n")
 
 
+def survivor():
+    """An interpreter ends while the main one still holds its list (through
+    a C slot, then a global): a scan finds it, the exit summary lists it."""
+    import xfix, _xisan
+    interp = xinterp.create()
+    xinterp.run(interp, "import xfix\nxfix.put(1, [1, 2, 3])\n")
+    xinterp.destroy(interp)
+    global kept
+    kept = xfix.get(1)
+    print("found", _xisan.scan())
+
+
 def hammer(rounds=1_000_000):
     """Two own-GIL interpreters in two threads pair Py_INCREF/Py_DECREF on
     one object of the main interpreter, in parallel."""
