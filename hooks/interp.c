@@ -88,17 +88,25 @@ static void shadow_gc_setup(uint32_t owner)
         xs_interp_release_flag(owner, XH_FLAG_SHADOW_GC);
 }
 
-static int enable_in_main(void *unused)
+/* sys.monitoring callbacks and the shadow GC hook of the calling thread's
+ * interpreter, once a second interpreter exists; each set up once per
+ * interpreter, looked at once per thread and interpreter. */
+static void start_checks(uint32_t owner)
 {
-    (void)unused;
-    uint32_t owner = xh_current();
-    if (owner != XISAN_UNOWNED) {
+    if (owner == XISAN_UNOWNED || !atomic_load(&several_interpreters))
+        return;
+    if (xh_thread.monitored_owner != owner) {
         xh_thread.monitored_owner = owner;
         xh_monitoring_setup(owner);
     }
-    if (XS_UNLIKELY(xs_opt.shadow_gc && xh_thread.shadow_owner != owner) &&
-        atomic_load(&several_interpreters))
+    if (xs_opt.shadow_gc && xh_thread.shadow_owner != owner)
         shadow_gc_setup(owner);
+}
+
+static int enable_in_main(void *unused)
+{
+    (void)unused;
+    start_checks(xh_current());
     return 0;
 }
 
@@ -140,13 +148,9 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         xh_reftrace_install();
         interpreter_seen(owner);
     }
-    if (XS_UNLIKELY(xh_thread.monitored_owner != owner) && atomic_load(&several_interpreters)) {
-        xh_thread.monitored_owner = owner;
-        xh_monitoring_setup(owner);
-    }
-    if (XS_UNLIKELY(xs_opt.shadow_gc && xh_thread.shadow_owner != owner) &&
-        atomic_load(&several_interpreters))
-        shadow_gc_setup(owner);
+    if (XS_UNLIKELY(xh_thread.monitored_owner != owner ||
+                    (xs_opt.shadow_gc && xh_thread.shadow_owner != owner)))
+        start_checks(owner);
     return 0;
 }
 
