@@ -8,6 +8,7 @@
 #include <Python.h>
 
 #include "xs.h"
+#include "xisan/state.h"
 
 #if PY_VERSION_HEX < 0x030C0000 || PY_VERSION_HEX >= 0x030E0000
 #error "xisan's CPython adapter supports CPython 3.12 and 3.13"
@@ -41,17 +42,21 @@ static inline PyThreadState *xh_tstate_api(void)
 #endif
 }
 
-/* Offset of CPython's thread-state TLS variable from the thread pointer,
- * when libpython's TLS block is static (tstate_tls.c); 0: use the API. */
-extern ptrdiff_t xh_tstate_offset;
+/* Defined by the preload library (which loads this adapter), shared with
+ * the inline checks of instrumented extensions (<xisan/python.h>): the
+ * thread-state TLS offset and the per-thread interpreter cache exist once. */
+extern struct xisan_python_state xisan_python_state;
+extern __thread struct xisan_python_thread xisan_python_thread
+    __attribute__((tls_model("initial-exec")));
 
 /* The calling thread's thread state.  Hooks ask for it on every
- * allocation; the API call costs a __tls_get_addr, the direct read does
- * not. */
+ * allocation; the API call costs a __tls_get_addr, the direct read of
+ * libpython's TLS slot (offset found by tstate_tls.c; 0: unknown) does not. */
 static inline PyThreadState *xh_tstate(void)
 {
-    if (XS_LIKELY(xh_tstate_offset != 0))
-        return *(PyThreadState **)((char *)__builtin_thread_pointer() + xh_tstate_offset);
+    ptrdiff_t offset = xisan_python_state.tstate_offset;
+    if (XS_LIKELY(offset != 0))
+        return *(PyThreadState **)((char *)__builtin_thread_pointer() + offset);
     return xh_tstate_api();
 }
 
@@ -64,8 +69,7 @@ void xh_shadow_gc_register_module(void);
 
 /* Instrumented extension builds (instrumented.c). */
 void xh_instrumented_activate(void);
-void xh_instrumented_thread(PyInterpreterState *interp, uint32_t generation, uint32_t owner);
-void xh_instrumented_tstate_offset(ptrdiff_t offset);
+
 /* Checks the direct read against the API in this thread; turns it off for
  * good on a mismatch. */
 void xh_tstate_fast_verify(void);
@@ -105,9 +109,6 @@ static inline void *xh_object_block(PyObject *op)
 /* ---- current interpreter (interp.c) ------------------------------------- */
 
 typedef struct xh_thread {
-    PyInterpreterState *interp; /* cache key ... */
-    uint32_t generation;        /* ... valid while no interpreter ended */
-    uint32_t owner;
     uint32_t seen_owner;        /* last owner set up in this thread */
     uint32_t monitored_owner;   /* last owner whose monitoring was checked */
     uint32_t shadow_owner;      /* last owner whose shadow GC hook was checked */
@@ -121,19 +122,25 @@ extern XS_TLS xh_thread_t xh_thread;
 void *xh_thread_table(size_t count, size_t size);
 uint32_t xh_owner_slow(PyThreadState *ts);
 
+/* The owner id of a thread state's interpreter, from the per-thread cache
+ * (valid while no interpreter has ended since it was filled). */
 static inline uint32_t xh_owner_of(PyThreadState *ts)
 {
     if (ts == NULL)
         return XISAN_UNOWNED;
-    if (XS_LIKELY(ts->interp == xh_thread.interp &&
-                  xh_thread.generation ==
+    struct xisan_python_thread *cache = &xisan_python_thread;
+    if (XS_LIKELY(ts->interp == cache->interp &&
+                  cache->generation ==
                       atomic_load_explicit(&xs_interp_generation, memory_order_relaxed)))
-        return xh_thread.owner;
+        return cache->owner;
     return xh_owner_slow(ts);
 }
 
 /* ---- checks (check.c) --------------------------------------------------- */
 
+/* A touch of live object `op` (its memory block `block`) by `current`. */
+xs_touch_t xh_object_touch(PyObject *op, void *block, uint32_t owner, uint32_t current,
+                           xisan_access_t access);
 void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
                       xisan_access_t access);
 

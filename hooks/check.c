@@ -2,10 +2,10 @@
  * calling thread's interpreter. */
 #include "adapter.h"
 
-void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
-                      xisan_access_t access)
+xs_touch_t xh_object_touch(PyObject *op, void *block, uint32_t owner, uint32_t current,
+                           xisan_access_t access)
 {
-    xs_touch_t t = {
+    return (xs_touch_t){
         .kind = xs_classify(owner, access),
         .access = access,
         .user = block,
@@ -14,5 +14,11 @@ void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t curren
         .owner = owner,
         .current = current,
     };
+}
+
+void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
+                      xisan_access_t access)
+{
+    xs_touch_t t = xh_object_touch(op, block, owner, current, access);
     xs_report_touch(&t);
 }

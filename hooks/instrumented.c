@@ -3,21 +3,6 @@
  * of them fails. */
 #include "adapter.h"
 
-#include "xisan/state.h"
-
-#include <string.h>
-
-extern struct xisan_python_state xisan_python_state;
-extern __thread struct xisan_python_thread xisan_python_thread
-    __attribute__((tls_model("initial-exec")));
-
-void xh_instrumented_thread(PyInterpreterState *interp, uint32_t generation, uint32_t owner)
-{
-    xisan_python_thread.interp = interp;
-    xisan_python_thread.generation = generation;
-    xisan_python_thread.owner = owner;
-}
-
 /* In continue mode a call site in instrumented code is reported once;
  * later failures there return before any stack is captured, so a hot loop
  * on a shared object costs a probe. */
@@ -46,20 +31,12 @@ static __attribute__((noinline)) void report_from_source(void *object, int acces
         xs_count_repeat();
         return;
     }
-    uint32_t owner = h->owner & XS_OWNER_MASK;
-    xs_touch_t t = {
-        .kind = xs_classify(owner, (xisan_access_t)access),
-        .access = (xisan_access_t)access,
-        .user = block,
-        .object_address = (uintptr_t)op,
-        .object_type = Py_TYPE(op)->tp_name,
-        .owner = owner,
-        .current = current,
-        .src_file = file,
-        .src_line = line,
-        .src_function = function,
-        .src_pc = (uintptr_t)pc,
-    };
+    xs_touch_t t = xh_object_touch(op, block, h->owner & XS_OWNER_MASK, current,
+                                   (xisan_access_t)access);
+    t.src_file = file;
+    t.src_line = line;
+    t.src_function = function;
+    t.src_pc = (uintptr_t)pc;
     xs_report_touch(&t);
 }
 
@@ -73,15 +50,9 @@ void xh_instrumented_activate(void)
     struct xisan_python_state *s = &xisan_python_state;
     s->atomic_refcount = xs_opt.atomic_refcount;
     s->tag_secret = xs_tag_secret;
-    s->tstate_offset = xh_tstate_offset;
     s->generation = (const uint32_t *)&xs_interp_generation;
     s->report = report_from_source;
     s->current_owner = current_owner;
     s->scan = xh_shadow_gc_scan;
     __atomic_store_n(&s->version, XISAN_STATE_VERSION, __ATOMIC_RELEASE);
-}
-
-void xh_instrumented_tstate_offset(ptrdiff_t offset)
-{
-    xisan_python_state.tstate_offset = offset;
 }

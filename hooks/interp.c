@@ -45,7 +45,8 @@ void *xh_thread_table(size_t count, size_t size)
 
 uint32_t xh_owner_slow(PyThreadState *ts)
 {
-    if (xh_thread.interp == NULL)
+    struct xisan_python_thread *cache = &xisan_python_thread;
+    if (cache->interp == NULL)
         xh_tstate_fast_verify(); /* once in each thread */
     PyInterpreterState *interp = ts->interp;
     uint32_t generation = atomic_load_explicit(&xs_interp_generation, memory_order_acquire);
@@ -59,10 +60,9 @@ uint32_t xh_owner_slow(PyThreadState *ts)
     if (owner != XISAN_UNOWNED && xs_opt.verbosity >= 1 &&
         xs_interp_claim_flag(owner, XH_FLAG_NAMED))
         xs_message("info", "%s seen first in thread %lu", name, (unsigned long)gettid());
-    xh_thread.interp = interp;
-    xh_thread.generation = generation;
-    xh_thread.owner = owner;
-    xh_instrumented_thread(interp, generation, owner);
+    cache->interp = interp;
+    cache->generation = generation;
+    cache->owner = owner;
     return owner;
 }
 

@@ -8,9 +8,9 @@
 
 #define XH_FLAG_MONITORED 2u
 
+/* Indexed by XS_MONITOR_BIT_*, which also names the `monitor` option's words. */
 typedef struct event_desc {
-    const char *option; /* name in the `monitor` option */
-    const char *event;  /* sys.monitoring.events attribute */
+    const char *event; /* sys.monitoring.events attribute */
     PyMethodDef *def;
 } event_desc_t;
 
@@ -73,10 +73,10 @@ static PyMethodDef callback_defs[] = {
 };
 
 static const event_desc_t events[] = {
-    [XS_MONITOR_BIT_PY_START] = {"py_start", "PY_START", &callback_defs[0]},
-    [XS_MONITOR_BIT_CALL] = {"call", "CALL", &callback_defs[1]},
-    [XS_MONITOR_BIT_RETURN] = {"return", "PY_RETURN", &callback_defs[2]},
-    [XS_MONITOR_BIT_RAISE] = {"raise", "RAISE", &callback_defs[3]},
+    [XS_MONITOR_BIT_PY_START] = {"PY_START", &callback_defs[0]},
+    [XS_MONITOR_BIT_CALL] = {"CALL", &callback_defs[1]},
+    [XS_MONITOR_BIT_RETURN] = {"PY_RETURN", &callback_defs[2]},
+    [XS_MONITOR_BIT_RAISE] = {"RAISE", &callback_defs[3]},
 };
 
 /* bit i: events[i]; the order of events[] follows XS_MONITOR_LIST */

@@ -64,19 +64,23 @@ static int frame_line(xh_iframe_t *f)
     return PyCode_Addr2Line(code, (int)units * 2);
 }
 
+/* A frame's file and function names, copied into the caller's buffers. */
+static xs_pyframe_t read_frame(xh_iframe_t *f, char *file, size_t file_len, char *func,
+                               size_t func_len)
+{
+    PyCodeObject *code = (PyCodeObject *)f->code;
+    copy_unicode(code->co_filename, file, file_len);
+    copy_unicode(code->co_name, func, func_len);
+    return (xs_pyframe_t){file, func, frame_line(f)};
+}
+
 size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2][160], size_t max)
 {
     size_t n = 0;
     for (xh_iframe_t *f = xh_python_frame(xh_top_frame(ts)); f && n < max;
-         f = xh_python_frame(f->previous)) {
-        PyCodeObject *code = (PyCodeObject *)f->code;
-        copy_unicode(code->co_filename, strings[n][0], sizeof(strings[n][0]));
-        copy_unicode(code->co_name, strings[n][1], sizeof(strings[n][1]));
-        out[n].file = strings[n][0];
-        out[n].function = strings[n][1];
-        out[n].line = frame_line(f);
-        n++;
-    }
+         f = xh_python_frame(f->previous), n++)
+        out[n] = read_frame(f, strings[n][0], sizeof(strings[n][0]), strings[n][1],
+                            sizeof(strings[n][1]));
     return n;
 }
 
@@ -102,10 +106,7 @@ static xh_frame_memo_t *thread_memo(void)
 static uint64_t resolve_word(xh_iframe_t *f)
 {
     char file[256], func[160];
-    PyCodeObject *code = (PyCodeObject *)f->code;
-    copy_unicode(code->co_filename, file, sizeof(file));
-    copy_unicode(code->co_name, func, sizeof(func));
-    xs_pyframe_t frame = {file, func, frame_line(f)};
+    xs_pyframe_t frame = read_frame(f, file, sizeof(file), func, sizeof(func));
     return xs_pyframe_word(&frame);
 }
 
@@ -165,11 +166,9 @@ void xh_dump_traceback(int fd)
             break;
         }
         char file[256], func[128];
-        PyCodeObject *code = (PyCodeObject *)f->code;
-        copy_unicode(code->co_filename, file, sizeof(file));
-        copy_unicode(code->co_name, func, sizeof(func));
-        len = snprintf(line, sizeof(line), "  File \"%s\", line %d in %s\n", file, frame_line(f),
-                       func);
+        xs_pyframe_t frame = read_frame(f, file, sizeof(file), func, sizeof(func));
+        len = snprintf(line, sizeof(line), "  File \"%s\", line %d in %s\n", frame.file,
+                       frame.line, frame.function);
         xs_write_all(fd, line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
     }
 }

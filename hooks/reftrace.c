@@ -16,16 +16,9 @@ static void on_destroy(PyObject *op, void *block, xs_header_t *h)
     uint32_t current = xh_owner_of(xh_tstate());
     if (XS_LIKELY(xs_owner_allows(h->owner, current)) || (h->owner & XS_OWNER_QUARANTINE))
         return;
-    xs_touch_t t = {
-        .kind = xs_classify(h->owner & XS_OWNER_MASK, XISAN_ACCESS_DEALLOC),
-        .access = XISAN_ACCESS_DEALLOC,
-        .user = block,
-        .object_address = (uintptr_t)op,
-        .object_type = Py_TYPE(op)->tp_name,
-        .owner = h->owner & XS_OWNER_MASK,
-        .current = current,
-        .note = "its memory will be quarantined, never returned to an allocator",
-    };
+    xs_touch_t t =
+        xh_object_touch(op, block, h->owner & XS_OWNER_MASK, current, XISAN_ACCESS_DEALLOC);
+    t.note = "its memory will be quarantined, never returned to an allocator";
     xs_report_touch(&t);
     h->owner |= XS_OWNER_QUARANTINE;
 }

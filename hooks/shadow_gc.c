@@ -45,20 +45,13 @@ static int visit_reference(PyObject *ref, void *arg)
         xs_count_repeat();
         return 0;
     }
-    xs_touch_t t = {
-        .kind = XS_KIND_CROSS_INTERPRETER_REFERENCE,
-        .access = XISAN_ACCESS_REFERENCE,
-        .user = block,
-        .object_address = (uintptr_t)ref,
-        .object_type = Py_TYPE(ref)->tp_name,
-        .owner = owner,
-        .current = s->current,
-        .container_type = Py_TYPE(s->container)->tp_name,
-        .container_address = (uintptr_t)s->container,
-        .container_owner = s->current,
-        .path = s->path,
-        .note = ended ? "its owner has ended" : NULL,
-    };
+    xs_touch_t t = xh_object_touch(ref, block, owner, s->current, XISAN_ACCESS_REFERENCE);
+    t.kind = XS_KIND_CROSS_INTERPRETER_REFERENCE;
+    t.container_type = Py_TYPE(s->container)->tp_name;
+    t.container_address = (uintptr_t)s->container;
+    t.container_owner = s->current;
+    t.path = s->path;
+    t.note = ended ? "its owner has ended" : NULL;
     xs_report_touch(&t);
     return 0;
 }

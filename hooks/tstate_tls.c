@@ -11,7 +11,6 @@
 #include <link.h>
 #include <string.h>
 
-ptrdiff_t xh_tstate_offset;
 static _Atomic bool fast_disabled;
 
 typedef struct search {
@@ -48,7 +47,7 @@ static int search_module(struct dl_phdr_info *info, size_t size, void *data)
 
 void xh_tstate_fast_init(void)
 {
-    if (xh_tstate_offset != 0 || atomic_load(&fast_disabled))
+    if (xisan_python_state.tstate_offset != 0 || atomic_load(&fast_disabled))
         return;
     search_t s = {xh_tstate_api(), 0, 0};
     if (s.value == NULL)
@@ -60,20 +59,18 @@ void xh_tstate_fast_init(void)
         atomic_store(&fast_disabled, true);
         return;
     }
-    xh_tstate_offset = offset;
-    xh_instrumented_tstate_offset(offset);
+    xisan_python_state.tstate_offset = offset;
 }
 
 void xh_tstate_fast_verify(void)
 {
-    if (xh_tstate_offset == 0)
+    ptrdiff_t offset = xisan_python_state.tstate_offset;
+    if (offset == 0)
         return;
-    PyThreadState *direct =
-        *(PyThreadState **)((char *)__builtin_thread_pointer() + xh_tstate_offset);
+    PyThreadState *direct = *(PyThreadState **)((char *)__builtin_thread_pointer() + offset);
     if (direct != xh_tstate_api()) {
         atomic_store(&fast_disabled, true);
-        xh_tstate_offset = 0;
-        xh_instrumented_tstate_offset(0);
+        xisan_python_state.tstate_offset = 0;
         if (xs_opt.verbosity >= 1)
             xs_message("info", "direct thread-state read disagrees with the API: off");
     }

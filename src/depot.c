@@ -246,26 +246,6 @@ size_t xs_pystack_get(uint32_t id, xs_pyframe_t *out, size_t max)
     return n;
 }
 
-void xs_depot_reset(void)
-{
-    pthread_mutex_lock(&depot_lock);
-    free(nodes);
-    free(index_slots);
-    nodes = NULL;
-    index_slots = NULL;
-    node_len = node_cap = index_cap = 0;
-    string_entry_t *s, *st;
-    HASH_ITER(hh, string_table, s, st)
-    {
-        HASH_DEL(string_table, s);
-        free(s);
-    }
-    free(string_by_id);
-    string_by_id = NULL;
-    string_len = string_cap = 0;
-    pthread_mutex_unlock(&depot_lock);
-}
-
 void xs_depot_fork(xs_fork_phase_t phase)
 {
     xs_mutex_fork(&depot_lock, phase);

@@ -113,18 +113,6 @@ void xs_interp_release_flag(uint32_t owner, unsigned flag)
     pthread_mutex_unlock(&registry_lock);
 }
 
-void xs_registry_reset(void)
-{
-    pthread_mutex_lock(&registry_lock);
-    interp_entry_t *e, *tmp;
-    HASH_ITER(hh, registry, e, tmp)
-    {
-        HASH_DEL(registry, e);
-        free(e);
-    }
-    pthread_mutex_unlock(&registry_lock);
-}
-
 xisan_owner_t xisan_interp_created(int64_t external_id, const char *name)
 {
     return xs_interp_register(external_id, name);

@@ -162,7 +162,6 @@ XS_HIDDEN bool xs_interp_claim_flag(uint32_t owner, unsigned flag);
 XS_HIDDEN void xs_interp_release_flag(uint32_t owner, unsigned flag);
 /* Bumped every time an interpreter ends; thread caches compare it. */
 XS_HIDDEN extern _Atomic uint32_t xs_interp_generation;
-XS_HIDDEN void xs_registry_reset(void);
 
 /* ---- stack depot (depot.c) ---------------------------------------------- */
 
@@ -177,7 +176,6 @@ XS_HIDDEN uint32_t xs_string_put(const char *s);
 XS_HIDDEN const char *xs_string_get(uint32_t id);
 XS_HIDDEN size_t xs_depot_count(void);
 XS_HIDDEN size_t xs_string_count(void);
-XS_HIDDEN void xs_depot_reset(void);
 
 /* Python frames travel through the depot as one word each. */
 typedef struct xs_pyframe {
