@@ -152,8 +152,9 @@ static void report_block(void *user, uint32_t current, xisan_access_t access, co
     xs_header_t *h = xs_header_of(user);
     char type[96];
     uintptr_t address = (uintptr_t)user;
+    bool never_freed;
     xs_in_runtime++;
-    xh_guess_object(user, h->size, type, sizeof(type), &address);
+    xh_guess_object(user, h->size, false, type, sizeof(type), &address, &never_freed);
     xs_in_runtime--;
     xs_touch_t t = {
         .kind = xs_classify(h->owner & XS_OWNER_MASK, access),

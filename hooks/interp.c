@@ -156,7 +156,8 @@ static int audit_hook(const char *event, PyObject *args, void *data)
 
 static void at_exit(void)
 {
-    xs_print_summary();
+    /* the main interpreter's blocks outlive it by design */
+    xs_print_summary(atomic_load(&main_owner));
 }
 
 static const xs_adapter_t python_adapter = {
@@ -164,6 +165,7 @@ static const xs_adapter_t python_adapter = {
     .dump_traceback = xh_dump_traceback,
     .runtime_module = "libpython",
     .dispatch_prefix = "_Py_call_instrumentation",
+    .describe_block = xh_describe_live_block,
 };
 
 /* Called by the preload library in a process that runs CPython 3.12/3.13,

@@ -78,6 +78,21 @@ xs_interp_state_t xs_interp_state(uint32_t owner)
     return s;
 }
 
+size_t xs_interp_list_ended(uint32_t *out, size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&registry_lock);
+    for (interp_entry_t *e = registry; e != NULL; e = e->hh.next) {
+        if (e->state != XS_INTERP_ENDED)
+            continue;
+        if (n < max)
+            out[n] = e->owner;
+        n++;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return n;
+}
+
 void xs_interp_name(uint32_t owner, char *buf, size_t len)
 {
     pthread_mutex_lock(&registry_lock);

@@ -438,9 +438,19 @@ void xs_quarantine_add(size_t bytes)
     atomic_fetch_add(&quarantine_bytes, bytes);
 }
 
-void xs_print_summary(void)
+void xs_describe_block(void *user, size_t size, char *type, size_t len, uintptr_t *address,
+                       bool *never_freed)
 {
-    xs_survivors_print();
+    type[0] = '\0';
+    *address = (uintptr_t)user;
+    *never_freed = false;
+    if (adapter->describe_block)
+        adapter->describe_block(user, size, type, len, address, never_freed);
+}
+
+void xs_print_summary(uint32_t exiting)
+{
+    xs_survivors_print(exiting);
     if (xs_opt.verbosity >= 2)
         xs_message("info", "%lu allocation-site captures; depot: %zu nodes, %zu strings",
                    atomic_load(&sites_captured), xs_depot_count(), xs_string_count());

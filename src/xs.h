@@ -163,6 +163,20 @@ XS_HIDDEN void xs_interp_release_flag(uint32_t owner, unsigned flag);
 /* Bumped every time an interpreter ends; thread caches compare it. */
 XS_HIDDEN extern _Atomic uint32_t xs_interp_generation;
 
+/* The owner ids of ended interpreters, up to max; returns how many there
+ * are. */
+XS_HIDDEN size_t xs_interp_list_ended(uint32_t *out, size_t max);
+
+/* ---- heap scan (heapscan.c) --------------------------------------------- */
+
+/* Calls visit for each live tagged block whose owner's bit is set in the
+ * bitmap `owners` (quarantined blocks are left out), found by reading the
+ * process's anonymous writable memory.  Returns the number of blocks; the
+ * number of pages read goes to *pages_read. */
+typedef void (*xs_heap_visit_fn)(void *user, const xs_header_t *h, void *arg);
+XS_HIDDEN size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn visit,
+                              void *arg, size_t *pages_read);
+
 /* ---- stack depot (depot.c) ---------------------------------------------- */
 
 /* Interns an array of 64-bit words; returns a nonzero 32-bit id (0 on
@@ -304,6 +318,11 @@ typedef struct xs_adapter {
      * function starts with this prefix are the adapter's own dispatch
      * (sys.monitoring calling the check) and are left out of reports. */
     const char *dispatch_prefix;
+    /* The live object in a tagged block: its type name (empty when the
+     * block is no object), its address, and whether the interpreter runtime
+     * never frees it by design (CPython: immortal objects). */
+    void (*describe_block)(void *user, size_t size, char *type, size_t len, uintptr_t *address,
+                           bool *never_freed);
 } xs_adapter_t;
 
 XS_HIDDEN void xs_runtime_set_adapter(const xs_adapter_t *adapter);
@@ -325,11 +344,19 @@ XS_HIDDEN void xs_quarantine_add(size_t bytes);
 XS_HIDDEN bool xs_first_sighting(uint64_t key);
 /* Count a repeat of a reported site that an adapter filtered itself. */
 XS_HIDDEN void xs_count_repeat(void);
-XS_HIDDEN void xs_print_summary(void);
-/* An object of an ended interpreter found still referenced (survivors.c);
- * xs_survivors_print summarises them by interpreter and type. */
+/* The exit summary: survivors, then the reports and quarantine line.
+ * `exiting` is the interpreter whose end is the process's own exit (its
+ * blocks are not survivors); XISAN_UNOWNED when there is none. */
+XS_HIDDEN void xs_print_summary(uint32_t exiting);
+/* The adapter's describe_block, or no type and the block's own address. */
+XS_HIDDEN void xs_describe_block(void *user, size_t size, char *type, size_t len,
+                                 uintptr_t *address, bool *never_freed);
+/* Survivors (survivors.c): blocks of ended interpreters still allocated.
+ * The shadow GC notes the objects it finds referenced; at exit a heap scan
+ * adds the rest, and xs_survivors_print summarises them by interpreter,
+ * type and allocation site. */
 XS_HIDDEN void xs_survivor_note(uint32_t owner, const char *type, uintptr_t address, uint32_t site);
-XS_HIDDEN void xs_survivors_print(void);
+XS_HIDDEN void xs_survivors_print(uint32_t exiting);
 XS_HIDDEN unsigned long xs_reports_total(void);
 /* Append a line to the `xisan run` state file (when run by xisan run). */
 XS_HIDDEN void xs_run_state_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -190,7 +190,7 @@ Test(check, exit_summary)
     for (int i = 0; i < times; i++)
         xisan_check(block, XISAN_ACCESS_TOUCH, "list");
     xs_quarantine_add(100);
-    xs_print_summary();
+    xs_print_summary(XISAN_UNOWNED);
     unit_free_block(block);
     unit_read_stderr(out, sizeof(out));
     char line[160];
@@ -203,7 +203,7 @@ Test(check, exit_summary)
 
 Test(check, no_summary_when_clean)
 {
-    xs_print_summary();
+    xs_print_summary(XISAN_UNOWNED);
     unit_read_stderr(out, sizeof(out));
     cr_assert_str_eq(out, "");
 }

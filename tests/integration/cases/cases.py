@@ -101,6 +101,21 @@ def survivor():
     print("found", _xisan.scan())
 
 
+def survivor_in_static():
+    """An interpreter ends while a C static still holds its dict, and nothing
+    ever touches it again: no report, but the exit summary lists it."""
+    import xfix
+    interp = xinterp.create()
+    xinterp.run(interp, "import xfix\n"
+                        "class Leaked:\n"
+                        "    pass\n"
+                        "def keep():\n"
+                        "    xfix.put(2, {'kept': Leaked()})\n"
+                        "keep()\n")
+    xinterp.destroy(interp)
+    print("destroyed")
+
+
 def hammer(rounds=1_000_000):
     """Two own-GIL interpreters in two threads pair Py_INCREF/Py_DECREF on
     one object of the main interpreter, in parallel."""

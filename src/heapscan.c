@@ -1,0 +1,161 @@
+/* Finds the live tagged blocks of given owners by scanning the process's
+ * anonymous writable memory, where every allocator the hooks chain to keeps
+ * its blocks (malloc heap, mmap()ed chunks and arenas).
+ *
+ * A header passes only when its magic is the keyed hash of the address it
+ * sits at, and frees clear the magic: a copy of a header elsewhere, a stale
+ * header of a freed block and random data do not pass (a 32-bit hash; the
+ * owner filter comes first, so a collision also needs a plausible owner).
+ * Memory is read with process_vm_readv(), so a region unmapped while the
+ * scan runs gives a short read, never a fault; pages that are not resident
+ * (never touched, or swapped out) are skipped without being read. */
+#include "xs.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+enum { WINDOW = 1 << 20 }; /* bytes read at once */
+
+typedef struct scan {
+    const uint8_t *owners; /* bitmap over owner ids */
+    uint32_t n_owners;
+    xs_heap_visit_fn visit;
+    void *arg;
+    char *window;
+    size_t pages, blocks;
+} scan_t;
+
+static inline bool wanted(const scan_t *s, uint32_t owner_word)
+{
+    uint32_t owner = owner_word & XS_OWNER_MASK;
+    return owner < s->n_owners && (s->owners[owner >> 3] & (1u << (owner & 7))) &&
+           !(owner_word & XS_OWNER_QUARANTINE);
+}
+
+/* Scan [lo, hi), both page aligned, all resident, copied into s->window. */
+static void scan_resident(scan_t *s, uintptr_t lo, uintptr_t hi)
+{
+    while (lo < hi) {
+        size_t len = hi - lo < WINDOW ? hi - lo : WINDOW;
+        struct iovec local = {s->window, len};
+        struct iovec remote = {(void *)lo, len};
+        ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+        if (got <= 0)
+            return; /* unmapped meanwhile */
+        s->pages += (size_t)got / (size_t)sysconf(_SC_PAGESIZE);
+        for (size_t off = 0; off + sizeof(xs_header_t) <= (size_t)got; off += sizeof(xs_header_t)) {
+            const xs_header_t *h = (const xs_header_t *)(s->window + off);
+            if (XS_LIKELY(!wanted(s, h->owner)))
+                continue;
+            void *user = (void *)(lo + off + sizeof(xs_header_t));
+            if (h->magic != xs_magic(user))
+                continue;
+            xs_header_t copy = *h;
+            s->blocks++;
+            s->visit(user, &copy, s->arg);
+        }
+        lo += (uintptr_t)got;
+    }
+}
+
+static void scan_region(scan_t *s, uintptr_t lo, uintptr_t hi)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char resident[WINDOW / 4096];
+    for (uintptr_t at = lo; at < hi;) {
+        size_t len = hi - at < WINDOW ? hi - at : WINDOW;
+        size_t n = len / page;
+        if (n > sizeof(resident) || mincore((void *)at, len, resident) != 0) {
+            at += len; /* unmapped meanwhile, or odd page size */
+            continue;
+        }
+        for (size_t i = 0; i < n;) {
+            if (!(resident[i] & 1)) {
+                i++;
+                continue;
+            }
+            size_t j = i;
+            while (j < n && (resident[j] & 1))
+                j++;
+            scan_resident(s, at + i * page, at + j * page);
+            i = j;
+        }
+        at += len;
+    }
+}
+
+/* Anonymous private writable mappings: no file, the heap, or named anon. */
+static bool scanned_mapping(const char *perms, const char *path)
+{
+    if (strncmp(perms, "rw", 2) != 0 || perms[3] != 'p')
+        return false;
+    return path[0] == '\0' || strcmp(path, "[heap]") == 0 || strncmp(path, "[anon:", 6) == 0;
+}
+
+static void scan_line(scan_t *s, char *line)
+{
+    unsigned long lo, hi;
+    char perms[8];
+    int path_at = 0;
+    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &path_at) < 3)
+        return;
+    const char *path = path_at > 0 ? line + path_at : "";
+    if (!scanned_mapping(perms, path))
+        return;
+    /* the window may have been merged into a neighbouring mapping */
+    uintptr_t w_lo = (uintptr_t)s->window, w_hi = w_lo + WINDOW;
+    if (hi <= w_lo || lo >= w_hi) {
+        scan_region(s, lo, hi);
+        return;
+    }
+    if (lo < w_lo)
+        scan_region(s, lo, w_lo);
+    if (hi > w_hi)
+        scan_region(s, w_hi, hi);
+}
+
+size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn visit, void *arg,
+                    size_t *pages_read)
+{
+    scan_t s = {.owners = owners, .n_owners = n_owners, .visit = visit, .arg = arg};
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    /* mmap, not malloc: the window is ours alone and never a heap chunk */
+    s.window = mmap(NULL, WINDOW, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (s.window == MAP_FAILED) {
+        close(fd);
+        return 0;
+    }
+    /* Lines are read whole into `text`; a region is scanned as soon as its
+     * line is complete (scanning adds no mappings but the window's). */
+    char text[8192];
+    size_t have = 0;
+    for (;;) {
+        ssize_t got = read(fd, text + have, sizeof(text) - 1 - have);
+        if (got <= 0)
+            break;
+        have += (size_t)got;
+        text[have] = '\0';
+        char *start = text, *nl;
+        while ((nl = memchr(start, '\n', have - (size_t)(start - text))) != NULL) {
+            *nl = '\0';
+            scan_line(&s, start);
+            start = nl + 1;
+        }
+        have -= (size_t)(start - text);
+        memmove(text, start, have);
+        if (have == sizeof(text) - 1)
+            have = 0; /* a line longer than the buffer: not a mapping we scan */
+    }
+    close(fd);
+    munmap(s.window, WINDOW);
+    if (pages_read)
+        *pages_read = s.pages;
+    return s.blocks;
+}
