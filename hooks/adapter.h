@@ -180,13 +180,14 @@ size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2]
 size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max);
 void xh_dump_traceback(int fd);
 void xh_python_stack(xs_report_t *r, size_t max);
-/* Type name of the object that probably fills `block`, read defensively;
+/* Type name of the object that probably fills `block`, read defensively
+ * (or from `bytes`, a copy of its first n bytes, when that is long enough);
  * "" when it does not look like an object.  `live`: the object is alive (a
  * block being freed has a refcount of 0).  *never_freed: it is immortal. */
-void xh_guess_object(void *block, size_t size, bool live, char *type, size_t len,
-                     uintptr_t *address, bool *never_freed);
+void xh_guess_object(void *block, size_t size, const void *bytes, size_t n, bool live, char *type,
+                     size_t len, uintptr_t *address, bool *never_freed);
 /* xh_guess_object of a live block: the adapter's describe_block. */
-void xh_describe_live_block(void *block, size_t size, char *type, size_t len, uintptr_t *address,
-                            bool *never_freed);
+void xh_describe_live_block(void *block, size_t size, const void *bytes, size_t n, char *type,
+                            size_t len, uintptr_t *address, bool *never_freed);
 
 #endif

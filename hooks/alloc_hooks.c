@@ -29,13 +29,16 @@ static _Atomic bool hooks_used;
  * So a site is captured once per (Python instruction, code object, native
  * stack depth, native caller, object type or block size) in a per-thread
  * cache and reused; alloc_stack_depth=0 and python_stack_depth=0 turn
- * capture off. */
+ * capture off.  The cache is 4-way set associative, most recently used
+ * first: with one slot per set, two hot keys of a loop that happened to
+ * share a slot (a matter of address layout) evicted each other at every
+ * iteration, and every allocation of that loop captured a stack. */
 typedef struct xh_site_slot {
-    uintptr_t instr, depth, caller, kind;
-    uint32_t site;
+    uintptr_t instr, caller, kind;
+    uint32_t depth, site;
 } xh_site_slot_t;
 
-enum { SITE_SLOTS = 1024 };
+enum { SITE_WAYS = 4, SITE_SETS = 256 };
 
 static uintptr_t thread_stack_hi(void)
 {
@@ -57,7 +60,7 @@ static uintptr_t thread_stack_hi(void)
 static xh_site_slot_t *thread_sites(void)
 {
     if (XS_UNLIKELY(xh_thread.sites == NULL))
-        xh_thread.sites = xh_thread_table(SITE_SLOTS, sizeof(xh_site_slot_t));
+        xh_thread.sites = xh_thread_table(SITE_SETS * SITE_WAYS, sizeof(xh_site_slot_t));
     return xh_thread.sites;
 }
 
@@ -83,12 +86,23 @@ uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
     if (slots == NULL)
         return capture_site(ts);
     uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ (kind << 3)) * 0x9e3779b97f4a7c15ull;
-    xh_site_slot_t *s = &slots[h >> 54];
-    if (XS_LIKELY(s->site && s->instr == instr && s->depth == depth && s->caller == caller &&
-                  s->kind == kind))
-        return s->site;
+    xh_site_slot_t *set = &slots[(h >> 56) * SITE_WAYS];
+    for (int w = 0; w < SITE_WAYS; w++) {
+        xh_site_slot_t *s = &set[w];
+        if (XS_LIKELY(s->instr == instr && s->depth == (uint32_t)depth && s->caller == caller &&
+                      s->kind == kind && s->site)) {
+            uint32_t site = s->site;
+            if (w > 0) { /* one step towards the front */
+                xh_site_slot_t hit = *s;
+                *s = set[w - 1];
+                set[w - 1] = hit;
+            }
+            return site;
+        }
+    }
     uint32_t site = capture_site(ts);
-    *s = (xh_site_slot_t){instr, depth, caller, kind, site};
+    memmove(&set[1], &set[0], (SITE_WAYS - 1) * sizeof(set[0]));
+    set[0] = (xh_site_slot_t){instr, caller, kind, (uint32_t)depth, site};
     return site;
 }
 
@@ -154,7 +168,7 @@ static void report_block(void *user, uint32_t current, xisan_access_t access, co
     uintptr_t address = (uintptr_t)user;
     bool never_freed;
     xs_in_runtime++;
-    xh_guess_object(user, h->size, false, type, sizeof(type), &address, &never_freed);
+    xh_guess_object(user, h->size, NULL, 0, false, type, sizeof(type), &address, &never_freed);
     xs_in_runtime--;
     xs_touch_t t = {
         .kind = xs_classify(h->owner & XS_OWNER_MASK, access),

@@ -262,8 +262,8 @@ static void lookup_type(const PyTypeObject *tp, type_info_t *out)
     pthread_mutex_unlock(&type_cache_lock);
 }
 
-void xh_guess_object(void *block, size_t size, bool live, char *type, size_t len,
-                     uintptr_t *address, bool *never_freed)
+void xh_guess_object(void *block, size_t size, const void *bytes, size_t n, bool live, char *type,
+                     size_t len, uintptr_t *address, bool *never_freed)
 {
     /* widest pre-header first: the GC links in front of an object are real
      * object pointers and could pass for one at a smaller offset */
@@ -273,7 +273,9 @@ void xh_guess_object(void *block, size_t size, bool live, char *type, size_t len
     type[0] = '\0';
     *never_freed = false;
     size_t have = size < PREFIX ? size : PREFIX;
-    if (!safe_read(block, words, have))
+    if (bytes != NULL && n >= have)
+        memcpy(words, bytes, have);
+    else if (!safe_read(block, words, have))
         return;
     for (size_t i = 0; i < XS_ARRAY_LEN(offsets); i++) {
         size_t off = offsets[i];
@@ -302,8 +304,8 @@ void xh_guess_object(void *block, size_t size, bool live, char *type, size_t len
     }
 }
 
-void xh_describe_live_block(void *block, size_t size, char *type, size_t len, uintptr_t *address,
-                            bool *never_freed)
+void xh_describe_live_block(void *block, size_t size, const void *bytes, size_t n, char *type,
+                            size_t len, uintptr_t *address, bool *never_freed)
 {
-    xh_guess_object(block, size, true, type, len, address, never_freed);
+    xh_guess_object(block, size, bytes, n, true, type, len, address, never_freed);
 }

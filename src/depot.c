@@ -99,8 +99,34 @@ static uint32_t intern_unlocked(uint64_t word, uint32_t next)
     return (uint32_t)node_len;
 }
 
+/* Most puts repeat an array seen before (allocation sites of a new
+ * interpreter are captured afresh, but their stacks are mostly old ones),
+ * and walking the tree costs a cache miss or two per word.  So a put first
+ * looks in a lock-free cache of whole arrays: one word per slot, 32 bits of
+ * the array's 64-bit hash (the slot index is 13 more) and its id.  A stale
+ * or racing slot only costs a miss; a false hit needs 45 equal hash bits. */
+enum { PUT_CACHE_SLOTS = 8192 };
+static _Atomic uint64_t put_cache[PUT_CACHE_SLOTS];
+
+static uint64_t array_hash(const uint64_t *words, size_t n)
+{
+    uint64_t h = 0x243f6a8885a308d3ull ^ n;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ words[i]) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
 uint32_t xs_depot_put(const uint64_t *words, size_t n)
 {
+    if (n == 0)
+        return 0;
+    uint64_t h = array_hash(words, n);
+    _Atomic uint64_t *slot = &put_cache[h & (PUT_CACHE_SLOTS - 1)];
+    uint64_t cached = atomic_load_explicit(slot, memory_order_relaxed);
+    if ((cached >> 32) == (h >> 32) && (uint32_t)cached != 0)
+        return (uint32_t)cached;
     uint32_t id = 0;
     pthread_mutex_lock(&depot_lock);
     for (size_t i = n; i-- > 0;) {
@@ -109,6 +135,8 @@ uint32_t xs_depot_put(const uint64_t *words, size_t n)
             break;
     }
     pthread_mutex_unlock(&depot_lock);
+    if (id != 0)
+        atomic_store_explicit(slot, (h >> 32) << 32 | id, memory_order_relaxed);
     return id;
 }
 

@@ -19,7 +19,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum { WINDOW = 1 << 20 }; /* bytes read at once */
+enum { WINDOW = 128 << 10 }; /* bytes read at once */
 
 typedef struct scan {
     const uint8_t *owners; /* bitmap over owner ids */
@@ -56,8 +56,10 @@ static void scan_resident(scan_t *s, uintptr_t lo, uintptr_t hi)
             if (h->magic != xs_magic(user))
                 continue;
             xs_header_t copy = *h;
+            size_t after = (size_t)got - off - sizeof(xs_header_t);
             s->blocks++;
-            s->visit(user, &copy, s->arg);
+            s->visit(user, &copy, (const char *)(h + 1), after < copy.size ? after : copy.size,
+                     s->arg);
         }
         lo += (uintptr_t)got;
     }

@@ -438,14 +438,14 @@ void xs_quarantine_add(size_t bytes)
     atomic_fetch_add(&quarantine_bytes, bytes);
 }
 
-void xs_describe_block(void *user, size_t size, char *type, size_t len, uintptr_t *address,
-                       bool *never_freed)
+void xs_describe_block(void *user, size_t size, const void *bytes, size_t n, char *type,
+                       size_t len, uintptr_t *address, bool *never_freed)
 {
     type[0] = '\0';
     *address = (uintptr_t)user;
     *never_freed = false;
     if (adapter->describe_block)
-        adapter->describe_block(user, size, type, len, address, never_freed);
+        adapter->describe_block(user, size, bytes, n, type, len, address, never_freed);
 }
 
 void xs_print_summary(uint32_t exiting)

@@ -69,13 +69,13 @@ void xs_survivor_note(uint32_t owner, const char *type, uintptr_t address, uint3
     pthread_mutex_unlock(&survivors_lock);
 }
 
-static void found_block(void *user, const xs_header_t *h, void *arg)
+static void found_block(void *user, const xs_header_t *h, const void *bytes, size_t n, void *arg)
 {
     (void)arg;
     char type[96] = "";
     uintptr_t address = (uintptr_t)user;
     bool immortal = false;
-    xs_describe_block(user, h->size, type, sizeof(type), &address, &immortal);
+    xs_describe_block(user, h->size, bytes, n, type, sizeof(type), &address, &immortal);
     if (immortal) {
         never_freed++;
         return;

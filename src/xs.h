@@ -171,9 +171,12 @@ XS_HIDDEN size_t xs_interp_list_ended(uint32_t *out, size_t max);
 
 /* Calls visit for each live tagged block whose owner's bit is set in the
  * bitmap `owners` (quarantined blocks are left out), found by reading the
- * process's anonymous writable memory.  Returns the number of blocks; the
- * number of pages read goes to *pages_read. */
-typedef void (*xs_heap_visit_fn)(void *user, const xs_header_t *h, void *arg);
+ * process's anonymous writable memory.  The visitor gets a copy of the
+ * header and of the block's first `n` bytes (as much as one read got).
+ * Returns the number of blocks; the number of pages read goes to
+ * *pages_read. */
+typedef void (*xs_heap_visit_fn)(void *user, const xs_header_t *h, const void *bytes, size_t n,
+                                 void *arg);
 XS_HIDDEN size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn visit,
                               void *arg, size_t *pages_read);
 
@@ -318,11 +321,12 @@ typedef struct xs_adapter {
      * function starts with this prefix are the adapter's own dispatch
      * (sys.monitoring calling the check) and are left out of reports. */
     const char *dispatch_prefix;
-    /* The live object in a tagged block: its type name (empty when the
-     * block is no object), its address, and whether the interpreter runtime
-     * never frees it by design (CPython: immortal objects). */
-    void (*describe_block)(void *user, size_t size, char *type, size_t len, uintptr_t *address,
-                           bool *never_freed);
+    /* The live object in a tagged block of `size` bytes, given a copy of
+     * its first `n` bytes: its type name (empty when the block is no
+     * object), its address, and whether the interpreter runtime never frees
+     * it by design (CPython: immortal objects). */
+    void (*describe_block)(void *user, size_t size, const void *bytes, size_t n, char *type,
+                           size_t len, uintptr_t *address, bool *never_freed);
 } xs_adapter_t;
 
 XS_HIDDEN void xs_runtime_set_adapter(const xs_adapter_t *adapter);
@@ -349,8 +353,8 @@ XS_HIDDEN void xs_count_repeat(void);
  * blocks are not survivors); XISAN_UNOWNED when there is none. */
 XS_HIDDEN void xs_print_summary(uint32_t exiting);
 /* The adapter's describe_block, or no type and the block's own address. */
-XS_HIDDEN void xs_describe_block(void *user, size_t size, char *type, size_t len,
-                                 uintptr_t *address, bool *never_freed);
+XS_HIDDEN void xs_describe_block(void *user, size_t size, const void *bytes, size_t n, char *type,
+                                 size_t len, uintptr_t *address, bool *never_freed);
 /* Survivors (survivors.c): blocks of ended interpreters still allocated.
  * The shadow GC notes the objects it finds referenced; at exit a heap scan
  * adds the rest, and xs_survivors_print summarises them by interpreter,

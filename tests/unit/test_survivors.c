@@ -22,9 +22,11 @@ typedef struct seen {
     size_t n;
 } seen_t;
 
-static void remember(void *user, const xs_header_t *h, void *arg)
+static void remember(void *user, const xs_header_t *h, const void *bytes, size_t n, void *arg)
 {
     seen_t *s = arg;
+    cr_assert_leq(n, h->size);
+    cr_assert_eq(memcmp(bytes, user, n), 0, "the copy differs from the block");
     if (s->n < XS_ARRAY_LEN(s->blocks)) {
         s->blocks[s->n] = user;
         s->owners[s->n] = h->owner;
