@@ -68,8 +68,11 @@ static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts)
 {
     uint64_t words[XS_MAX_PYTHON];
     size_t depth = (size_t)xs_opt.python_stack_depth;
+    xs_in_runtime++;
     size_t n = ts && depth ? xh_python_frame_words(ts, words, depth) : 0;
-    return xs_capture_site(words, n);
+    uint32_t site = xs_capture_site(words, n);
+    xs_in_runtime--;
+    return site;
 }
 
 uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
@@ -118,11 +121,9 @@ static inline void *tag_new(const chain_t *c, void *raw, size_t size, uintptr_t 
     uint32_t owner = xh_owner_of(ts);
     uint32_t site = 0;
     if (c->capture_sites && !xs_in_runtime) {
-        xs_in_runtime++;
         /* size classes, so var-sized objects do not each make a site */
         uintptr_t size_class = size < 512 ? (size + 15) >> 4 : 64 + (uintptr_t)__builtin_clzl(size);
         site = xh_alloc_site(ts, caller, size_class);
-        xs_in_runtime--;
     }
     return xs_tag_block(raw, size, owner, site);
 }

@@ -16,11 +16,13 @@ static void on_destroy(PyObject *op, void *block, xs_header_t *h)
     uint32_t current = xh_owner_of(xh_tstate());
     if (XS_LIKELY(xs_owner_allows(h->owner, current)) || (h->owner & XS_OWNER_QUARANTINE))
         return;
+    xs_in_runtime++;
     xs_touch_t t =
         xh_object_touch(op, block, h->owner & XS_OWNER_MASK, current, XISAN_ACCESS_DEALLOC);
     t.note = "its memory will be quarantined, never returned to an allocator";
     xs_report_touch(&t);
     h->owner |= XS_OWNER_QUARANTINE;
+    xs_in_runtime--;
 }
 
 static void on_create(PyObject *op, xs_header_t *h, uintptr_t caller)
@@ -35,7 +37,9 @@ static void on_create(PyObject *op, xs_header_t *h, uintptr_t caller)
     h->site = xh_alloc_site(ts, caller, (uintptr_t)Py_TYPE(op));
 }
 
-/* Both events for one object; cheap when the object is untagged. */
+/* Both events for one object; cheap when the object is untagged.  The
+ * reentrancy guard is raised only on the slow paths (a stack capture, a
+ * report), the only ones that could come back here. */
 static inline void object_event(PyObject *op, bool created, uintptr_t caller)
 {
     if (xs_in_runtime)
@@ -44,12 +48,10 @@ static inline void object_event(PyObject *op, bool created, uintptr_t caller)
     xs_header_t *h = xs_tagged_header(block);
     if (h == NULL)
         return;
-    xs_in_runtime++;
     if (created)
         on_create(op, h, caller);
     else
         on_destroy(op, block, h);
-    xs_in_runtime--;
 }
 
 #if PY_VERSION_HEX >= 0x030D0000

@@ -53,11 +53,8 @@ extern __thread struct xisan_python_thread xisan_python_thread
 
 static inline uint32_t xisan_magic_(const void *block, uint64_t secret)
 {
-    uint64_t x = (uint64_t)(uintptr_t)block ^ secret;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return (uint32_t)x | 1u;
+    uint64_t x = ((uint64_t)(uintptr_t)block ^ secret) * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(x >> 32) | 1u;
 }
 
 #define XISAN_INLINE_ static inline __attribute__((always_inline))
