@@ -29,8 +29,18 @@ typedef struct node {
 
 static node_t *nodes; /* nodes[id - 1] */
 static size_t node_len, node_cap;
-static uint32_t *index_slots; /* node ids, 0 = empty */
-static size_t index_cap;      /* a power of two */
+/* Index slots: a node id in the low 24 bits (0 = empty), 8 more bits of
+ * the node's hash above, so a probe rarely reads a node that does not
+ * match (each read is a cache miss).  At most 2^24 - 1 nodes. */
+static uint32_t *index_slots;
+static size_t index_cap; /* a power of two */
+#define SLOT_ID_BITS 24
+#define SLOT_ID_MASK ((1u << SLOT_ID_BITS) - 1)
+
+static inline uint32_t slot_tag(size_t h)
+{
+    return (uint32_t)(h >> 56) << SLOT_ID_BITS;
+}
 
 static string_entry_t *string_table;
 static string_entry_t **string_by_id;
@@ -63,10 +73,11 @@ static bool rehash_unlocked(size_t cap)
     if (slots == NULL)
         return false;
     for (size_t id = 1; id <= node_len; id++) {
-        size_t i = node_hash(nodes[id - 1].word, nodes[id - 1].next) & (cap - 1);
+        size_t h = node_hash(nodes[id - 1].word, nodes[id - 1].next);
+        size_t i = h & (cap - 1);
         while (slots[i])
             i = (i + 1) & (cap - 1);
-        slots[i] = (uint32_t)id;
+        slots[i] = slot_tag(h) | (uint32_t)id;
     }
     free(index_slots);
     index_slots = slots;
@@ -79,12 +90,15 @@ static uint32_t intern_unlocked(uint64_t word, uint32_t next)
     /* linear probing stays short up to three quarters full */
     if ((node_len + 1) * 4 > index_cap * 3 && !rehash_unlocked(index_cap ? index_cap * 2 : 4096))
         return 0;
-    size_t i = node_hash(word, next) & (index_cap - 1);
-    for (uint32_t id; (id = index_slots[i]) != 0; i = (i + 1) & (index_cap - 1)) {
-        if (nodes[id - 1].word == word && nodes[id - 1].next == next)
+    size_t h = node_hash(word, next);
+    uint32_t tag = slot_tag(h);
+    size_t i = h & (index_cap - 1);
+    for (uint32_t slot; (slot = index_slots[i]) != 0; i = (i + 1) & (index_cap - 1)) {
+        uint32_t id = slot & SLOT_ID_MASK;
+        if ((slot & ~SLOT_ID_MASK) == tag && nodes[id - 1].word == word && nodes[id - 1].next == next)
             return id;
     }
-    if (node_len >= UINT32_MAX - 1)
+    if (node_len >= SLOT_ID_MASK)
         return 0;
     if (node_len == node_cap) {
         size_t ncap = node_cap ? node_cap * 2 : 4096;
@@ -95,7 +109,7 @@ static uint32_t intern_unlocked(uint64_t word, uint32_t next)
         node_cap = ncap;
     }
     nodes[node_len++] = (node_t){word, next};
-    index_slots[i] = (uint32_t)node_len;
+    index_slots[i] = tag | (uint32_t)node_len;
     return (uint32_t)node_len;
 }
 

@@ -40,6 +40,10 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 static void init_self(void)
 {
     dl_iterate_phdr(find_self, NULL);
+    /* libunwind's default, a global cache, blocks all signals with a
+     * sigprocmask() call around each use: two syscalls per frame it has
+     * not traced before.  A cache per thread needs no lock. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
 static bool in_self(uintptr_t pc)
@@ -55,14 +59,21 @@ __attribute__((noinline)) size_t xs_unwind(uintptr_t *pcs, size_t max)
 {
     void *raw[XS_MAX_NATIVE + 32];
     pthread_once(&self_once, init_self);
-    int want = (int)(max + 32 < XS_ARRAY_LEN(raw) ? max + 32 : XS_ARRAY_LEN(raw));
-    int n = unw_backtrace(raw, want);
-    size_t out = 0;
-    int i = 1; /* raw[0] is this function */
-    while (i < n && in_self((uintptr_t)raw[i]))
-        i++;
-    for (; i < n && out < max; i++)
-        pcs[out++] = (uintptr_t)raw[i];
-    return out;
+    /* Walking a frame costs; xisan's own frames on top are few (a hook, a
+     * capture), so walk `max` plus a few, and walk again deeper only when
+     * they were all ours. */
+    for (size_t extra = 8;; extra = 32) {
+        int want = (int)(max + extra < XS_ARRAY_LEN(raw) ? max + extra : XS_ARRAY_LEN(raw));
+        int n = unw_backtrace(raw, want);
+        int i = 1; /* raw[0] is this function */
+        while (i < n && in_self((uintptr_t)raw[i]))
+            i++;
+        if (i == n && n == want && extra < 32)
+            continue;
+        size_t out = 0;
+        for (; i < n && out < max; i++)
+            pcs[out++] = (uintptr_t)raw[i];
+        return out;
+    }
 }
 
