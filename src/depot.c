@@ -22,10 +22,11 @@ static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
  * plus the id of the node for the words after it, and a stack's id is the
  * id of its first (innermost) node.  An index of node ids, open addressing
  * on (word, next), makes interning O(depth). */
-typedef struct node {
+typedef struct __attribute__((packed, aligned(4))) node {
     uint64_t word;
     uint32_t next; /* 0: end of the stack */
-} node_t;
+} node_t;         /* 12 bytes: the depot is most of xisan's memory */
+_Static_assert(sizeof(node_t) == 12, "packed depot node");
 
 static node_t *nodes; /* nodes[id - 1] */
 static size_t node_len, node_cap;
