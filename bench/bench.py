@@ -10,6 +10,7 @@ PYTHONMALLOC=debug and -X tracemalloc=1 are printed for reference.
 import argparse
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,8 +66,10 @@ def main():
     version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True, check=True).stdout.strip()
     print(f"CPython {version}, {args.runs} runs each, best wall time, largest peak RSS")
+    print("paired: median over the rounds of (this run's wall time / the plain run's of the same round)")
     print(f"xisan options: {args.options or '(defaults)'}")
-    header = f"{'workload':<18} {'config':<19} {'wall s':>8} {'x plain':>8} {'RSS MiB':>8} {'x plain':>8}"
+    header = (f"{'workload':<18} {'config':<19} {'wall s':>8} {'x plain':>8} {'paired':>8} "
+              f"{'RSS MiB':>8} {'x plain':>8}")
     print(header)
     print("-" * len(header))
     ratios = {}
@@ -75,11 +78,15 @@ def main():
         # Round-robin over the configurations, so drift in the machine's
         # speed lands on all of them alike; keep each one's best time.
         best = {label: None for label, _, _ in configs}
+        paired = {label: [] for label, _, _ in configs}
         for _ in range(args.runs):
+            walls = {}
             for label, make_argv, env in configs:
                 if isinstance(best[label], str):
                     continue
                 result = run_once(make_argv(script), env, args.timeout)
+                if not isinstance(result, str):
+                    walls[label] = result[0]
                 if isinstance(result, str):
                     if label in ("plain", "xisan"):
                         sys.exit(f"bench: {name} {label}: {result}")
@@ -88,6 +95,8 @@ def main():
                     best[label] = result
                 else:
                     best[label] = (min(best[label][0], result[0]), max(best[label][1], result[1]))
+            for label, wall in walls.items():
+                paired[label].append(wall / walls["plain"])
         plain = best["plain"]
         for label, _, _ in configs:
             result = best[label]
@@ -96,14 +105,17 @@ def main():
                 continue
             wall, rss = result
             tr, rr = wall / plain[0], rss / plain[1]
-            ratios.setdefault(label, []).append((tr, rr))
-            print(f"{name:<18} {label:<19} {wall:8.2f} {tr:8.2f} {rss / 1024:8.1f} {rr:8.2f}",
-                  flush=True)
+            pr = statistics.median(paired[label])
+            ratios.setdefault(label, []).append((tr, rr, pr))
+            print(f"{name:<18} {label:<19} {wall:8.2f} {tr:8.2f} {pr:8.2f} {rss / 1024:8.1f} "
+                  f"{rr:8.2f}", flush=True)
     print("-" * len(header))
     for label, rs in ratios.items():
-        geo = math.exp(sum(math.log(t) for t, _ in rs) / len(rs))
-        print(f"{label:<19} time geomean x{geo:.2f}, worst x{max(t for t, _ in rs):.2f}, "
-              f"peak RSS worst x{max(r for _, r in rs):.2f}")
+        geo = math.exp(sum(math.log(t) for t, _, _ in rs) / len(rs))
+        pgeo = math.exp(sum(math.log(p) for _, _, p in rs) / len(rs))
+        print(f"{label:<19} time geomean x{geo:.2f} (paired x{pgeo:.2f}), worst "
+              f"x{max(t for t, _, _ in rs):.2f} (paired x{max(p for _, _, p in rs):.2f}), "
+              f"peak RSS worst x{max(r for _, r, _ in rs):.2f}")
 
 
 if __name__ == "__main__":

@@ -28,12 +28,14 @@ static void on_destroy(PyObject *op, void *block, xs_header_t *h)
 static void on_create(PyObject *op, xs_header_t *h, uintptr_t caller)
 {
     PyThreadState *ts = xh_tstate();
-    uint32_t current = xh_owner_of(ts);
     /* A block reported at its misdirected dealloc, now reused from this
      * interpreter's free list: the object is this interpreter's own, the
      * memory stays quarantined. */
-    if ((h->owner & XS_OWNER_QUARANTINE) && current != XISAN_UNOWNED)
-        h->owner = XS_OWNER_QUARANTINE | current;
+    if (XS_UNLIKELY(h->owner & XS_OWNER_QUARANTINE)) {
+        uint32_t current = xh_owner_of(ts);
+        if (current != XISAN_UNOWNED)
+            h->owner = XS_OWNER_QUARANTINE | current;
+    }
     h->site = xh_alloc_site(ts, caller, (uintptr_t)Py_TYPE(op));
 }
 
