@@ -113,7 +113,7 @@ typedef struct xh_thread {
     uint32_t monitored_owner;   /* last owner whose monitoring was checked */
     uint32_t shadow_owner;      /* last owner whose shadow GC hook was checked */
     uintptr_t stack_hi;         /* top of this thread's stack */
-    struct xh_site_slot *sites; /* allocation-site cache (alloc_hooks.c) */
+    struct xh_site_tables *sites; /* allocation-site caches (alloc_hooks.c) */
     struct xh_frame_memo *memo; /* resolved Python frames (pystack.c) */
 } xh_thread_t;
 
@@ -173,6 +173,8 @@ bool xh_alloc_hooks_installed(void);
 /* The allocation site of the calling thread; `caller` and `kind` (a type or
  * a size) tell apart allocations made at the same Python instruction. */
 uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind);
+/* Share allocation sites across interpreters and threads from now on. */
+void xh_alloc_sites_share(void);
 int xh_monitoring_parse(const char *spec, char *err, size_t errlen);
 void xh_monitoring_setup(uint32_t owner);
 size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2][160], size_t max);

@@ -57,11 +57,106 @@ static uintptr_t thread_stack_hi(void)
     return xh_thread.stack_hi;
 }
 
-static xh_site_slot_t *thread_sites(void)
+/* A code object's identity across interpreters (each interpreter has its
+ * own copy of a module's code), memoised per thread by address. */
+typedef struct code_memo {
+    const PyCodeObject *code;
+    const PyObject *filename, *qualname, *linetable; /* a reused address differs here */
+    uint64_t id;
+} code_memo_t;
+
+enum { CODE_MEMO = 256 };
+
+typedef struct xh_site_tables {
+    xh_site_slot_t slots[SITE_SETS * SITE_WAYS];
+    code_memo_t codes[CODE_MEMO];
+} xh_site_tables_t;
+
+static xh_site_tables_t *thread_sites(void)
 {
     if (XS_UNLIKELY(xh_thread.sites == NULL))
-        xh_thread.sites = xh_thread_table(SITE_SETS * SITE_WAYS, sizeof(xh_site_slot_t));
+        xh_thread.sites = xh_thread_table(1, sizeof(xh_site_tables_t));
     return xh_thread.sites;
+}
+
+/* ---- sites shared by threads and interpreters --------------------------- */
+
+/* A new interpreter runs the same module code as the ones before it, in
+ * code objects of its own, and a new thread starts with an empty cache: so
+ * a per-thread miss looks next in one process-wide table, keyed by what is
+ * the same in every interpreter (the code's file, qualified name, first
+ * line and line table, the offset in it, the native depth, the caller and
+ * the kind).  Lock-free: one word a slot, 32 bits of the key's hash (the
+ * index is 16 more) and the site.  It is allocated when a second
+ * interpreter appears: a program with one interpreter gains little from it
+ * and would carry its quarter megabyte. */
+enum { SHARED_SITES = 32768 };
+static _Atomic(_Atomic uint64_t *) shared_sites;
+
+void xh_alloc_sites_share(void)
+{
+    if (atomic_load(&shared_sites) != NULL)
+        return;
+    _Atomic uint64_t *table = calloc(SHARED_SITES, sizeof(uint64_t));
+    _Atomic uint64_t *none = NULL;
+    if (table && !atomic_compare_exchange_strong(&shared_sites, &none, table))
+        free(table);
+}
+
+static inline uint64_t mix64(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+static uint64_t mix_bytes(uint64_t h, const unsigned char *p, size_t n)
+{
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = mix64(h, w);
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, n);
+    return mix64(h, tail ^ ((uint64_t)n << 56));
+}
+
+static uint64_t mix_str(uint64_t h, PyObject *s)
+{
+    /* the characters, read in place (no API call: nothing is allocated) */
+    if (s != NULL && PyUnicode_Check(s) && PyUnicode_IS_COMPACT(s))
+        return mix_bytes(h, PyUnicode_DATA(s),
+                         (size_t)PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s));
+    return mix64(h, (uintptr_t)s);
+}
+
+static uint64_t code_identity(xh_site_tables_t *t, PyCodeObject *code)
+{
+    code_memo_t *m = &t->codes[((uintptr_t)code >> 4) % CODE_MEMO];
+    if (m->code == code && m->filename == code->co_filename && m->qualname == code->co_qualname &&
+        m->linetable == code->co_linetable)
+        return m->id;
+    uint64_t id = mix64(0x5851f42d4c957f2dull, (uint64_t)code->co_firstlineno);
+    id = mix_str(id, code->co_filename);
+    id = mix_str(id, code->co_qualname);
+    id = mix64(id, (uint64_t)Py_SIZE(code));
+    if (code->co_linetable && PyBytes_Check(code->co_linetable))
+        id = mix_bytes(id, (const unsigned char *)PyBytes_AS_STRING(code->co_linetable),
+                       (size_t)PyBytes_GET_SIZE(code->co_linetable));
+    *m = (code_memo_t){code, code->co_filename, code->co_qualname, code->co_linetable, id};
+    return id;
+}
+
+static uint64_t shared_key(xh_site_tables_t *t, xh_iframe_t *f, uintptr_t depth, uintptr_t caller,
+                           uintptr_t kind)
+{
+    uint64_t h = mix64(mix64(mix64(0, depth), caller), kind);
+    if (f != NULL && f->code != NULL && PyCode_Check(f->code)) {
+        PyCodeObject *code = (PyCodeObject *)f->code;
+        h = mix64(h, code_identity(t, code));
+        h = mix64(h, (uint64_t)((char *)f->instr - (char *)code->co_code_adaptive));
+    }
+    return h;
 }
 
 static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts)
@@ -85,9 +180,10 @@ uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
     xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
     uintptr_t instr = f ? (uintptr_t)f->instr : 0;
     uintptr_t depth = thread_stack_hi() - (uintptr_t)__builtin_frame_address(0);
-    xh_site_slot_t *slots = thread_sites();
-    if (slots == NULL)
+    xh_site_tables_t *tables = thread_sites();
+    if (tables == NULL)
         return capture_site(ts);
+    xh_site_slot_t *slots = tables->slots;
     uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ (kind << 3)) * 0x9e3779b97f4a7c15ull;
     xh_site_slot_t *set = &slots[(h >> 56) * SITE_WAYS];
     for (int w = 0; w < SITE_WAYS; w++) {
@@ -103,7 +199,16 @@ uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
             return site;
         }
     }
-    uint32_t site = capture_site(ts);
+    _Atomic uint64_t *table = atomic_load_explicit(&shared_sites, memory_order_acquire);
+    uint64_t key = table ? shared_key(tables, f, depth, caller, kind) : 0;
+    _Atomic uint64_t *shared = table ? &table[key % SHARED_SITES] : NULL;
+    uint64_t found = shared ? atomic_load_explicit(shared, memory_order_relaxed) : 0;
+    uint32_t site = (found >> 32) == (key >> 32) ? (uint32_t)found : 0;
+    if (site == 0) {
+        site = capture_site(ts);
+        if (site != 0 && shared)
+            atomic_store_explicit(shared, (key >> 32) << 32 | site, memory_order_relaxed);
+    }
     memmove(&set[1], &set[0], (SITE_WAYS - 1) * sizeof(set[0]));
     set[0] = (xh_site_slot_t){instr, caller, kind, (uint32_t)depth, site};
     return site;

@@ -94,7 +94,7 @@ typedef struct xh_frame_memo {
     uint64_t word;
 } xh_frame_memo_t;
 
-enum { MEMO_SLOTS = 1024 };
+enum { MEMO_SLOTS = 256 }; /* used only by captures, rare once sites are shared */
 
 static xh_frame_memo_t *thread_memo(void)
 {
