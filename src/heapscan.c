@@ -11,6 +11,7 @@
  * (never touched, or swapped out) are skipped without being read. */
 #include "xs.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ typedef struct scan {
     void *arg;
     char *window;
     size_t pages, blocks;
+    int denied; /* errno of a read the kernel refused (seccomp, say) */
 } scan_t;
 
 static inline bool wanted(const scan_t *s, uint32_t owner_word)
@@ -45,8 +47,10 @@ static void scan_resident(scan_t *s, uintptr_t lo, uintptr_t hi)
         struct iovec local = {s->window, len};
         struct iovec remote = {(void *)lo, len};
         ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+        if (got < 0 && (errno == EPERM || errno == ENOSYS))
+            s->denied = errno;
         if (got <= 0)
-            return; /* unmapped meanwhile */
+            return; /* unmapped meanwhile, or refused */
         s->pages += (size_t)got / (size_t)sysconf(_SC_PAGESIZE);
         for (size_t off = 0; off + sizeof(xs_header_t) <= (size_t)got; off += sizeof(xs_header_t)) {
             const xs_header_t *h = (const xs_header_t *)(s->window + off);
@@ -67,6 +71,8 @@ static void scan_resident(scan_t *s, uintptr_t lo, uintptr_t hi)
 
 static void scan_region(scan_t *s, uintptr_t lo, uintptr_t hi)
 {
+    if (s->denied)
+        return;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     unsigned char resident[WINDOW / 4096];
     for (uintptr_t at = lo; at < hi;) {
@@ -157,6 +163,9 @@ size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn v
     }
     close(fd);
     munmap(s.window, WINDOW);
+    if (s.denied)
+        xs_message("warning", "cannot scan memory for blocks of ended interpreters: "
+                              "process_vm_readv: %s", strerror(s.denied));
     if (pages_read)
         *pages_read = s.pages;
     return s.blocks;
