@@ -92,22 +92,26 @@ static void found_block(void *user, const xs_header_t *h, const void *bytes, siz
  * Returns false when there is no such interpreter. */
 static bool scan_heap(uint32_t exiting)
 {
-    uint32_t ended[1024];
-    size_t n = xs_interp_list_ended(ended, XS_ARRAY_LEN(ended));
-    if (n > XS_ARRAY_LEN(ended))
-        n = XS_ARRAY_LEN(ended); /* the rest keep what the shadow GC noted */
+    size_t n = xs_interp_list_ended(NULL, 0);
+    uint32_t *ended = n ? calloc(n, sizeof(uint32_t)) : NULL;
+    if (ended == NULL)
+        return false;
+    size_t now = xs_interp_list_ended(ended, n);
+    if (now < n) /* (another thread may end one meanwhile: those are left out) */
+        n = now;
     uint32_t top = 0;
     for (size_t i = 0; i < n; i++)
         if (ended[i] != exiting && ended[i] > top)
             top = ended[i];
-    if (top == 0)
+    uint8_t *bitmap = top ? calloc(top / 8 + 1, 1) : NULL;
+    if (bitmap == NULL) {
+        free(ended);
         return false;
-    uint8_t *bitmap = calloc(top / 8 + 1, 1);
-    if (bitmap == NULL)
-        return false;
+    }
     for (size_t i = 0; i < n; i++)
         if (ended[i] != exiting)
             bitmap[ended[i] >> 3] |= (uint8_t)(1u << (ended[i] & 7));
+    free(ended);
     size_t pages = 0;
     size_t blocks = xs_heap_scan(bitmap, top + 1, found_block, NULL, &pages);
     free(bitmap);
