@@ -87,7 +87,7 @@ static xh_site_tables_t *thread_sites(void)
  * the same in every interpreter (the code's file, qualified name, first
  * line and line table, the offset in it, the native depth, the caller and
  * the kind).  Lock-free: one word a slot, 32 bits of the key's hash (the
- * index is 16 more) and the site.  It is allocated when a second
+ * index is 15 more) and the site.  It is allocated when a second
  * interpreter appears: a program with one interpreter gains little from it
  * and would carry its quarter megabyte. */
 enum { SHARED_SITES = 32768 };

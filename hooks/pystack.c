@@ -247,13 +247,19 @@ static void read_type(const PyTypeObject *tp, type_info_t *t)
     t->is_type = read_string(name, t->name, sizeof(t->name));
 }
 
-/* Type lookups repeat (a heap scan meets the same few types again and
- * again), so they go through a small cache. */
+/* Describing the blocks found by the exit scan meets the same few types
+ * again and again, so that batch looks them up through a small cache.  A
+ * report about one freed block reads the type afresh: a cached entry could
+ * name a type whose memory has been reused since. */
 static pthread_mutex_t type_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static type_info_t type_cache[256];
 
-static void lookup_type(const PyTypeObject *tp, type_info_t *out)
+static void lookup_type(const PyTypeObject *tp, type_info_t *out, bool cached)
 {
+    if (!cached) {
+        read_type(tp, out);
+        return;
+    }
     pthread_mutex_lock(&type_cache_lock);
     type_info_t *slot = &type_cache[((uintptr_t)tp >> 4) & 255];
     if (slot->tp != tp || tp == NULL)
@@ -286,7 +292,7 @@ void xh_guess_object(void *block, size_t size, const void *bytes, size_t n, bool
         if (live && Py_REFCNT(&head) <= 0)
             continue;
         type_info_t t;
-        lookup_type(Py_TYPE(&head), &t);
+        lookup_type(Py_TYPE(&head), &t, live);
         /* compact strings are smaller than str's tp_basicsize */
         if (!t.is_type ||
             ((size_t)t.basicsize + off > size && !(t.flags & Py_TPFLAGS_UNICODE_SUBCLASS)))
