@@ -26,8 +26,9 @@ typedef struct survivor {
 
 static pthread_mutex_t survivors_lock = PTHREAD_MUTEX_INITIALIZER;
 static survivor_t *survivors;
-/* Immortal objects of ended interpreters found by the exit scan: CPython
- * keeps them (interned strings and the like) by design. */
+/* Objects of ended interpreters that the exit scan found but that the
+ * interpreter runtime never frees by design (CPython's immortal objects:
+ * interned strings and the like): counted, not listed. */
 static size_t never_freed;
 
 /* Sites are grouped by the place a summary names: the innermost Python
@@ -261,7 +262,7 @@ void xs_survivors_print(uint32_t exiting)
     if (total == 0) {
         if (never_freed && xs_opt.verbosity >= 1)
             xs_message("info", "%zu immortal objects of ended interpreters still allocated at "
-                               "exit (CPython keeps them by design)", never_freed);
+                               "exit (never freed by design)", never_freed);
         goto out;
     }
     HASH_SORT(survivors, group_order);
@@ -272,7 +273,7 @@ void xs_survivors_print(uint32_t exiting)
         xs_buf_printf(&b,
                       "==%d==XISan: %zu block%s of ended interpreters still allocated at exit "
                       "(%zu object%s, %zu found referenced by the shadow GC; immortal objects, "
-                      "which CPython keeps by design, not counted: %zu):\n",
+                      "never freed by design, not counted: %zu):\n",
                       (int)getpid(), total, total == 1 ? "" : "s", objects,
                       objects == 1 ? "" : "s", referenced, never_freed);
     else

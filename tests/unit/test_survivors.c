@@ -96,8 +96,8 @@ Test(survivors, exit_summary_lists_blocks_of_ended_interpreters)
     char line[512];
     snprintf(line, sizeof(line),
              "==%d==XISan: 2 blocks of ended interpreters still allocated at exit "
-             "(0 objects, 0 found referenced by the shadow GC; immortal objects, which "
-             "CPython keeps by design, not counted: 0):\n"
+             "(0 objects, 0 found referenced by the shadow GC; immortal objects, "
+             "never freed by design, not counted: 0):\n"
              "  interpreter 1 (sub-a): 2 other blocks (64 bytes), allocated at an unknown site\n",
              (int)getpid());
     cr_assert_str_eq(out, line);
