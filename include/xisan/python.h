@@ -102,7 +102,8 @@ XISAN_INLINE_ void *xisan_pass(void *object, int access, const char *file, int l
 {
     struct xisan_python_state *s = &xisan_python_state;
     PyObject *op = (PyObject *)object;
-    if (s == NULL || __builtin_expect(s->version == 0, 0) || op == NULL || _Py_IsImmortal(op))
+    if (s == NULL || __builtin_expect(s->version != XISAN_STATE_VERSION, 0) || op == NULL ||
+        _Py_IsImmortal(op))
         return object;
     PyTypeObject *tp = Py_TYPE(op);
     size_t pre = (PyType_IS_GC(tp) ? 2 * sizeof(uintptr_t) : 0) +

@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XISAN_STATE_VERSION 1
+/* Bumped whenever this struct or the header layout and magic that
+ * <xisan/python.h> mirrors change: an extension built against another
+ * version runs unchecked rather than misreading headers. */
+#define XISAN_STATE_VERSION 2
 
 struct xisan_python_state {
     uint32_t version;          /* XISAN_STATE_VERSION once active, 0 before */
