@@ -99,8 +99,14 @@ static uint32_t intern_unlocked(uint64_t word, uint32_t next)
         if ((slot & ~SLOT_ID_MASK) == tag && nodes[id - 1].word == word && nodes[id - 1].next == next)
             return id;
     }
-    if (node_len >= SLOT_ID_MASK)
+    if (node_len >= SLOT_ID_MASK) {
+        static bool warned; /* under depot_lock */
+        if (!warned)
+            xs_message("warning", "stack depot full (%u nodes): new allocation sites are "
+                                  "recorded as unknown", SLOT_ID_MASK);
+        warned = true;
         return 0;
+    }
     if (node_len == node_cap) {
         size_t ncap = node_cap ? node_cap * 2 : 4096;
         node_t *p = realloc(nodes, ncap * sizeof(node_t));
