@@ -103,31 +103,12 @@ void xh_alloc_sites_share(void)
         free(table);
 }
 
-static inline uint64_t mix64(uint64_t h, uint64_t v)
-{
-    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
-    return h ^ (h >> 29);
-}
-
-static uint64_t mix_bytes(uint64_t h, const unsigned char *p, size_t n)
-{
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = mix64(h, w);
-    }
-    uint64_t tail = 0;
-    memcpy(&tail, p, n);
-    return mix64(h, tail ^ ((uint64_t)n << 56));
-}
-
 static uint64_t mix_str(uint64_t h, PyObject *s)
 {
     /* the characters, read in place (no API call: nothing is allocated) */
     if (s != NULL && PyUnicode_Check(s) && PyUnicode_IS_COMPACT(s))
-        return mix_bytes(h, PyUnicode_DATA(s),
-                         (size_t)PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s));
-    return mix64(h, (uintptr_t)s);
+        return xs_hash64(h, PyUnicode_DATA(s), (size_t)PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s));
+    return xs_mix64(h, (uintptr_t)s);
 }
 
 static uint64_t code_identity(xh_site_tables_t *t, PyCodeObject *code)
@@ -136,12 +117,12 @@ static uint64_t code_identity(xh_site_tables_t *t, PyCodeObject *code)
     if (m->code == code && m->filename == code->co_filename && m->qualname == code->co_qualname &&
         m->linetable == code->co_linetable)
         return m->id;
-    uint64_t id = mix64(0x5851f42d4c957f2dull, (uint64_t)code->co_firstlineno);
+    uint64_t id = xs_mix64(0x5851f42d4c957f2dull, (uint64_t)code->co_firstlineno);
     id = mix_str(id, code->co_filename);
     id = mix_str(id, code->co_qualname);
-    id = mix64(id, (uint64_t)Py_SIZE(code));
+    id = xs_mix64(id, (uint64_t)Py_SIZE(code));
     if (code->co_linetable && PyBytes_Check(code->co_linetable))
-        id = mix_bytes(id, (const unsigned char *)PyBytes_AS_STRING(code->co_linetable),
+        id = xs_hash64(id, PyBytes_AS_STRING(code->co_linetable),
                        (size_t)PyBytes_GET_SIZE(code->co_linetable));
     *m = (code_memo_t){code, code->co_filename, code->co_qualname, code->co_linetable, id};
     return id;
@@ -150,11 +131,11 @@ static uint64_t code_identity(xh_site_tables_t *t, PyCodeObject *code)
 static uint64_t shared_key(xh_site_tables_t *t, xh_iframe_t *f, uintptr_t depth, uintptr_t caller,
                            uintptr_t kind)
 {
-    uint64_t h = mix64(mix64(mix64(0, depth), caller), kind);
+    uint64_t h = xs_mix64(xs_mix64(xs_mix64(0, depth), caller), kind);
     if (f != NULL && f->code != NULL && PyCode_Check(f->code)) {
         PyCodeObject *code = (PyCodeObject *)f->code;
-        h = mix64(h, code_identity(t, code));
-        h = mix64(h, (uint64_t)((char *)f->instr - (char *)code->co_code_adaptive));
+        h = xs_mix64(h, code_identity(t, code));
+        h = xs_mix64(h, (uint64_t)((char *)f->instr - (char *)code->co_code_adaptive));
     }
     return h;
 }

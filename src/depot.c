@@ -129,21 +129,11 @@ static uint32_t intern_unlocked(uint64_t word, uint32_t next)
 enum { PUT_CACHE_SLOTS = 8192 };
 static _Atomic uint64_t put_cache[PUT_CACHE_SLOTS];
 
-static uint64_t array_hash(const uint64_t *words, size_t n)
-{
-    uint64_t h = 0x243f6a8885a308d3ull ^ n;
-    for (size_t i = 0; i < n; i++) {
-        h = (h ^ words[i]) * 0x9e3779b97f4a7c15ull;
-        h ^= h >> 29;
-    }
-    return h;
-}
-
 uint32_t xs_depot_put(const uint64_t *words, size_t n)
 {
     if (n == 0)
         return 0;
-    uint64_t h = array_hash(words, n);
+    uint64_t h = xs_hash64(0x243f6a8885a308d3ull, words, n * sizeof(words[0]));
     _Atomic uint64_t *slot = &put_cache[h & (PUT_CACHE_SLOTS - 1)];
     uint64_t cached = atomic_load_explicit(slot, memory_order_relaxed);
     if ((cached >> 32) == (h >> 32) && (uint32_t)cached != 0)

@@ -180,17 +180,9 @@ uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py)
     return xs_site_put(native_id, python_id);
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    return h;
-}
-
 static uint64_t hash_str(uint64_t h, const char *s)
 {
-    for (; s && *s; s++)
-        h = mix(h, (unsigned char)*s);
-    return h;
+    return s ? xs_hash64(h, s, strlen(s)) : h;
 }
 
 /* A site is the kind and access with the innermost Python location and the
@@ -198,14 +190,14 @@ static uint64_t hash_str(uint64_t h, const char *s)
  * one site. */
 static uint64_t site_key(const xs_report_t *r, const uintptr_t *pcs, size_t n)
 {
-    uint64_t h = mix(mix(0, r->kind), r->access);
+    uint64_t h = xs_mix64(xs_mix64(0, r->kind), r->access);
     if (r->n_python > 0) {
         h = hash_str(h, r->python[0].file);
         h = hash_str(h, r->python[0].function);
-        h = mix(h, (uint64_t)r->python[0].line);
+        h = xs_mix64(h, (uint64_t)r->python[0].line);
     }
     for (size_t i = 0; i < n && i < 8; i++)
-        h = mix(h, pcs[i]);
+        h = xs_mix64(h, pcs[i]);
     return h;
 }
 

@@ -364,24 +364,33 @@ XS_HIDDEN unsigned long xs_reports_total(void);
 /* Append a line to the `xisan run` state file (when run by xisan run). */
 XS_HIDDEN void xs_run_state_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* uthash with a word-at-a-time hash: depot keys are arrays of words. */
-static inline uint32_t xs_hash_bytes(const void *key, size_t len)
+/* The one hash of the runtime and the adapter: xs_mix64 folds a word into
+ * a running hash, xs_hash64 folds bytes (a word at a time). */
+static inline uint64_t xs_mix64(uint64_t h, uint64_t v)
+{
+    h = (h ^ (v * 0xff51afd7ed558ccdull)) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+static inline uint64_t xs_hash64(uint64_t h, const void *key, size_t len)
 {
     const unsigned char *p = (const unsigned char *)key;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
-    while (len >= 8) {
+    h ^= len;
+    for (; len >= 8; p += 8, len -= 8) {
         uint64_t w;
         __builtin_memcpy(&w, p, 8);
-        h = (h ^ (w * 0xff51afd7ed558ccdull)) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-        p += 8;
-        len -= 8;
+        h = xs_mix64(h, w);
     }
     uint64_t tail = 0;
     __builtin_memcpy(&tail, p, len);
-    h = (h ^ (tail * 0xff51afd7ed558ccdull)) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 32;
-    return (uint32_t)h;
+    h = xs_mix64(h, tail);
+    return h ^ (h >> 32);
+}
+
+/* uthash's hash (depot strings, registries). */
+static inline uint32_t xs_hash_bytes(const void *key, size_t len)
+{
+    return (uint32_t)xs_hash64(0x9e3779b97f4a7c15ull, key, len);
 }
 #define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = xs_hash_bytes((keyptr), (keylen)))
 
