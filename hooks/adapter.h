@@ -94,11 +94,15 @@ static inline xh_iframe_t *xh_python_frame(xh_iframe_t *f)
 /* Bytes between the start of an object's memory block and the object:
  * the GC header and the managed dict/weakref pre-header (CPython's
  * _PyType_PreHeaderSize, the same in 3.12 and 3.13). */
+static inline size_t xh_preheader_for_flags(unsigned long tp_flags)
+{
+    return ((tp_flags & Py_TPFLAGS_HAVE_GC) ? 2 * sizeof(uintptr_t) : 0) +
+           ((tp_flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);
+}
+
 static inline size_t xh_preheader_size(PyTypeObject *tp)
 {
-    size_t gc_head = 2 * sizeof(uintptr_t);
-    return (PyType_IS_GC(tp) ? gc_head : 0) +
-           ((tp->tp_flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);
+    return xh_preheader_for_flags(tp->tp_flags);
 }
 
 static inline void *xh_object_block(PyObject *op)
@@ -107,6 +111,13 @@ static inline void *xh_object_block(PyObject *op)
 }
 
 /* ---- current interpreter (interp.c) ------------------------------------- */
+
+/* Per-interpreter set-once flags (xs_interp_claim_flag). */
+enum {
+    XH_FLAG_NAMED = 1u,     /* its first sighting was announced (verbosity) */
+    XH_FLAG_MONITORED = 2u, /* sys.monitoring callbacks registered */
+    XH_FLAG_SHADOW_GC = 4u, /* shadow GC collection hook added */
+};
 
 typedef struct xh_thread {
     uint32_t seen_owner;        /* last owner set up in this thread */
@@ -167,7 +178,8 @@ static inline void xh_check(PyObject *op, uint32_t current, xisan_access_t acces
 /* ---- the other files ---------------------------------------------------- */
 
 int xh_alloc_hooks_install(void);
-/* CPython 3.13+: object creation/destruction events (reftrace.c). */
+/* Object creation/destruction events (reftrace.c): 3.13's PyRefTracer;
+ * on 3.12 the preload library's _Py_NewReference/_Py_Dealloc hooks. */
 void xh_reftrace_install(void);
 bool xh_alloc_hooks_installed(void);
 /* The allocation site of the calling thread; `caller` and `kind` (a type or
@@ -177,7 +189,6 @@ uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind);
 void xh_alloc_sites_share(void);
 int xh_monitoring_parse(const char *spec, char *err, size_t errlen);
 void xh_monitoring_setup(uint32_t owner);
-size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2][160], size_t max);
 /* The same frames as depot words (one a frame), through a per-thread memo. */
 size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max);
 void xh_dump_traceback(int fd);

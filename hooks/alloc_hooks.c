@@ -35,8 +35,11 @@ static _Atomic bool hooks_used;
  * iteration, and every allocation of that loop captured a stack. */
 typedef struct xh_site_slot {
     uintptr_t instr, caller, kind;
-    uint32_t depth, site;
+    uint32_t depth; /* | SITE_FILLED: an empty slot matches no key */
+    uint32_t site;  /* 0 is cached too (no stack, or the depot full) */
 } xh_site_slot_t;
+
+#define SITE_FILLED 0x80000000u
 
 enum { SITE_WAYS = 4, SITE_SETS = 256 };
 
@@ -86,10 +89,10 @@ static xh_site_tables_t *thread_sites(void)
  * a per-thread miss looks next in one process-wide table, keyed by what is
  * the same in every interpreter (the code's file, qualified name, first
  * line and line table, the offset in it, the native depth, the caller and
- * the kind).  Lock-free: one word a slot, 32 bits of the key's hash (the
- * index is 15 more) and the site.  It is allocated when a second
- * interpreter appears: a program with one interpreter gains little from it
- * and would carry its quarter megabyte. */
+ * the kind): an xs_id_cache of sites (the index is 15 more bits of the
+ * key's hash).  It is allocated when a second interpreter appears: a
+ * program with one interpreter gains little from it and would carry its
+ * quarter megabyte. */
 enum { SHARED_SITES = 32768 };
 static _Atomic(_Atomic uint64_t *) shared_sites;
 
@@ -167,10 +170,11 @@ uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
     xh_site_slot_t *slots = tables->slots;
     uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ (kind << 3)) * 0x9e3779b97f4a7c15ull;
     xh_site_slot_t *set = &slots[(h >> 56) * SITE_WAYS];
+    uint32_t filled_depth = (uint32_t)depth | SITE_FILLED;
     for (int w = 0; w < SITE_WAYS; w++) {
         xh_site_slot_t *s = &set[w];
-        if (XS_LIKELY(s->instr == instr && s->depth == (uint32_t)depth && s->caller == caller &&
-                      s->kind == kind && s->site)) {
+        if (XS_LIKELY(s->instr == instr && s->depth == filled_depth && s->caller == caller &&
+                      s->kind == kind)) {
             uint32_t site = s->site;
             if (w > 0) { /* one step towards the front */
                 xh_site_slot_t hit = *s;
@@ -183,15 +187,14 @@ uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
     _Atomic uint64_t *table = atomic_load_explicit(&shared_sites, memory_order_acquire);
     uint64_t key = table ? shared_key(tables, f, depth, caller, kind) : 0;
     _Atomic uint64_t *shared = table ? &table[key % SHARED_SITES] : NULL;
-    uint64_t found = shared ? atomic_load_explicit(shared, memory_order_relaxed) : 0;
-    uint32_t site = (found >> 32) == (key >> 32) ? (uint32_t)found : 0;
+    uint32_t site = shared ? xs_id_cache_get(shared, key) : 0;
     if (site == 0) {
         site = capture_site(ts);
-        if (site != 0 && shared)
-            atomic_store_explicit(shared, (key >> 32) << 32 | site, memory_order_relaxed);
+        if (shared)
+            xs_id_cache_put(shared, key, site);
     }
     memmove(&set[1], &set[0], (SITE_WAYS - 1) * sizeof(set[0]));
-    set[0] = (xh_site_slot_t){instr, caller, kind, (uint32_t)depth, site};
+    set[0] = (xh_site_slot_t){instr, caller, kind, filled_depth, site};
     return site;
 }
 

@@ -40,9 +40,6 @@ void *xh_thread_table(size_t count, size_t size)
     return table;
 }
 
-#define XH_FLAG_NAMED 1u
-#define XH_FLAG_SHADOW_GC 4u
-
 uint32_t xh_owner_slow(PyThreadState *ts)
 {
     struct xisan_python_thread *cache = &xisan_python_thread;

@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#define XH_FLAG_MONITORED 2u
-
 /* Indexed by XS_MONITOR_BIT_*, which also names the `monitor` option's words. */
 typedef struct event_desc {
     const char *event; /* sys.monitoring.events attribute */

@@ -74,7 +74,8 @@ static xs_pyframe_t read_frame(xh_iframe_t *f, char *file, size_t file_len, char
     return (xs_pyframe_t){file, func, frame_line(f)};
 }
 
-size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2][160], size_t max)
+static size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out, char (*strings)[2][160],
+                               size_t max)
 {
     size_t n = 0;
     for (xh_iframe_t *f = xh_python_frame(xh_top_frame(ts)); f && n < max;
@@ -297,9 +298,7 @@ void xh_guess_object(void *block, size_t size, const void *bytes, size_t n, bool
         if (!t.is_type ||
             ((size_t)t.basicsize + off > size && !(t.flags & Py_TPFLAGS_UNICODE_SUBCLASS)))
             continue;
-        size_t pre = ((t.flags & Py_TPFLAGS_HAVE_GC) ? 2 * sizeof(uintptr_t) : 0) +
-                     ((t.flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);
-        if (pre != off)
+        if (xh_preheader_for_flags(t.flags) != off)
             continue;
         if ((t.flags & Py_TPFLAGS_HAVE_GC) && !plausible_gc_link(words[off / sizeof(uintptr_t) - 2]))
             continue;

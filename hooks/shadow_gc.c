@@ -69,54 +69,57 @@ static void visit_container(scan_t *s, PyObject *op, const char *path)
         visit_reference((PyObject *)Py_TYPE(op), s);
 }
 
+/* The values of a root dict, each with its path from sys.modules['module']
+ * (or from builtins when `module` is NULL). */
+static void scan_dict(scan_t *s, PyObject *dict, const char *module)
+{
+    char path[256];
+    Py_ssize_t item = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dict, &item, &key, &value)) {
+        const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        if (name == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        if (module)
+            snprintf(path, sizeof(path), "sys.modules['%s'].__dict__['%s']", module, name);
+        else
+            snprintf(path, sizeof(path), "builtins['%s']", name);
+        s->container = dict;
+        s->path = path;
+        visit_reference(value, s);
+    }
+}
+
 /* Roots first, for the paths they give: sys.modules['m'].__dict__['name']. */
 static void scan_roots(scan_t *s)
 {
-    char path[256];
     PyObject *modules = PySys_GetObject("modules"); /* borrowed */
     if (modules == NULL || !PyDict_Check(modules))
         return;
     Py_ssize_t pos = 0;
     PyObject *name, *module;
     while (PyDict_Next(modules, &pos, &name, &module)) {
-        if (!PyModule_Check(module) || !PyUnicode_Check(name))
+        const char *module_name = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+        PyObject *dict = PyModule_Check(module) ? PyModule_GetDict(module) : NULL; /* borrowed */
+        if (module_name == NULL || dict == NULL) {
+            PyErr_Clear();
             continue;
-        PyObject *dict = PyModule_GetDict(module); /* borrowed */
-        if (dict == NULL)
-            continue;
-        Py_ssize_t item = 0;
-        PyObject *key, *value;
-        while (PyDict_Next(dict, &item, &key, &value)) {
-            if (!PyUnicode_Check(key))
-                continue;
-            snprintf(path, sizeof(path), "sys.modules['%s'].__dict__['%s']",
-                     PyUnicode_AsUTF8(name), PyUnicode_AsUTF8(key));
-            s->container = dict;
-            s->path = path;
-            s->edges++;
-            visit_reference(value, s);
         }
+        scan_dict(s, dict, module_name);
     }
     PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
-    if (builtins && PyDict_Check(builtins)) {
-        Py_ssize_t item = 0;
-        PyObject *key, *value;
-        while (PyDict_Next(builtins, &item, &key, &value)) {
-            if (!PyUnicode_Check(key))
-                continue;
-            snprintf(path, sizeof(path), "builtins['%s']", PyUnicode_AsUTF8(key));
-            s->container = builtins;
-            s->path = path;
-            visit_reference(value, s);
-        }
-    }
+    if (builtins && PyDict_Check(builtins))
+        scan_dict(s, builtins, NULL);
 }
 
 static int visit_tracked(PyObject *op, void *arg)
 {
     scan_t *s = arg;
-    /* objects of this interpreter's GC lists are its own; a quarantined
-     * one adopted from a foreign free list is skipped */
+    /* the objects of this interpreter's GC lists whose header names another
+     * owner are not its own to walk (a block reported at its deallocation
+     * and reused from this interpreter's free list names this one again) */
     const xs_header_t *h = xs_tagged_header(xh_object_block(op));
     if (h == NULL || (h->owner & XS_OWNER_MASK) == s->current)
         visit_container(s, op, NULL);

@@ -123,9 +123,8 @@ static uint32_t intern_unlocked(uint64_t word, uint32_t next)
 /* Most puts repeat an array seen before (allocation sites of a new
  * interpreter are captured afresh, but their stacks are mostly old ones),
  * and walking the tree costs a cache miss or two per word.  So a put first
- * looks in a lock-free cache of whole arrays: one word per slot, 32 bits of
- * the array's 64-bit hash (the slot index is 13 more) and its id.  A stale
- * or racing slot only costs a miss; a false hit needs 45 equal hash bits. */
+ * looks in a cache of whole arrays (xs_id_cache_get: the slot index is 13
+ * more bits of the hash, so a false hit needs 45 equal hash bits). */
 enum { PUT_CACHE_SLOTS = 8192 };
 static _Atomic uint64_t put_cache[PUT_CACHE_SLOTS];
 
@@ -135,10 +134,9 @@ uint32_t xs_depot_put(const uint64_t *words, size_t n)
         return 0;
     uint64_t h = xs_hash64(0x243f6a8885a308d3ull, words, n * sizeof(words[0]));
     _Atomic uint64_t *slot = &put_cache[h & (PUT_CACHE_SLOTS - 1)];
-    uint64_t cached = atomic_load_explicit(slot, memory_order_relaxed);
-    if ((cached >> 32) == (h >> 32) && (uint32_t)cached != 0)
-        return (uint32_t)cached;
-    uint32_t id = 0;
+    uint32_t id = xs_id_cache_get(slot, h);
+    if (id != 0)
+        return id;
     pthread_mutex_lock(&depot_lock);
     for (size_t i = n; i-- > 0;) {
         id = intern_unlocked(words[i], id);
@@ -146,8 +144,7 @@ uint32_t xs_depot_put(const uint64_t *words, size_t n)
             break;
     }
     pthread_mutex_unlock(&depot_lock);
-    if (id != 0)
-        atomic_store_explicit(slot, (h >> 32) << 32 | id, memory_order_relaxed);
+    xs_id_cache_put(slot, h, id);
     return id;
 }
 

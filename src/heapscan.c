@@ -28,6 +28,7 @@ typedef struct scan {
     xs_heap_visit_fn visit;
     void *arg;
     char *window;
+    size_t page; /* bytes */
     size_t pages, blocks;
     int denied; /* errno of a read the kernel refused (seccomp, say) */
 } scan_t;
@@ -51,7 +52,7 @@ static void scan_resident(scan_t *s, uintptr_t lo, uintptr_t hi)
             s->denied = errno;
         if (got <= 0)
             return; /* unmapped meanwhile, or refused */
-        s->pages += (size_t)got / (size_t)sysconf(_SC_PAGESIZE);
+        s->pages += (size_t)got / s->page;
         for (size_t off = 0; off + sizeof(xs_header_t) <= (size_t)got; off += sizeof(xs_header_t)) {
             const xs_header_t *h = (const xs_header_t *)(s->window + off);
             if (XS_LIKELY(!wanted(s, h->owner)))
@@ -73,7 +74,7 @@ static void scan_region(scan_t *s, uintptr_t lo, uintptr_t hi)
 {
     if (s->denied)
         return;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page = s->page;
     unsigned char resident[WINDOW / 4096];
     for (uintptr_t at = lo; at < hi;) {
         size_t len = hi - at < WINDOW ? hi - at : WINDOW;
@@ -130,7 +131,8 @@ static void scan_line(scan_t *s, char *line)
 size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn visit, void *arg,
                     size_t *pages_read)
 {
-    scan_t s = {.owners = owners, .n_owners = n_owners, .visit = visit, .arg = arg};
+    scan_t s = {.owners = owners, .n_owners = n_owners, .visit = visit, .arg = arg,
+                .page = (size_t)sysconf(_SC_PAGESIZE)};
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;

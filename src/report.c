@@ -39,11 +39,12 @@ static long interp_number(uint32_t owner)
 }
 
 /* The frame the SUMMARY line names.  A touch in instrumented code happened
- * at its call site, frame #0.  A touch seen at a Python event (call,
- * entry, return, raise) happened at the innermost Python frame; any other
- * happened in native code: the first native frame with a source line outside
- * the interpreter runtime (a .c line before a header's), else the innermost
- * Python frame, else the innermost native frame. */
+ * at its call site, frame #0.  A touch seen at a Python event (call, entry,
+ * return, raise) or found by a shadow GC scan (reference) happened at the
+ * innermost Python frame; any other happened in native code: the first
+ * native frame with a source line outside the interpreter runtime (a .c
+ * line before a header's), else the innermost Python frame, else the
+ * innermost native frame. */
 typedef struct summary_site {
     const char *file;
     int line;

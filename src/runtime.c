@@ -1,5 +1,6 @@
-/* The runtime: options, making a report (collect, dedupe, render, log),
- * the quarantine account and the exit summary. */
+/* The runtime: start-up (options, fork handlers), making a report
+ * (collect, dedupe, render, log), the quarantine account and the exit
+ * summary. */
 #include "xs.h"
 
 #include "xisan/state.h"
@@ -80,25 +81,34 @@ void xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase)
     }
 }
 
+/* Prepare takes the locks in nesting order; parent and child release
+ * (or re-initialise) them in the reverse order. */
+static void fork_phase(xs_fork_phase_t phase)
+{
+    static void (*const in_order[])(xs_fork_phase_t) = {xs_survivors_fork, xs_registry_fork,
+                                                        xs_depot_fork};
+    size_t n = XS_ARRAY_LEN(in_order);
+    if (phase == XS_FORK_PREPARE)
+        xs_mutex_fork(&report_lock, phase);
+    for (size_t i = 0; i < n; i++)
+        in_order[phase == XS_FORK_PREPARE ? i : n - 1 - i](phase);
+    if (phase != XS_FORK_PREPARE)
+        xs_mutex_fork(&report_lock, phase);
+}
+
 static void fork_prepare(void)
 {
-    xs_mutex_fork(&report_lock, XS_FORK_PREPARE);
-    xs_registry_fork(XS_FORK_PREPARE);
-    xs_depot_fork(XS_FORK_PREPARE);
+    fork_phase(XS_FORK_PREPARE);
 }
 
 static void fork_parent(void)
 {
-    xs_depot_fork(XS_FORK_PARENT);
-    xs_registry_fork(XS_FORK_PARENT);
-    xs_mutex_fork(&report_lock, XS_FORK_PARENT);
+    fork_phase(XS_FORK_PARENT);
 }
 
 static void fork_child(void)
 {
-    xs_depot_fork(XS_FORK_CHILD);
-    xs_registry_fork(XS_FORK_CHILD);
-    xs_mutex_fork(&report_lock, XS_FORK_CHILD);
+    fork_phase(XS_FORK_CHILD);
 }
 
 static void do_init(void)
@@ -125,14 +135,9 @@ int xisan_init(void)
     return xs_runtime_init();
 }
 
-unsigned long xs_reports_total(void)
-{
-    return atomic_load(&reports_total);
-}
-
 unsigned long xisan_report_count(void)
 {
-    return xs_reports_total();
+    return atomic_load(&reports_total);
 }
 
 void xs_run_state_note(const char *fmt, ...)
@@ -168,7 +173,8 @@ xs_kind_t xs_classify(uint32_t owner, xisan_access_t access)
 
 uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py)
 {
-    atomic_fetch_add_explicit(&sites_captured, 1, memory_order_relaxed);
+    if (xs_opt.verbosity >= 2) /* only the verbose exit message counts them */
+        atomic_fetch_add_explicit(&sites_captured, 1, memory_order_relaxed);
     uintptr_t pcs[XS_MAX_NATIVE];
     size_t depth = (size_t)xs_opt.alloc_stack_depth;
     size_t n = depth ? xs_unwind(pcs, depth < XS_MAX_NATIVE ? depth : XS_MAX_NATIVE) : 0;

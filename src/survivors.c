@@ -60,6 +60,11 @@ static survivor_t *find_or_add(uintptr_t address, uint32_t owner, uint32_t type,
     return s;
 }
 
+void xs_survivors_fork(xs_fork_phase_t phase)
+{
+    xs_mutex_fork(&survivors_lock, phase);
+}
+
 void xs_survivor_note(uint32_t owner, const char *type, uintptr_t address, uint32_t site)
 {
     uint32_t type_id = xs_string_put(type);
@@ -97,9 +102,7 @@ static bool scan_heap(uint32_t exiting)
     uint32_t *ended = n ? calloc(n, sizeof(uint32_t)) : NULL;
     if (ended == NULL)
         return false;
-    size_t now = xs_interp_list_ended(ended, n);
-    if (now < n) /* (another thread may end one meanwhile: those are left out) */
-        n = now;
+    xs_interp_list_ended(ended, n); /* entries are never removed: n of them */
     uint32_t top = 0;
     for (size_t i = 0; i < n; i++)
         if (ended[i] != exiting && ended[i] > top)
@@ -131,16 +134,13 @@ static int group_order(survivor_t *a, survivor_t *b)
     if (a->type != b->type) {
         if (a->type == 0 || b->type == 0)
             return a->type == 0 ? 1 : -1;
-        int c = strcmp(xs_string_get(a->type), xs_string_get(b->type));
-        if (c != 0)
-            return c;
-        return a->type < b->type ? -1 : 1;
+        return strcmp(xs_string_get(a->type), xs_string_get(b->type)); /* interned: differ */
     }
     return a->place < b->place ? -1 : a->place > b->place;
 }
 
-/* "file:line in function" of a site: its innermost Python frame, else its
- * innermost native frame. */
+/* Where a site is: "file:line in function" of its innermost Python frame,
+ * else "file (or module) in function" of its innermost native frame. */
 static void describe_site(uint32_t site, char *out, size_t len)
 {
     uint32_t native_id, python_id;

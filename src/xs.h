@@ -277,13 +277,15 @@ XS_HIDDEN void xs_report_render_json(const xs_report_t *r, xs_buf_t *out);
 
 /* ---- fork ----------------------------------------------------------------- */
 
-/* Each lock is taken before fork() (in the order report, registry, depot,
- * the order the code nests them), released after it in the parent and
- * re-initialised in the child, so a child never inherits a held lock. */
+/* Each lock is taken before fork() (in the order report, survivors,
+ * registry, depot, the order the code nests them), released after it in the
+ * parent and re-initialised in the child, so a child never inherits a held
+ * lock. */
 typedef enum xs_fork_phase { XS_FORK_PREPARE, XS_FORK_PARENT, XS_FORK_CHILD } xs_fork_phase_t;
 XS_HIDDEN void xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase);
 XS_HIDDEN void xs_registry_fork(xs_fork_phase_t phase);
 XS_HIDDEN void xs_depot_fork(xs_fork_phase_t phase);
+XS_HIDDEN void xs_survivors_fork(xs_fork_phase_t phase);
 
 /* ---- runtime (runtime.c) ------------------------------------------------ */
 
@@ -360,12 +362,12 @@ XS_HIDDEN void xs_describe_block(void *user, size_t size, const void *bytes, siz
  * type and allocation site. */
 XS_HIDDEN void xs_survivor_note(uint32_t owner, const char *type, uintptr_t address, uint32_t site);
 XS_HIDDEN void xs_survivors_print(uint32_t exiting);
-XS_HIDDEN unsigned long xs_reports_total(void);
 /* Append a line to the `xisan run` state file (when run by xisan run). */
 XS_HIDDEN void xs_run_state_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The one hash of the runtime and the adapter: xs_mix64 folds a word into
- * a running hash, xs_hash64 folds bytes (a word at a time). */
+/* The runtime's and the adapter's hash for keys of more than a word:
+ * xs_mix64 folds a word into a running hash, xs_hash64 folds bytes (a word
+ * at a time).  Hot paths with one-word keys keep a single multiply. */
 static inline uint64_t xs_mix64(uint64_t h, uint64_t v)
 {
     h = (h ^ (v * 0xff51afd7ed558ccdull)) * 0xc4ceb9fe1a85ec53ull;
@@ -385,6 +387,22 @@ static inline uint64_t xs_hash64(uint64_t h, const void *key, size_t len)
     __builtin_memcpy(&tail, p, len);
     h = xs_mix64(h, tail);
     return h ^ (h >> 32);
+}
+
+/* A lock-free cache of nonzero 32-bit ids keyed by 64-bit hashes: a slot is
+ * one word, the hash's high half and the id (the slot's index takes some of
+ * the low half).  A stale or racing slot only costs a miss; get returns 0
+ * for one. */
+static inline uint32_t xs_id_cache_get(_Atomic uint64_t *slot, uint64_t hash)
+{
+    uint64_t v = atomic_load_explicit(slot, memory_order_relaxed);
+    return (v >> 32) == (hash >> 32) ? (uint32_t)v : 0;
+}
+
+static inline void xs_id_cache_put(_Atomic uint64_t *slot, uint64_t hash, uint32_t id)
+{
+    if (id != 0)
+        atomic_store_explicit(slot, (hash >> 32) << 32 | id, memory_order_relaxed);
 }
 
 /* uthash's hash (depot strings, registries). */
