@@ -2,11 +2,16 @@
  * inside each interpreter (so the callback objects belong to it) check the
  * code object being entered, a call's callable, bound self and first
  * argument, returned values and raised exceptions with their types. */
-#include "adapter.h"
+#include "monitoring.h"
+
+#include "object_check.h"
+#include "options.h"
+#include "output.h"
+#include "python_options.h"
 
 #include <string.h>
 
-/* Indexed by XS_MONITOR_BIT_*, which also names the `monitor` option's words. */
+/* Indexed by XH_MONITOR_BIT_*, which also names the `monitor` option's words. */
 typedef struct event_desc {
     const char *event; /* sys.monitoring.events attribute */
     PyMethodDef *def;
@@ -71,18 +76,18 @@ static PyMethodDef callback_defs[] = {
 };
 
 static const event_desc_t events[] = {
-    [XS_MONITOR_BIT_PY_START] = {"PY_START", &callback_defs[0]},
-    [XS_MONITOR_BIT_CALL] = {"CALL", &callback_defs[1]},
-    [XS_MONITOR_BIT_RETURN] = {"PY_RETURN", &callback_defs[2]},
-    [XS_MONITOR_BIT_RAISE] = {"RAISE", &callback_defs[3]},
+    [XH_MONITOR_BIT_PY_START] = {"PY_START", &callback_defs[0]},
+    [XH_MONITOR_BIT_CALL] = {"CALL", &callback_defs[1]},
+    [XH_MONITOR_BIT_RETURN] = {"PY_RETURN", &callback_defs[2]},
+    [XH_MONITOR_BIT_RAISE] = {"RAISE", &callback_defs[3]},
 };
 
-/* bit i: events[i]; the order of events[] follows XS_MONITOR_LIST */
-static unsigned enabled;
-
-int xh_monitoring_parse(const char *spec, char *err, size_t errlen)
+/* bit i: events[i]; the order of events[] follows XH_MONITOR_LIST */
+static unsigned enabled_events(void)
 {
-    return xs_monitor_parse(spec, &enabled, err, errlen);
+    unsigned mask = 0;
+    char err[256];
+    return xh_monitor_parse(xh_opt.monitor, &mask, err, sizeof(err)) == 0 ? mask : 0;
 }
 
 /* sys.monitoring tool ids 0-2 and 5 are taken by convention (debugger,
@@ -102,7 +107,7 @@ static int use_tool(PyObject *mon)
     return -1;
 }
 
-static int setup_unlocked(void)
+static int setup_unlocked(unsigned enabled)
 {
     PyObject *mon = PySys_GetObject("monitoring"); /* borrowed */
     if (mon == NULL)
@@ -146,10 +151,11 @@ static int setup_unlocked(void)
 
 void xh_monitoring_setup(uint32_t owner)
 {
+    unsigned enabled = enabled_events();
     if (enabled == 0 || !xs_interp_claim_flag(owner, XH_FLAG_MONITORED))
         return;
     PyObject *exc = PyErr_GetRaisedException();
-    int rc = setup_unlocked();
+    int rc = setup_unlocked(enabled);
     if (rc < 0) {
         PyErr_Clear();
         xs_interp_release_flag(owner, XH_FLAG_MONITORED); /* try at the next event */

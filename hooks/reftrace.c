@@ -5,23 +5,25 @@
  *
  * CPython 3.13 reports both events to a PyRefTracer.  CPython 3.12 has no
  * such hook, but its libpython calls _Py_NewReference and _Py_Dealloc
- * through the PLT: the preload library interposes both and calls the
- * pointers it exports, which the 3.12 adapter sets. */
-#include "adapter.h"
+ * through the PLT: the preload library interposes both and calls the hook
+ * slots it hands the adapter at activation (<xisan/abi.h>). */
+#include "reftrace.h"
 
-#include <dlfcn.h>
+#include "collect.h"
+#include "object_check.h"
+#include "site_cache.h"
 
 static void on_destroy(PyObject *op, void *block, xs_header_t *h)
 {
     uint32_t current = xh_owner_of(xh_tstate());
-    if (XS_LIKELY(xs_owner_allows(h->owner, current)) || (h->owner & XS_OWNER_QUARANTINE))
+    if (XS_LIKELY(xs_owner_allows(h->owner, current)) || (h->owner & XISAN_OWNER_QUARANTINE))
         return;
     xs_in_runtime++;
     xs_touch_t t =
-        xh_object_touch(op, block, h->owner & XS_OWNER_MASK, current, XISAN_ACCESS_DEALLOC);
+        xh_object_touch(op, block, h->owner & XISAN_OWNER_MASK, current, XISAN_ACCESS_DEALLOC);
     t.note = "its memory will be quarantined, never returned to an allocator";
     xs_report_touch(&t);
-    h->owner |= XS_OWNER_QUARANTINE;
+    h->owner |= XISAN_OWNER_QUARANTINE;
     xs_in_runtime--;
 }
 
@@ -31,10 +33,10 @@ static void on_create(PyObject *op, xs_header_t *h, uintptr_t caller)
     /* A block reported at its misdirected dealloc, now reused from this
      * interpreter's free list: the object is this interpreter's own, the
      * memory stays quarantined. */
-    if (XS_UNLIKELY(h->owner & XS_OWNER_QUARANTINE)) {
+    if (XS_UNLIKELY(h->owner & XISAN_OWNER_QUARANTINE)) {
         uint32_t current = xh_owner_of(ts);
         if (current != XISAN_UNOWNED)
-            h->owner = XS_OWNER_QUARANTINE | current;
+            h->owner = XISAN_OWNER_QUARANTINE | current;
     }
     h->site = xh_alloc_site(ts, caller, (uintptr_t)Py_TYPE(op));
 }
@@ -67,8 +69,9 @@ static int on_ref_event(PyObject *op, PyRefTracerEvent event, void *data)
     return previous ? previous(op, event, previous_data) : 0;
 }
 
-void xh_reftrace_install(void)
+void xh_reftrace_install(struct xisan_object_hooks *preload_hooks)
 {
+    (void)preload_hooks;
     void *data = NULL;
     PyRefTracer now = PyRefTracer_GetTracer(&data);
     if (now == on_ref_event)
@@ -90,13 +93,11 @@ static void on_dealloc(void *op)
     object_event((PyObject *)op, false, 0);
 }
 
-void xh_reftrace_install(void)
+void xh_reftrace_install(struct xisan_object_hooks *preload_hooks)
 {
-    void (**new_reference)(void *, void *) = dlsym(RTLD_DEFAULT, "xisan_hook_new_reference");
-    void (**dealloc)(void *) = dlsym(RTLD_DEFAULT, "xisan_hook_dealloc");
-    if (new_reference && dealloc) {
-        *new_reference = on_new_reference;
-        *dealloc = on_dealloc;
+    if (preload_hooks) {
+        preload_hooks->new_reference = on_new_reference;
+        preload_hooks->dealloc = on_dealloc;
     }
 }
 

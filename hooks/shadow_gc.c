@@ -5,7 +5,12 @@
  * through tp_traverse, and reports each edge from this interpreter's world
  * to an object another interpreter owns.  It never collects, never frees
  * and never changes a refcount. */
-#include "adapter.h"
+#include "shadow_gc.h"
+
+#include "object_check.h"
+#include "options.h"
+#include "output.h"
+#include "survivors.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,13 +24,6 @@ typedef struct scan {
     long found;
 } scan_t;
 
-/* Reported once per (holder type, referent type, referent allocation site). */
-static bool first_time(PyTypeObject *holder, PyTypeObject *referent, uint32_t site)
-{
-    uint64_t key = ((uintptr_t)holder * 0x9e3779b97f4a7c15ull) ^ ((uintptr_t)referent << 7) ^ site;
-    return xs_first_sighting(key * 0xc4ceb9fe1a85ec53ull);
-}
-
 static int visit_reference(PyObject *ref, void *arg)
 {
     scan_t *s = arg;
@@ -37,17 +35,16 @@ static int visit_reference(PyObject *ref, void *arg)
     if (h == NULL || XS_LIKELY(xs_owner_allows(h->owner, s->current)))
         return 0;
     s->found++;
-    uint32_t owner = h->owner & XS_OWNER_MASK;
-    bool ended = xs_interp_state(owner) == XS_INTERP_ENDED;
+    uint32_t owner = h->owner & XISAN_OWNER_MASK;
+    bool ended = xs_interp_ended(owner);
     if (ended)
         xs_survivor_note(owner, Py_TYPE(ref)->tp_name, (uintptr_t)ref, h->site);
-    if (!first_time(Py_TYPE(s->container), Py_TYPE(ref), h->site)) {
-        xs_count_repeat();
-        return 0;
-    }
+    /* reported once per (holder type, referent type, referent site): the
+     * kind's dedup rule */
     xs_touch_t t = xh_object_touch(ref, block, owner, s->current, XISAN_ACCESS_REFERENCE);
     t.kind = XS_KIND_CROSS_INTERPRETER_REFERENCE;
     t.container_type = Py_TYPE(s->container)->tp_name;
+    t.container_class = (uintptr_t)Py_TYPE(s->container);
     t.container_address = (uintptr_t)s->container;
     t.container_owner = s->current;
     t.path = s->path;
@@ -121,7 +118,7 @@ static int visit_tracked(PyObject *op, void *arg)
      * owner are not its own to walk (a block reported at its deallocation
      * and reused from this interpreter's free list names this one again) */
     const xs_header_t *h = xs_tagged_header(xh_object_block(op));
-    if (h == NULL || (h->owner & XS_OWNER_MASK) == s->current)
+    if (h == NULL || (h->owner & XISAN_OWNER_MASK) == s->current)
         visit_container(s, op, NULL);
     return 1;
 }
@@ -195,44 +192,4 @@ bool xh_shadow_gc_setup(void)
     Py_XDECREF(gc);
     PyErr_SetRaisedException(exc);
     return ok;
-}
-
-/* ---- _xisan: the on-demand entry point ------------------------------------ */
-
-static PyObject *xisan_scan(PyObject *module, PyObject *unused)
-{
-    (void)module;
-    (void)unused;
-    return PyLong_FromLong(xh_shadow_gc_scan());
-}
-
-static PyMethodDef module_methods[] = {
-    {"scan", xisan_scan, METH_NOARGS,
-     "scan() -> int\n\nWalk this interpreter's objects and report every reference to another "
-     "interpreter's object (a shadow GC: nothing is collected). Returns how many were found."},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyModuleDef_Slot module_slots[] = {
-    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
-    {0, NULL},
-};
-
-static struct PyModuleDef module_def = {
-    .m_base = PyModuleDef_HEAD_INIT,
-    .m_name = "_xisan",
-    .m_doc = "The xisan runtime, seen from Python.",
-    .m_methods = module_methods,
-    .m_slots = module_slots,
-};
-
-static PyObject *init_module(void)
-{
-    return PyModuleDef_Init(&module_def);
-}
-
-void xh_shadow_gc_register_module(void)
-{
-    if (PyImport_AppendInittab("_xisan", init_module) < 0)
-        xs_message("warning", "cannot register the _xisan module");
 }

@@ -6,7 +6,10 @@
  * pointer in every thread: find it once by looking for the current thread
  * state's value in that block, then check it against the API once in each
  * thread. */
-#include "adapter.h"
+#include "thread.h"
+
+#include "options.h"
+#include "output.h"
 
 #include <link.h>
 #include <string.h>

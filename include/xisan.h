@@ -33,34 +33,43 @@ typedef uint32_t xisan_owner_t;
 /* Bytes every tagged block carries in front of the user pointer. */
 #define XISAN_HEADER_SIZE 16u
 
-/* How a block was touched; the names are the JSON `access` values. */
-#define XISAN_ACCESS_LIST(X) \
-    X(FREE, "free")          \
-    X(DEALLOC, "dealloc")    \
-    X(REALLOC, "realloc")    \
-    X(CALL, "call")          \
-    X(PY_START, "py-start")  \
-    X(RETURN, "return")      \
-    X(RAISE, "raise")        \
-    X(TOUCH, "touch")        \
-    X(INCREF, "incref")      \
-    X(DECREF, "decref")      \
-    X(GETATTR, "getattr")    \
-    X(SETATTR, "setattr")    \
-    X(GETITEM, "getitem")    \
-    X(SETITEM, "setitem")    \
-    X(DELITEM, "delitem")    \
-    X(APPEND, "append")      \
-    X(REPR, "repr")          \
-    X(STR, "str")            \
-    X(COMPARE, "compare")    \
-    X(SET_ERROR, "set-error") \
-    X(ADD_OBJECT, "add-object") \
-    X(ITER_NEXT, "iter-next")  \
-    X(REFERENCE, "reference")
+/* How a block was touched: X(name, value, JSON name, where it is seen).
+ *
+ * APPEND-ONLY: the values are part of the ABI (instrumented extensions pass
+ * them to the runtime compiled in), so a new access takes the next value at
+ * the end and no value is ever reused or reordered.
+ *
+ * Where it is seen: PY for touches seen at an interpreted-language event or
+ * found by a scan of the object graph (the report's SUMMARY line names the
+ * innermost interpreted frame), NATIVE for touches in native code (it names
+ * the innermost native frame of the user's code). */
+#define XISAN_ACCESS_LIST(X)                    \
+    X(FREE, 0, "free", NATIVE)                  \
+    X(DEALLOC, 1, "dealloc", NATIVE)            \
+    X(REALLOC, 2, "realloc", NATIVE)            \
+    X(CALL, 3, "call", PY)                      \
+    X(PY_START, 4, "py-start", PY)              \
+    X(RETURN, 5, "return", PY)                  \
+    X(RAISE, 6, "raise", PY)                    \
+    X(TOUCH, 7, "touch", NATIVE)                \
+    X(INCREF, 8, "incref", NATIVE)              \
+    X(DECREF, 9, "decref", NATIVE)              \
+    X(GETATTR, 10, "getattr", NATIVE)           \
+    X(SETATTR, 11, "setattr", NATIVE)           \
+    X(GETITEM, 12, "getitem", NATIVE)           \
+    X(SETITEM, 13, "setitem", NATIVE)           \
+    X(DELITEM, 14, "delitem", NATIVE)           \
+    X(APPEND, 15, "append", NATIVE)             \
+    X(REPR, 16, "repr", NATIVE)                 \
+    X(STR, 17, "str", NATIVE)                   \
+    X(COMPARE, 18, "compare", NATIVE)           \
+    X(SET_ERROR, 19, "set-error", NATIVE)       \
+    X(ADD_OBJECT, 20, "add-object", NATIVE)     \
+    X(ITER_NEXT, 21, "iter-next", NATIVE)       \
+    X(REFERENCE, 22, "reference", PY)
 
 typedef enum xisan_access {
-#define XISAN_ACCESS_ENUM(name, str) XISAN_ACCESS_##name,
+#define XISAN_ACCESS_ENUM(name, value, str, seen) XISAN_ACCESS_##name = value,
     XISAN_ACCESS_LIST(XISAN_ACCESS_ENUM)
 #undef XISAN_ACCESS_ENUM
     XISAN_ACCESS_COUNT

@@ -2,7 +2,10 @@
  * strings are interned once and named by a 32-bit id.  Per-block metadata
  * keeps ids only.  Nothing is freed before exit; memory comes from libc
  * malloc, which xisan never hooks. */
-#include "xs.h"
+#include "depot.h"
+
+#include "hash.h"
+#include "output.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -9,7 +9,9 @@
  * Memory is read with process_vm_readv(), so a region unmapped while the
  * scan runs gives a short read, never a fault; pages that are not resident
  * (never touched, or swapped out) are skipped without being read. */
-#include "xs.h"
+#include "heapscan.h"
+
+#include "output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,9 +37,9 @@ typedef struct scan {
 
 static inline bool wanted(const scan_t *s, uint32_t owner_word)
 {
-    uint32_t owner = owner_word & XS_OWNER_MASK;
+    uint32_t owner = owner_word & XISAN_OWNER_MASK;
     return owner < s->n_owners && (s->owners[owner >> 3] & (1u << (owner & 7))) &&
-           !(owner_word & XS_OWNER_QUARANTINE);
+           !(owner_word & XISAN_OWNER_QUARANTINE);
 }
 
 /* Scan [lo, hi), both page aligned, all resident, copied into s->window. */

@@ -1,6 +1,9 @@
-/* Runtime options: one table (options.inc) gives the struct, the defaults,
- * the XISAN_OPTIONS parser and the help text. */
-#include "xs.h"
+/* Runtime options: the core's table (options.inc) gives the struct, the
+ * defaults, the XISAN_OPTIONS parser and the help text; adapters add groups
+ * of their own in the same shape. */
+#include "options.h"
+
+#include "output.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,31 +12,12 @@
 
 xs_options_t xs_opt;
 
-typedef enum { OPT_BOOL, OPT_INT, OPT_STR } opt_type_t;
-
-typedef struct opt_desc {
-    const char *name;
-    opt_type_t type;
-    long lo, hi;
-    const char *def_text;
-    const char *help;
-    size_t offset;
-} opt_desc_t;
-
-#define XS_DEF_TEXT_BOOL(def) #def
-#define XS_DEF_TEXT_INT(def) #def
-#define XS_DEF_TEXT_STR(def) def
-
-static const opt_desc_t opt_table[] = {
+static const xs_option_desc_t core_table[] = {
 #define XISAN_OPTION(type, name, def, lo, hi, help) \
-    {#name, OPT_##type, lo, hi, XS_DEF_TEXT_##type(def), help, offsetof(xs_options_t, name)},
+    XS_OPTION_DESC(xs_options_t, type, name, def, lo, hi, help)
 #include "options.inc"
 #undef XISAN_OPTION
 };
-
-#define XS_SET_DEFAULT_BOOL(field, def) (field) = (def)
-#define XS_SET_DEFAULT_INT(field, def) (field) = (def)
-#define XS_SET_DEFAULT_STR(field, def) snprintf((field), sizeof(field), "%s", (def))
 
 void xs_options_defaults(xs_options_t *out)
 {
@@ -42,21 +26,50 @@ void xs_options_defaults(xs_options_t *out)
 #undef XISAN_OPTION
 }
 
-static const opt_desc_t *find_option(const char *name, size_t len)
+static void core_defaults(void *values)
 {
-    for (size_t i = 0; i < XS_ARRAY_LEN(opt_table); i++) {
-        if (strlen(opt_table[i].name) == len && memcmp(opt_table[i].name, name, len) == 0)
-            return &opt_table[i];
+    xs_options_defaults(values);
+}
+
+enum { MAX_GROUPS = 4 };
+static const xs_option_group_t core_group = {"Options", core_table, XS_ARRAY_LEN(core_table),
+                                             &xs_opt, core_defaults, NULL};
+static const xs_option_group_t *groups[MAX_GROUPS] = {&core_group};
+static size_t n_groups = 1;
+
+void xs_options_register(const xs_option_group_t *group)
+{
+    for (size_t i = 0; i < n_groups; i++)
+        if (groups[i] == group)
+            return;
+    if (n_groups < MAX_GROUPS)
+        groups[n_groups++] = group;
+}
+
+/* The option called name[0..len), its group's values in *values (the
+ * core's go to `core`). */
+static const xs_option_desc_t *find_option(const char *name, size_t len, xs_options_t *core,
+                                           void **values)
+{
+    for (size_t g = 0; g < n_groups; g++) {
+        for (size_t i = 0; i < groups[g]->count; i++) {
+            const xs_option_desc_t *d = &groups[g]->options[i];
+            if (strlen(d->name) == len && memcmp(d->name, name, len) == 0) {
+                *values = g == 0 ? (void *)core : groups[g]->values;
+                return d;
+            }
+        }
     }
     return NULL;
 }
 
 bool xs_options_known(const char *name)
 {
-    return find_option(name, strlen(name)) != NULL;
+    void *values;
+    return find_option(name, strlen(name), &xs_opt, &values) != NULL;
 }
 
-static int set_value(const opt_desc_t *d, const char *val, size_t len, xs_options_t *out,
+static int set_value(const xs_option_desc_t *d, const char *val, size_t len, void *values,
                      char *err, size_t errlen)
 {
     char text[XS_OPT_STR_MAX];
@@ -67,10 +80,10 @@ static int set_value(const opt_desc_t *d, const char *val, size_t len, xs_option
     }
     memcpy(text, val, len);
     text[len] = '\0';
-    void *field = (char *)out + d->offset;
+    void *field = (char *)values + d->offset;
 
     switch (d->type) {
-    case OPT_BOOL:
+    case XS_OPT_BOOL:
         if (!strcmp(text, "1") || !strcmp(text, "true")) {
             *(int *)field = 1;
         } else if (!strcmp(text, "0") || !strcmp(text, "false")) {
@@ -81,7 +94,7 @@ static int set_value(const opt_desc_t *d, const char *val, size_t len, xs_option
             return -1;
         }
         return 0;
-    case OPT_INT: {
+    case XS_OPT_INT: {
         char *end;
         errno = 0;
         long v = strtol(text, &end, 10);
@@ -94,53 +107,11 @@ static int set_value(const opt_desc_t *d, const char *val, size_t len, xs_option
         *(int *)field = (int)v;
         return 0;
     }
-    case OPT_STR:
+    case XS_OPT_STR:
         memcpy(field, text, len + 1);
         return 0;
     }
     return -1;
-}
-
-int xs_monitor_parse(const char *spec, unsigned *mask, char *err, size_t errlen)
-{
-    static const char *const names[] = {
-#define XS_MONITOR_NAME(name, str) str,
-        XS_MONITOR_LIST(XS_MONITOR_NAME)
-#undef XS_MONITOR_NAME
-    };
-    *mask = 0;
-    for (const char *p = spec; p && *p;) {
-        size_t len = strcspn(p, ",");
-        bool found = len == 4 && strncmp(p, "none", 4) == 0;
-        for (size_t i = 0; i < XS_ARRAY_LEN(names) && !found; i++) {
-            if (strlen(names[i]) == len && strncmp(p, names[i], len) == 0) {
-                *mask |= 1u << i;
-                found = true;
-            }
-        }
-        if (!found && len > 0) {
-            snprintf(err, errlen,
-                     "XISAN_OPTIONS: invalid value '%s' for 'monitor' (unknown event '%.*s'; "
-                     "expected py_start, call, return, raise or none)",
-                     spec, (int)len, p);
-            return -1;
-        }
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return 0;
-}
-
-static int parse_items(const char *text, xs_options_t *out, char *err, size_t errlen);
-
-int xs_options_parse(const char *text, xs_options_t *out, char *err, size_t errlen)
-{
-    xs_options_defaults(out);
-    if (parse_items(text, out, err, errlen) < 0)
-        return -1;
-    unsigned mask;
-    return xs_monitor_parse(out->monitor, &mask, err, errlen);
 }
 
 static int parse_items(const char *text, xs_options_t *out, char *err, size_t errlen)
@@ -157,13 +128,14 @@ static int parse_items(const char *text, xs_options_t *out, char *err, size_t er
                 snprintf(err, errlen, "XISAN_OPTIONS: '%.*s' is not name=value", (int)item_len, p);
                 return -1;
             }
-            const opt_desc_t *d = find_option(p, (size_t)(eq - p));
+            void *values;
+            const xs_option_desc_t *d = find_option(p, (size_t)(eq - p), out, &values);
             if (d == NULL) {
                 snprintf(err, errlen, "XISAN_OPTIONS: unknown option '%.*s' (see `xisan help`)",
                          (int)(eq - p), p);
                 return -1;
             }
-            if (set_value(d, eq + 1, item_len - (size_t)(eq + 1 - p), out, err, errlen) < 0)
+            if (set_value(d, eq + 1, item_len - (size_t)(eq + 1 - p), values, err, errlen) < 0)
                 return -1;
         }
         if (end == NULL)
@@ -173,16 +145,74 @@ static int parse_items(const char *text, xs_options_t *out, char *err, size_t er
     return 0;
 }
 
+int xs_options_parse(const char *text, xs_options_t *out, char *err, size_t errlen)
+{
+    xs_options_defaults(out);
+    for (size_t g = 1; g < n_groups; g++)
+        groups[g]->defaults(groups[g]->values);
+    if (parse_items(text, out, err, errlen) < 0)
+        return -1;
+    for (size_t g = 1; g < n_groups; g++)
+        if (groups[g]->validate && groups[g]->validate(groups[g]->values, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+static const char *type_name(const xs_option_desc_t *d)
+{
+    switch (d->type) {
+    case XS_OPT_BOOL:
+        return "bool";
+    case XS_OPT_INT:
+        return "int";
+    case XS_OPT_STR:
+        return "string";
+    }
+    return "?";
+}
+
+static void print_line(int fd, xs_buf_t *b)
+{
+    xs_write_all(fd, b->p, b->len);
+    b->len = 0;
+}
+
 void xs_options_print_help(int fd)
 {
-    char line[1024];
-    for (size_t i = 0; i < XS_ARRAY_LEN(opt_table); i++) {
-        const opt_desc_t *d = &opt_table[i];
-        const char *type = d->type == OPT_BOOL ? "bool" : d->type == OPT_INT ? "int" : "string";
-        int n = snprintf(line, sizeof(line), "  %-20s %-6s default: %s%s%s\n      %s\n", d->name,
-                         type, d->type == OPT_STR ? "\"" : "", d->def_text,
-                         d->type == OPT_STR ? "\"" : "", d->help);
-        if (n > 0)
-            xs_write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    char storage[1024];
+    xs_buf_t b;
+    xs_buf_init(&b, storage, sizeof(storage));
+    for (size_t g = 0; g < n_groups; g++) {
+        xs_buf_printf(&b, "%s%s:\n", g ? "\n" : "", groups[g]->title);
+        print_line(fd, &b);
+        for (size_t i = 0; i < groups[g]->count; i++) {
+            const xs_option_desc_t *d = &groups[g]->options[i];
+            const char *quote = d->type == XS_OPT_STR ? "\"" : "";
+            xs_buf_printf(&b, "  %-20s %-6s default: %s%s%s\n      %s\n", d->name, type_name(d),
+                          quote, d->def_text, quote, d->help);
+            print_line(fd, &b);
+        }
+    }
+}
+
+void xs_options_print_markdown(int fd)
+{
+    char storage[1024];
+    xs_buf_t b;
+    xs_buf_init(&b, storage, sizeof(storage));
+    for (size_t g = 0; g < n_groups; g++) {
+        xs_buf_printf(&b, "%s%s:\n\n| option | type | default | meaning |\n"
+                          "|--------|------|---------|---------|\n",
+                      g ? "\n" : "", groups[g]->title);
+        print_line(fd, &b);
+        for (size_t i = 0; i < groups[g]->count; i++) {
+            const xs_option_desc_t *d = &groups[g]->options[i];
+            xs_buf_printf(&b, "| `%s` | %s", d->name, type_name(d));
+            if (d->type == XS_OPT_INT)
+                xs_buf_printf(&b, " %ld..%ld", d->lo, d->hi);
+            xs_buf_printf(&b, " | %s%s%s | %s |\n", d->type == XS_OPT_STR ? "\"" : "",
+                          d->def_text, d->type == XS_OPT_STR ? "\"" : "", d->help);
+            print_line(fd, &b);
+        }
     }
 }

@@ -1,5 +1,5 @@
 /* Output without allocation: a bounded buffer and write(2). */
-#include "xs.h"
+#include "output.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,7 +1,10 @@
 /* Interpreter registry: owner id -> name and state.  The hot paths never
  * look here (they compare owner ids); only reports and lifecycle events do,
  * under one mutex. */
-#include "xs.h"
+#include "registry.h"
+
+#include "hash.h"
+#include "xisan/abi.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +25,11 @@ static interp_entry_t *registry;
 _Atomic uint32_t xs_interp_generation;
 
 static XS_TLS xisan_owner_t thread_current;
+
+/* Ended owners below 2^16 also as bits, so the question every report asks
+ * first (has the owner ended?) takes no lock. */
+enum { ENDED_BITS = 1 << 16 };
+static _Atomic uint64_t ended_bits[ENDED_BITS / 64];
 
 static interp_entry_t *find_unlocked(uint32_t owner)
 {
@@ -46,7 +54,7 @@ static interp_entry_t *find_or_add_unlocked(uint32_t owner)
 
 uint32_t xs_interp_register(int64_t external_id, const char *name)
 {
-    if (external_id < 0 || external_id >= (int64_t)XS_OWNER_MASK)
+    if (external_id < 0 || external_id >= (int64_t)XISAN_OWNER_MASK)
         return XISAN_UNOWNED;
     uint32_t owner = (uint32_t)external_id + 1;
     pthread_mutex_lock(&registry_lock);
@@ -66,6 +74,8 @@ void xs_interp_end(uint32_t owner)
     if (e)
         e->state = XS_INTERP_ENDED;
     pthread_mutex_unlock(&registry_lock);
+    if (owner < ENDED_BITS)
+        atomic_fetch_or(&ended_bits[owner / 64], 1ull << (owner % 64));
     atomic_fetch_add_explicit(&xs_interp_generation, 1, memory_order_release);
 }
 
@@ -76,6 +86,14 @@ xs_interp_state_t xs_interp_state(uint32_t owner)
     xs_interp_state_t s = e ? e->state : XS_INTERP_UNKNOWN;
     pthread_mutex_unlock(&registry_lock);
     return s;
+}
+
+bool xs_interp_ended(uint32_t owner)
+{
+    if (owner < ENDED_BITS)
+        return atomic_load_explicit(&ended_bits[owner / 64], memory_order_acquire) &
+               (1ull << (owner % 64));
+    return xs_interp_state(owner) == XS_INTERP_ENDED;
 }
 
 size_t xs_interp_list_ended(uint32_t *out, size_t max)

@@ -1,36 +1,58 @@
 /* Rendering of a collected report: sanitizer-style text and one JSON line.
- * Pure functions of the struct, so they are tested against golden text. */
-#include "xs.h"
+ * Pure functions of the struct, so they are tested against golden text.
+ * Kinds and accesses come from their tables (kinds.inc, <xisan.h>). */
+#include "report.h"
 
 #include <string.h>
 
+static const xs_kind_desc_t kinds[] = {
+#define XS_KIND(id, name, dedup, payload, description) \
+    [XS_KIND_##id] = {name, XS_DEDUP_##dedup, XS_PAYLOAD_##payload, description},
+#include "kinds.inc"
+#undef XS_KIND
+};
+
+const xs_kind_desc_t *xs_kind(xs_kind_t kind)
+{
+    static const xs_kind_desc_t unknown = {"unknown", XS_DEDUP_SITE, XS_PAYLOAD_NONE, ""};
+    return (unsigned)kind < XS_KIND_COUNT ? &kinds[kind] : &unknown;
+}
+
 const char *xs_kind_name(xs_kind_t kind)
 {
-    switch (kind) {
-    case XS_KIND_CROSS_INTERPRETER_ACCESS:
-        return "cross-interpreter-access";
-    case XS_KIND_CROSS_INTERPRETER_FREE:
-        return "cross-interpreter-free";
-    case XS_KIND_USE_AFTER_INTERPRETER_END:
-        return "use-after-interpreter-end";
-    case XS_KIND_CROSS_INTERPRETER_REFERENCE:
-        return "cross-interpreter-reference";
-    }
-    return "unknown";
+    return xs_kind(kind)->name;
 }
+
+void xs_kinds_print_help(int fd)
+{
+    char storage[512];
+    xs_buf_t b;
+    xs_buf_init(&b, storage, sizeof(storage));
+    xs_buf_puts(&b, "Report kinds:\n");
+    for (size_t i = 0; i < XS_KIND_COUNT; i++)
+        xs_buf_printf(&b, "  %-28s %s\n", kinds[i].name, kinds[i].description);
+    xs_write_all(fd, b.p, b.len);
+}
+
+typedef enum seen_at { SEEN_AT_PY, SEEN_AT_NATIVE } seen_at_t;
+
+static const struct access_desc {
+    const char *name;
+    seen_at_t seen_at;
+} accesses[] = {
+#define XISAN_ACCESS_DESC(id, value, str, seen) [value] = {str, SEEN_AT_##seen},
+    XISAN_ACCESS_LIST(XISAN_ACCESS_DESC)
+#undef XISAN_ACCESS_DESC
+};
+
+/* The access values are dense: a new one took the next value. */
+#define XS_ONE(...) +1
+_Static_assert((0 XISAN_ACCESS_LIST(XS_ONE)) == XISAN_ACCESS_COUNT, "access values are dense");
+#undef XS_ONE
 
 const char *xs_access_name(xisan_access_t access)
 {
-    switch (access) {
-#define XISAN_ACCESS_CASE(name, str) \
-    case XISAN_ACCESS_##name:        \
-        return str;
-        XISAN_ACCESS_LIST(XISAN_ACCESS_CASE)
-#undef XISAN_ACCESS_CASE
-    case XISAN_ACCESS_COUNT:
-        break;
-    }
-    return "unknown";
+    return (unsigned)access < XISAN_ACCESS_COUNT ? accesses[access].name : "unknown";
 }
 
 static long interp_number(uint32_t owner)
@@ -64,12 +86,10 @@ static bool is_runtime_module(const xs_report_t *r, const char *module)
 
 static bool python_level_access(xisan_access_t access)
 {
-    return access == XISAN_ACCESS_CALL || access == XISAN_ACCESS_PY_START ||
-           access == XISAN_ACCESS_RETURN || access == XISAN_ACCESS_RAISE ||
-           access == XISAN_ACCESS_REFERENCE;
+    return (unsigned)access < XISAN_ACCESS_COUNT && accesses[access].seen_at == SEEN_AT_PY;
 }
 
-/* Inlined helpers from headers (Py_DECREF in object.h) are where the
+/* Inlined helpers from headers (a refcount macro, say) are where the
  * touch happened, but the line a user wants is the call in their .c file. */
 static bool is_header(const char *file)
 {
@@ -144,11 +164,16 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
                   interp_number(r->owner), r->owner_name,
                   r->owner_ended ? ", which has ended" : "", interp_number(r->current),
                   r->current_name, r->thread);
-    if (r->kind == XS_KIND_CROSS_INTERPRETER_REFERENCE)
+    switch (xs_kind(r->kind)->payload) {
+    case XS_PAYLOAD_NONE:
+        break;
+    case XS_PAYLOAD_HOLDER:
         xs_buf_printf(b, "  referenced by %s object at 0x%lx of interpreter %ld (%s)%s%s\n",
                       r->container_type, (unsigned long)r->container_address,
                       interp_number(r->container_owner), r->container_name,
                       r->path[0] ? " at " : "", r->path);
+        break;
+    }
     if (r->note)
         xs_buf_printf(b, "  %s\n", r->note);
     xs_buf_puts(b, "  native stack of the touching thread:\n");
@@ -213,12 +238,16 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
         xs_buf_puts(b, ",\"note\":");
         xs_buf_json_string(b, r->note);
     }
-    if (r->kind == XS_KIND_CROSS_INTERPRETER_REFERENCE) {
+    switch (xs_kind(r->kind)->payload) {
+    case XS_PAYLOAD_NONE:
+        break;
+    case XS_PAYLOAD_HOLDER:
         xs_buf_puts(b, ",\"container_type\":");
         xs_buf_json_string(b, r->container_type);
         xs_buf_printf(b, ",\"container_address\":\"0x%lx\",\"container_interp\":%ld,\"path\":",
                       (unsigned long)r->container_address, interp_number(r->container_owner));
         xs_buf_json_string(b, r->path);
+        break;
     }
     json_native(b, "native_stack", r->native, r->n_native);
     json_native(b, "alloc_native_stack", r->alloc_native, r->n_alloc_native);

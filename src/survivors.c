@@ -3,7 +3,16 @@
  * (heapscan.c) finds every live block of an ended interpreter, those held
  * only by a C static included.  The summary groups them by interpreter and
  * type, with their allocation sites. */
-#include "xs.h"
+#include "survivors.h"
+
+#include "depot.h"
+#include "hash.h"
+#include "heapscan.h"
+#include "options.h"
+#include "output.h"
+#include "registry.h"
+#include "runtime.h"
+#include "stack.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -27,8 +36,8 @@ typedef struct survivor {
 static pthread_mutex_t survivors_lock = PTHREAD_MUTEX_INITIALIZER;
 static survivor_t *survivors;
 /* Objects of ended interpreters that the exit scan found but that the
- * interpreter runtime never frees by design (CPython's immortal objects:
- * interned strings and the like): counted, not listed. */
+ * interpreter runtime never frees by design (an adapter says which: the
+ * immortal objects of CPython, say): counted, not listed. */
 static size_t never_freed;
 
 /* Sites are grouped by the place a summary names: the innermost Python
@@ -75,6 +84,17 @@ void xs_survivor_note(uint32_t owner, const char *type, uintptr_t address, uint3
     pthread_mutex_unlock(&survivors_lock);
 }
 
+void xs_describe_block(void *user, size_t size, const void *bytes, size_t n, char *type,
+                       size_t len, uintptr_t *address, bool *never_freed)
+{
+    type[0] = '\0';
+    *address = (uintptr_t)user;
+    *never_freed = false;
+    const struct xisan_adapter *a = xs_adapter();
+    if (a->describe_block)
+        a->describe_block(user, size, bytes, n, type, len, address, never_freed);
+}
+
 static void found_block(void *user, const xs_header_t *h, const void *bytes, size_t n, void *arg)
 {
     (void)arg;
@@ -87,7 +107,7 @@ static void found_block(void *user, const xs_header_t *h, const void *bytes, siz
         return;
     }
     uint32_t type_id = type[0] ? xs_string_put(type) : 0;
-    survivor_t *s = find_or_add(address, h->owner & XS_OWNER_MASK, type_id, h->site);
+    survivor_t *s = find_or_add(address, h->owner & XISAN_OWNER_MASK, type_id, h->site);
     if (s) {
         s->alive = true;
         s->size = h->size;

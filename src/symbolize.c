@@ -2,7 +2,10 @@
  * line, inlined calls as frames of their own.  libdw is loaded with
  * dlopen() at the first report, so a process that never reports does not
  * carry it (nor libelf, libz, liblzma, libbz2) in its memory. */
-#include "xs.h"
+#include "stack.h"
+
+#include "options.h"
+#include "output.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>

@@ -3,7 +3,7 @@
  * block xisan did not allocate (a static object, a block from before the
  * runtime started) does not pass for a tagged one; frees clear the magic so
  * stale headers never match either. */
-#include "xs.h"
+#include "tag.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@ void xs_tag_init(void)
 
 void *xisan_tag(void *raw, size_t size, xisan_owner_t owner)
 {
-    return raw ? xs_tag_block(raw, size, owner & XS_OWNER_MASK, 0) : NULL;
+    return raw ? xs_tag_block(raw, size, owner & XISAN_OWNER_MASK, 0) : NULL;
 }
 
 void *xisan_untag(void *user)
@@ -43,7 +43,7 @@ void *xisan_untag(void *user)
 xisan_owner_t xisan_owner(const void *user)
 {
     const xs_header_t *h = user ? xs_tagged_header(user) : NULL;
-    return h ? (h->owner & XS_OWNER_MASK) : XISAN_UNOWNED;
+    return h ? (h->owner & XISAN_OWNER_MASK) : XISAN_UNOWNED;
 }
 
 void xisan_set_shareable(void *user, bool shareable)
@@ -52,7 +52,7 @@ void xisan_set_shareable(void *user, bool shareable)
     if (h == NULL)
         return;
     if (shareable)
-        h->owner |= XS_OWNER_SHAREABLE;
+        h->owner |= XISAN_OWNER_SHAREABLE;
     else
-        h->owner &= ~XS_OWNER_SHAREABLE;
+        h->owner &= ~XISAN_OWNER_SHAREABLE;
 }

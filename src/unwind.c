@@ -1,5 +1,5 @@
 /* Native stacks, captured with libunwind (symbolize.c names the frames). */
-#include "xs.h"
+#include "stack.h"
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>

@@ -1,5 +1,8 @@
 /* The xisan command: run a program under the checker, list the options. */
-#include "xs.h"
+#include "log.h"
+#include "options.h"
+#include "python_options.h"
+#include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +20,7 @@
 static const char usage[] =
     "usage: xisan run [-o name=value]... [--] PROGRAM [ARGS...]\n"
     "       xisan config --cflags | --libs | --includedir\n"
-    "       xisan help\n"
+    "       xisan help [--markdown]\n"
     "       xisan version\n";
 
 static int fail(int status, const char *fmt, const char *arg)
@@ -28,17 +31,26 @@ static int fail(int status, const char *fmt, const char *arg)
     return status;
 }
 
-static int cmd_help(void)
+/* `xisan help`; with --markdown, the options tables of docs/options.md. */
+static int cmd_help(int argc, char **argv)
 {
+    if (argc > 0 && strcmp(argv[0], "--markdown") == 0) {
+        xs_options_print_markdown(1);
+        return 0;
+    }
+    if (argc > 0)
+        return fail(2, "unknown flag '%s' for `xisan help` (--markdown)", argv[0]);
     fputs("xisan " XISAN_VERSION " - the cross-interpreter sanitizer\n\n", stdout);
     fputs(usage, stdout);
     fputs("\n`xisan run` checks every CPython 3.12/3.13 process PROGRAM starts, child processes\n"
           "included. Options come from XISAN_OPTIONS (name=value:name=value) and -o flags\n"
-          "(which win). Exit status: PROGRAM's own; `exitcode` when it exits 0 after reports.\n\n"
-          "Options:\n",
+          "(which win). Exit status: PROGRAM's own; `exitcode` when it exits 0 after reports.\n\n",
           stdout);
     fflush(stdout);
     xs_options_print_help(1);
+    fputs("\n", stdout);
+    fflush(stdout);
+    xs_kinds_print_help(1);
     return 0;
 }
 
@@ -157,14 +169,7 @@ static int cmd_run(int argc, char **argv)
     char err[512];
     if (xs_options_parse(options, &xs_opt, err, sizeof(err)) < 0)
         return fail(2, "%s", err);
-    if (xs_opt.log_path[0]) {
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof(dir), "%s", xs_opt.log_path);
-        if (access(dirname(dir), W_OK) != 0)
-            fprintf(stderr, "xisan: warning: log_path '%s' is not writable (%s); reports go to "
-                            "stderr only\n",
-                    xs_opt.log_path, strerror(errno));
-    }
+    xs_log_check_path(xs_opt.log_path); /* once for the whole run */
 
     char preload[PATH_MAX + 64];
     if (find_preload(preload, sizeof(preload)) < 0)
@@ -240,13 +245,14 @@ int main(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
+    xh_options_register();
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
-        return cmd_help();
+        return cmd_help(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         puts("xisan " XISAN_VERSION);
         return 0;

@@ -30,7 +30,7 @@
 #endif
 
 #include "xisan.h"
-#include "xisan/state.h"
+#include "xisan/abi.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,16 +46,6 @@ extern "C" {
 extern struct xisan_python_state xisan_python_state __attribute__((weak));
 extern __thread struct xisan_python_thread xisan_python_thread
     __attribute__((weak, tls_model("initial-exec")));
-
-/* Mirrors of the runtime's header layout (src/xs.h): magic, owner, site, size. */
-#define XISAN_OWNER_SHAREABLE_ 0x80000000u
-#define XISAN_OWNER_MASK_ 0x3fffffffu
-
-static inline uint32_t xisan_magic_(const void *block, uint64_t secret)
-{
-    uint64_t x = ((uint64_t)(uintptr_t)block ^ secret) * 0x9e3779b97f4a7c15ull;
-    return (uint32_t)(x >> 32) | 1u;
-}
 
 #define XISAN_INLINE_ static inline __attribute__((always_inline))
 
@@ -85,11 +75,11 @@ static __attribute__((noinline, cold)) void xisan_mismatch_(PyObject *op, const 
                                                            const char *function)
 {
     struct xisan_python_state *s = &xisan_python_state;
-    const uint32_t *header = (const uint32_t *)(block - 16);
-    uint32_t owner = header[1];
-    if (current == 0 || header[0] != xisan_magic_(block, s->tag_secret) ||
-        (owner & XISAN_OWNER_SHAREABLE_) || (owner & XISAN_OWNER_MASK_) == 0 ||
-        (owner & XISAN_OWNER_MASK_) == current)
+    const struct xisan_block_header *header = (const struct xisan_block_header *)block - 1;
+    uint32_t owner = header->owner;
+    if (current == 0 || header->magic != xisan_block_magic(block, s->tag_secret) ||
+        (owner & XISAN_OWNER_SHAREABLE) || (owner & XISAN_OWNER_MASK) == 0 ||
+        (owner & XISAN_OWNER_MASK) == current)
         return;
     s->report(op, access, file, line, function, NULL);
 }
@@ -102,14 +92,14 @@ XISAN_INLINE_ void *xisan_pass(void *object, int access, const char *file, int l
 {
     struct xisan_python_state *s = &xisan_python_state;
     PyObject *op = (PyObject *)object;
-    if (s == NULL || __builtin_expect(s->version != XISAN_STATE_VERSION, 0) || op == NULL ||
+    if (s == NULL || __builtin_expect(s->version != XISAN_ABI_VERSION, 0) || op == NULL ||
         _Py_IsImmortal(op))
         return object;
     PyTypeObject *tp = Py_TYPE(op);
     size_t pre = (PyType_IS_GC(tp) ? 2 * sizeof(uintptr_t) : 0) +
                  ((tp->tp_flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);
     const char *block = (const char *)op - pre;
-    uint32_t owner = ((const uint32_t *)(block - 16))[1];
+    uint32_t owner = ((const struct xisan_block_header *)block - 1)->owner;
     uint32_t current = xisan_current_(s);
     if (__builtin_expect(owner == current, 1))
         return object;

@@ -12,8 +12,8 @@ Test(registry, owner_is_external_id_plus_one)
     cr_assert_eq(xs_interp_register(7, "sub"), 8);
     /* Ids that do not fit an owner word are refused, not wrapped. */
     cr_assert_eq(xs_interp_register(-1, "neg"), XISAN_UNOWNED);
-    cr_assert_eq(xs_interp_register(XS_OWNER_MASK, "big"), XISAN_UNOWNED);
-    cr_assert_eq(xs_interp_register(XS_OWNER_MASK - 1, "last"), XS_OWNER_MASK);
+    cr_assert_eq(xs_interp_register(XISAN_OWNER_MASK, "big"), XISAN_UNOWNED);
+    cr_assert_eq(xs_interp_register(XISAN_OWNER_MASK - 1, "last"), XISAN_OWNER_MASK);
 }
 
 Test(registry, names)

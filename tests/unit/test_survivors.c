@@ -49,7 +49,7 @@ Test(survivors, heap_scan_finds_live_blocks_of_the_given_owners)
     void *other = unit_new_block(40, 6);            /* another owner */
     void *freed = unit_new_block(40, 5);
     void *quarantined = unit_new_block(40, 5);
-    xs_header_of(quarantined)->owner |= XS_OWNER_QUARANTINE;
+    xs_header_of(quarantined)->owner |= XISAN_OWNER_QUARANTINE;
     void *raw_freed = xisan_untag(freed);           /* frees clear the magic */
     /* a copy of a live header at another address is no block */
     char *copy = malloc(2 * XISAN_HEADER_SIZE);

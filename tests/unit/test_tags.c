@@ -35,7 +35,7 @@ Test(tags, tag_block_keeps_site)
 Test(tags, public_tag_drops_flag_bits)
 {
     char *raw = malloc(XISAN_HEADER_SIZE + 8);
-    void *user = xisan_tag(raw, 8, 5 | XS_OWNER_SHAREABLE | XS_OWNER_QUARANTINE);
+    void *user = xisan_tag(raw, 8, 5 | XISAN_OWNER_SHAREABLE | XISAN_OWNER_QUARANTINE);
     cr_assert_eq(xs_tagged_header(user)->owner, 5, "callers cannot set internal flags");
     free(raw);
 }
@@ -97,7 +97,7 @@ Test(tags, shareable_flag)
     char *raw = malloc(XISAN_HEADER_SIZE + 8);
     void *user = xisan_tag(raw, 8, 2);
     xisan_set_shareable(user, true);
-    cr_assert(xs_tagged_header(user)->owner & XS_OWNER_SHAREABLE);
+    cr_assert(xs_tagged_header(user)->owner & XISAN_OWNER_SHAREABLE);
     cr_assert_eq(xisan_owner(user), 2, "the flag is not part of the owner");
     cr_assert(xs_owner_allows(xs_tagged_header(user)->owner, 3));
     xisan_set_shareable(user, false);
@@ -111,10 +111,10 @@ Test(tags, owner_allows_truth_table)
     cr_assert(xs_owner_allows(2, 2), "same owner");
     cr_assert(xs_owner_allows(XISAN_UNOWNED, 2), "unowned block");
     cr_assert(xs_owner_allows(2, XISAN_UNOWNED), "thread runs no interpreter");
-    cr_assert(xs_owner_allows(2 | XS_OWNER_SHAREABLE, 3), "shareable block");
+    cr_assert(xs_owner_allows(2 | XISAN_OWNER_SHAREABLE, 3), "shareable block");
     cr_assert_not(xs_owner_allows(2, 3), "different owner");
-    cr_assert_not(xs_owner_allows(2 | XS_OWNER_QUARANTINE, 3), "quarantine is not a pass");
-    cr_assert(xs_owner_allows(2 | XS_OWNER_QUARANTINE, 2), "flags do not change the owner");
+    cr_assert_not(xs_owner_allows(2 | XISAN_OWNER_QUARANTINE, 3), "quarantine is not a pass");
+    cr_assert(xs_owner_allows(2 | XISAN_OWNER_QUARANTINE, 2), "flags do not change the owner");
 }
 
 Test(tags, size_saturates)

@@ -10,7 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xs.h"
+#include "check.h"
+#include "collect.h"
+#include "dedup.h"
+#include "depot.h"
+#include "heapscan.h"
+#include "log.h"
+#include "options.h"
+#include "output.h"
+#include "quarantine.h"
+#include "registry.h"
+#include "report.h"
+#include "runtime.h"
+#include "site.h"
+#include "stack.h"
+#include "summary.h"
+#include "survivors.h"
+#include "tag.h"
 
 /* A block laid out as the allocator hooks lay it out: header, then user. */
 static inline void *unit_new_block(size_t size, uint32_t owner)

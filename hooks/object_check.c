@@ -1,6 +1,8 @@
 /* The slow half of an object check: a live object whose owner is not the
- * calling thread's interpreter. */
-#include "adapter.h"
+ * calling thread's interpreter becomes a touch for the core. */
+#include "object_check.h"
+
+#include "check.h"
 
 xs_touch_t xh_object_touch(PyObject *op, void *block, uint32_t owner, uint32_t current,
                            xisan_access_t access)
@@ -11,6 +13,7 @@ xs_touch_t xh_object_touch(PyObject *op, void *block, uint32_t owner, uint32_t c
         .user = block,
         .object_address = (uintptr_t)op,
         .object_type = Py_TYPE(op)->tp_name,
+        .object_class = (uintptr_t)Py_TYPE(op),
         .owner = owner,
         .current = current,
     };

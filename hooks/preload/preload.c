@@ -2,7 +2,7 @@
  * that runs a supported CPython it loads the matching adapter before main(),
  * so the allocator hooks are in place before the first object exists; in
  * any other process it does nothing at all. */
-#include "xisan/state.h"
+#include "xisan/abi.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -27,10 +27,10 @@ __attribute__((visibility("default"), tls_model("initial-exec"))) __thread struc
 
 /* CPython 3.12 has no object creation/destruction hook, but libpython and
  * extensions call these two through the PLT, so a preloaded definition
- * comes first.  The 3.12 adapter sets the hook pointers; until then, and in
- * every other process, the calls go straight on. */
-__attribute__((visibility("default"))) void (*xisan_hook_new_reference)(void *op, void *caller);
-__attribute__((visibility("default"))) void (*xisan_hook_dealloc)(void *op);
+ * comes first.  The 3.12 adapter fills the slots it is handed at
+ * activation; until then, and in every other process, the calls go
+ * straight on. */
+static struct xisan_object_hooks hooks;
 static void (*real_new_reference)(void *op);
 static void (*real_dealloc)(void *op);
 
@@ -63,14 +63,14 @@ __attribute__((visibility("default"))) void _Py_NewReference(void *op)
     if (__builtin_expect(real_new_reference == NULL, 0))
         real_new_reference = (void (*)(void *))resolve_real("_Py_NewReference");
     real_new_reference(op);
-    if (xisan_hook_new_reference)
-        xisan_hook_new_reference(op, __builtin_return_address(0));
+    if (hooks.new_reference)
+        hooks.new_reference(op, __builtin_return_address(0));
 }
 
 __attribute__((visibility("default"))) void _Py_Dealloc(void *op)
 {
-    if (xisan_hook_dealloc)
-        xisan_hook_dealloc(op);
+    if (hooks.dealloc)
+        hooks.dealloc(op);
     if (__builtin_expect(real_dealloc == NULL, 0))
         real_dealloc = (void (*)(void *))resolve_real("_Py_Dealloc");
     real_dealloc(op);
@@ -100,7 +100,9 @@ __attribute__((constructor)) static void xisan_preload(void)
         say("checker inactive in this process: ", dlerror());
         return;
     }
-    int (*activate)(void) = (int (*)(void))dlsym(adapter, "xisan_python_activate");
-    if (activate == NULL || activate() != 0)
+    xisan_adapter_activate_fn activate =
+        (xisan_adapter_activate_fn)dlsym(adapter, XISAN_ADAPTER_ENTRY);
+    struct xisan_preload_info info = {XISAN_ABI_VERSION, *version, &hooks};
+    if (activate == NULL || activate(&info) != 0)
         say("checker inactive in this process: the adapter did not start", NULL);
 }

@@ -1,0 +1,62 @@
+/* The adapter's entry point (<xisan/abi.h>): the preload library calls it
+ * in a process that runs CPython 3.12/3.13, before main(), so the hooks are
+ * in place before the interpreter allocates its first object. */
+#include "alloc_hooks.h"
+#include "describe_block.h"
+#include "instrumented.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "options.h"
+#include "output.h"
+#include "pystack.h"
+#include "python_options.h"
+#include "runtime.h"
+#include "shadow_gc.h"
+#include "summary.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static void at_exit(void)
+{
+    /* the main interpreter's blocks outlive it by design */
+    xs_print_summary(xh_main_owner());
+}
+
+static const struct xisan_adapter python_adapter = {
+    .abi_version = XISAN_ABI_VERSION,
+    .python_stack = xh_python_stack,
+    .dump_traceback = xh_dump_traceback,
+    .runtime_module = "libpython",
+    .dispatch_prefix = "_Py_call_instrumentation",
+    .describe_block = xh_describe_live_block,
+    .scan = xh_shadow_gc_scan,
+};
+
+__attribute__((visibility("default"))) int
+xisan_adapter_activate(const struct xisan_preload_info *info)
+{
+    if (info == NULL || info->abi_version != XISAN_ABI_VERSION) {
+        xs_message("warning", "checker inactive: preload library and adapter of different "
+                              "versions");
+        return -1;
+    }
+    xh_options_register();
+    if (xs_runtime_init() < 0)
+        _exit(2);
+    xs_runtime_set_adapter(&python_adapter);
+    xh_instrumented_activate();
+    if (xh_alloc_hooks_install() < 0)
+        return -1;
+    xh_xisan_module_register();
+    xh_lifecycle_start(info->hooks);
+    atexit(at_exit);
+    xs_run_state_note("active %d %s\n", (int)getpid(), PY_VERSION);
+    if (xs_opt.verbosity >= 1)
+        xs_message("info", "active in process %d (CPython %s)", (int)getpid(), PY_VERSION);
+    return 0;
+}
+
+_Static_assert(__builtin_types_compatible_p(__typeof__(&xisan_adapter_activate),
+                                            xisan_adapter_activate_fn),
+               "the entry point has the contract's type");

@@ -1,0 +1,11 @@
+/* The allocator chain (alloc_hooks.c). */
+#ifndef XH_ALLOC_HOOKS_H
+#define XH_ALLOC_HOOKS_H
+
+#include "cpython.h"
+
+/* Puts the hooks on top of PYMEM_DOMAIN_OBJ and PYMEM_DOMAIN_MEM. */
+int xh_alloc_hooks_install(void);
+bool xh_alloc_hooks_installed(void);
+
+#endif

@@ -1,0 +1,122 @@
+/* Interpreter lifecycle.  An audit hook (process wide, added before
+ * Py_Initialize) tells when each interpreter is being cleared, and gives a
+ * safe moment, in each interpreter's own context, to put the hooks in place
+ * and to register the sys.monitoring callbacks there. */
+#include "lifecycle.h"
+
+#include "alloc_hooks.h"
+#include "monitoring.h"
+#include "options.h"
+#include "output.h"
+#include "python_options.h"
+#include "reftrace.h"
+#include "runtime.h"
+#include "shadow_gc.h"
+#include "site_cache.h"
+#include "thread.h"
+
+#include <string.h>
+
+static struct xisan_object_hooks *object_hooks; /* the preload library's slots */
+
+/* sys.monitoring checks cost a callback per event, and they cannot fail
+ * while a process has only ever had one interpreter: no object can belong
+ * to another.  So they are switched on in every interpreter once a second
+ * interpreter shows up: in each new one at its first audit event, in the
+ * main interpreter through a pending call (it may be busy in a loop that
+ * raises no audit event). */
+static _Atomic bool several_interpreters;
+static _Atomic uint32_t main_owner;
+
+/* Once per interpreter; retried at later events while it cannot import. */
+static void shadow_gc_setup(uint32_t owner)
+{
+    if (!xs_interp_claim_flag(owner, XH_FLAG_SHADOW_GC)) {
+        xh_thread.shadow_owner = owner;
+        return;
+    }
+    if (xh_shadow_gc_setup())
+        xh_thread.shadow_owner = owner;
+    else
+        xs_interp_release_flag(owner, XH_FLAG_SHADOW_GC);
+}
+
+/* sys.monitoring callbacks and the shadow GC hook of the calling thread's
+ * interpreter, once a second interpreter exists; each set up once per
+ * interpreter, looked at once per thread and interpreter. */
+static void start_checks(uint32_t owner)
+{
+    if (owner == XISAN_UNOWNED || !atomic_load(&several_interpreters))
+        return;
+    if (xh_thread.monitored_owner != owner) {
+        xh_thread.monitored_owner = owner;
+        xh_monitoring_setup(owner);
+    }
+    if (xh_opt.shadow_gc && xh_thread.shadow_owner != owner)
+        shadow_gc_setup(owner);
+}
+
+static int enable_in_main(void *unused)
+{
+    (void)unused;
+    start_checks(xh_current());
+    return 0;
+}
+
+static void interpreter_seen(uint32_t owner)
+{
+    uint32_t first = XISAN_UNOWNED;
+    if (atomic_compare_exchange_strong(&main_owner, &first, owner))
+        return; /* the first interpreter */
+    if (first != owner && !atomic_exchange(&several_interpreters, true)) {
+        xh_alloc_sites_share();
+        if (Py_AddPendingCall(enable_in_main, NULL) < 0)
+            xs_message("warning", "cannot schedule sys.monitoring checks in the main interpreter");
+    }
+}
+
+static int audit_hook(const char *event, PyObject *args, void *data)
+{
+    (void)args;
+    (void)data;
+    if (xs_in_runtime)
+        return 0;
+    PyThreadState *ts = xh_tstate();
+    uint32_t owner = xh_owner_of(ts);
+    if (owner == XISAN_UNOWNED)
+        return 0;
+    if (strcmp(event, "cpython.PyInterpreterState_Clear") == 0) {
+        /* the last look at its objects, before they are cleared */
+        if (xh_opt.shadow_gc && atomic_load(&several_interpreters))
+            xh_shadow_gc_scan();
+        if (xs_opt.verbosity >= 1)
+            xs_message("info", "interpreter %u is ending", owner - 1);
+        xs_interp_end(owner);
+        return 0;
+    }
+    if (XS_UNLIKELY(xh_thread.seen_owner != owner)) {
+        xh_thread.seen_owner = owner;
+        if (!xh_alloc_hooks_installed())
+            xh_alloc_hooks_install();
+        xh_tstate_fast_init();
+        xh_reftrace_install(object_hooks);
+        interpreter_seen(owner);
+    }
+    if (XS_UNLIKELY(xh_thread.monitored_owner != owner ||
+                    (xh_opt.shadow_gc && xh_thread.shadow_owner != owner)))
+        start_checks(owner);
+    return 0;
+}
+
+uint32_t xh_main_owner(void)
+{
+    return atomic_load(&main_owner);
+}
+
+void xh_lifecycle_start(struct xisan_object_hooks *preload_hooks)
+{
+    object_hooks = preload_hooks;
+    if (PySys_AddAuditHook(audit_hook, NULL) < 0)
+        xs_message("warning", "cannot add the audit hook: interpreter ends and "
+                              "sys.monitoring checks will not be seen");
+}

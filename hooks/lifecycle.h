@@ -1,0 +1,15 @@
+/* Interpreter lifecycle (lifecycle.c): an audit hook sees each interpreter
+ * start and end and switches the checks on when a second one appears. */
+#ifndef XH_LIFECYCLE_H
+#define XH_LIFECYCLE_H
+
+#include "cpython.h"
+#include "xisan/abi.h"
+
+/* Adds the audit hook (before Py_Initialize); the object hooks go to
+ * reftrace when the first interpreter is seen. */
+void xh_lifecycle_start(struct xisan_object_hooks *preload_hooks);
+/* The first interpreter: its blocks outlive it by design. */
+uint32_t xh_main_owner(void);
+
+#endif

@@ -1,0 +1,15 @@
+/* Python stacks read without allocating (pystack.c). */
+#ifndef XH_PYSTACK_H
+#define XH_PYSTACK_H
+
+#include "cpython.h"
+#include "xisan/abi.h"
+
+/* The thread's frames as depot words (one a frame), through a per-thread
+ * memo. */
+size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max);
+/* The adapter's python_stack and dump_traceback (struct xisan_adapter). */
+size_t xh_python_stack(struct xisan_pyframe *out, char (*names)[2][XISAN_PYNAME_MAX], size_t max);
+void xh_dump_traceback(int fd);
+
+#endif

@@ -1,0 +1,185 @@
+/* Allocation sites of the calling thread, cached: a site is captured once
+ * per place in the code and reused (capturing a native stack costs far more
+ * than an allocation). */
+#include "site_cache.h"
+
+#include "depot.h"
+#include "hash.h"
+#include "options.h"
+#include "pystack.h"
+#include "runtime.h"
+#include "site.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+/* Capturing a native stack costs microseconds, far more than an allocation.
+ * So a site is captured once per (Python instruction, code object, native
+ * stack depth, native caller, object type or block size) in a per-thread
+ * cache and reused; alloc_stack_depth=0 and python_stack_depth=0 turn
+ * capture off.  The cache is 4-way set associative, most recently used
+ * first: with one slot per set, two hot keys of a loop that happened to
+ * share a slot (a matter of address layout) evicted each other at every
+ * iteration, and every allocation of that loop captured a stack. */
+typedef struct xh_site_slot {
+    uintptr_t instr, caller, kind;
+    uint32_t depth; /* | SITE_FILLED: an empty slot matches no key */
+    uint32_t site;  /* 0 is cached too (no stack, or the depot full) */
+} xh_site_slot_t;
+
+#define SITE_FILLED 0x80000000u
+
+enum { SITE_WAYS = 4, SITE_SETS = 256 };
+
+static uintptr_t thread_stack_hi(void)
+{
+    if (xh_thread.stack_hi == 0) {
+        pthread_attr_t attr;
+        void *addr;
+        size_t size;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            if (pthread_attr_getstack(&attr, &addr, &size) == 0)
+                xh_thread.stack_hi = (uintptr_t)addr + size;
+            pthread_attr_destroy(&attr);
+        }
+        if (xh_thread.stack_hi == 0)
+            xh_thread.stack_hi = (uintptr_t)__builtin_frame_address(0);
+    }
+    return xh_thread.stack_hi;
+}
+
+/* A code object's identity across interpreters (each interpreter has its
+ * own copy of a module's code), memoised per thread by address. */
+typedef struct code_memo {
+    const PyCodeObject *code;
+    const PyObject *filename, *qualname, *linetable; /* a reused address differs here */
+    uint64_t id;
+} code_memo_t;
+
+enum { CODE_MEMO = 256 };
+
+typedef struct xh_site_tables {
+    xh_site_slot_t slots[SITE_SETS * SITE_WAYS];
+    code_memo_t codes[CODE_MEMO];
+} xh_site_tables_t;
+
+static xh_site_tables_t *thread_sites(void)
+{
+    if (XS_UNLIKELY(xh_thread.sites == NULL))
+        xh_thread.sites = xh_thread_table(1, sizeof(xh_site_tables_t));
+    return xh_thread.sites;
+}
+
+/* A new interpreter runs the same module code as the ones before it, in
+ * code objects of its own, and a new thread starts with an empty cache: so
+ * a per-thread miss looks next in one process-wide table, keyed by what is
+ * the same in every interpreter (the code's file, qualified name, first
+ * line and line table, the offset in it, the native depth, the caller and
+ * the kind): an xs_id_cache of sites (the index is 15 more bits of the
+ * key's hash).  It is allocated when a second interpreter appears: a
+ * program with one interpreter gains little from it and would carry its
+ * quarter megabyte. */
+enum { SHARED_SITES = 32768 };
+static _Atomic(_Atomic uint64_t *) shared_sites;
+
+void xh_alloc_sites_share(void)
+{
+    if (atomic_load(&shared_sites) != NULL)
+        return;
+    _Atomic uint64_t *table = calloc(SHARED_SITES, sizeof(uint64_t));
+    _Atomic uint64_t *none = NULL;
+    if (table && !atomic_compare_exchange_strong(&shared_sites, &none, table))
+        free(table);
+}
+
+static uint64_t mix_str(uint64_t h, PyObject *s)
+{
+    /* the characters, read in place (no API call: nothing is allocated) */
+    if (s != NULL && PyUnicode_Check(s) && PyUnicode_IS_COMPACT(s))
+        return xs_hash64(h, PyUnicode_DATA(s), (size_t)PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s));
+    return xs_mix64(h, (uintptr_t)s);
+}
+
+static uint64_t code_identity(xh_site_tables_t *t, PyCodeObject *code)
+{
+    code_memo_t *m = &t->codes[((uintptr_t)code >> 4) % CODE_MEMO];
+    if (m->code == code && m->filename == code->co_filename && m->qualname == code->co_qualname &&
+        m->linetable == code->co_linetable)
+        return m->id;
+    uint64_t id = xs_mix64(0x5851f42d4c957f2dull, (uint64_t)code->co_firstlineno);
+    id = mix_str(id, code->co_filename);
+    id = mix_str(id, code->co_qualname);
+    id = xs_mix64(id, (uint64_t)Py_SIZE(code));
+    if (code->co_linetable && PyBytes_Check(code->co_linetable))
+        id = xs_hash64(id, PyBytes_AS_STRING(code->co_linetable),
+                       (size_t)PyBytes_GET_SIZE(code->co_linetable));
+    *m = (code_memo_t){code, code->co_filename, code->co_qualname, code->co_linetable, id};
+    return id;
+}
+
+static uint64_t shared_key(xh_site_tables_t *t, xh_iframe_t *f, uintptr_t depth, uintptr_t caller,
+                           uintptr_t kind)
+{
+    uint64_t h = xs_mix64(xs_mix64(xs_mix64(0, depth), caller), kind);
+    if (f != NULL && f->code != NULL && PyCode_Check(f->code)) {
+        PyCodeObject *code = (PyCodeObject *)f->code;
+        h = xs_mix64(h, code_identity(t, code));
+        h = xs_mix64(h, (uint64_t)((char *)f->instr - (char *)code->co_code_adaptive));
+    }
+    return h;
+}
+
+static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts)
+{
+    uint64_t words[XS_MAX_PYTHON];
+    size_t depth = (size_t)xs_opt.python_stack_depth;
+    xs_in_runtime++;
+    size_t n = ts && depth ? xh_python_frame_words(ts, words, depth) : 0;
+    uint32_t site = xs_capture_site(words, n);
+    xs_in_runtime--;
+    return site;
+}
+
+uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
+{
+    if (xs_opt.alloc_stack_depth == 0 && xs_opt.python_stack_depth == 0)
+        return 0;
+    /* The top frame's instruction pointer names the code object and the
+     * offset in it (for a C-stack shim frame, the shim: depth and caller
+     * then tell the sites apart). */
+    xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
+    uintptr_t instr = f ? (uintptr_t)f->instr : 0;
+    uintptr_t depth = thread_stack_hi() - (uintptr_t)__builtin_frame_address(0);
+    xh_site_tables_t *tables = thread_sites();
+    if (tables == NULL)
+        return capture_site(ts);
+    xh_site_slot_t *slots = tables->slots;
+    uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ (kind << 3)) * 0x9e3779b97f4a7c15ull;
+    xh_site_slot_t *set = &slots[(h >> 56) * SITE_WAYS];
+    uint32_t filled_depth = (uint32_t)depth | SITE_FILLED;
+    for (int w = 0; w < SITE_WAYS; w++) {
+        xh_site_slot_t *s = &set[w];
+        if (XS_LIKELY(s->instr == instr && s->depth == filled_depth && s->caller == caller &&
+                      s->kind == kind)) {
+            uint32_t site = s->site;
+            if (w > 0) { /* one step towards the front */
+                xh_site_slot_t hit = *s;
+                *s = set[w - 1];
+                set[w - 1] = hit;
+            }
+            return site;
+        }
+    }
+    _Atomic uint64_t *table = atomic_load_explicit(&shared_sites, memory_order_acquire);
+    uint64_t key = table ? shared_key(tables, f, depth, caller, kind) : 0;
+    _Atomic uint64_t *shared = table ? &table[key % SHARED_SITES] : NULL;
+    uint32_t site = shared ? xs_id_cache_get(shared, key) : 0;
+    if (site == 0) {
+        site = capture_site(ts);
+        if (shared)
+            xs_id_cache_put(shared, key, site);
+    }
+    memmove(&set[1], &set[0], (SITE_WAYS - 1) * sizeof(set[0]));
+    set[0] = (xh_site_slot_t){instr, caller, kind, filled_depth, site};
+    return site;
+}

@@ -1,0 +1,64 @@
+/* The calling thread: its per-thread tables and the slow path of its
+ * interpreter's owner id. */
+#include "thread.h"
+
+#include "options.h"
+#include "output.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+XS_TLS xh_thread_t xh_thread;
+
+/* The per-thread tables (site cache, frame memo) are allocated on first
+ * use and freed when the thread exits. */
+static pthread_key_t tables_key;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void free_tables(void *unused)
+{
+    (void)unused;
+    free(xh_thread.sites);
+    free(xh_thread.memo);
+    xh_thread.sites = NULL;
+    xh_thread.memo = NULL;
+}
+
+static void make_tables_key(void)
+{
+    pthread_key_create(&tables_key, free_tables);
+}
+
+void *xh_thread_table(size_t count, size_t size)
+{
+    pthread_once(&tables_once, make_tables_key);
+    void *table = calloc(count, size);
+    if (table)
+        pthread_setspecific(tables_key, (void *)1); /* arms free_tables */
+    return table;
+}
+
+uint32_t xh_owner_slow(PyThreadState *ts)
+{
+    struct xisan_python_thread *cache = &xisan_python_thread;
+    if (cache->interp == NULL)
+        xh_tstate_fast_verify(); /* once in each thread */
+    PyInterpreterState *interp = ts->interp;
+    uint32_t generation = atomic_load_explicit(&xs_interp_generation, memory_order_acquire);
+    int64_t id = PyInterpreterState_GetID(interp);
+    char name[32];
+    if (id == 0)
+        snprintf(name, sizeof(name), "main");
+    else
+        snprintf(name, sizeof(name), "interpreter %lld", (long long)id);
+    uint32_t owner = xs_interp_register(id, name);
+    if (owner != XISAN_UNOWNED && xs_opt.verbosity >= 1 &&
+        xs_interp_claim_flag(owner, XH_FLAG_NAMED))
+        xs_message("info", "%s seen first in thread %lu", name, (unsigned long)gettid());
+    cache->interp = interp;
+    cache->generation = generation;
+    cache->owner = owner;
+    return owner;
+}

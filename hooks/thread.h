@@ -1,0 +1,75 @@
+/* The calling thread: its thread state, its interpreter's owner id (through
+ * a per-thread cache) and the adapter's per-thread tables. */
+#ifndef XH_THREAD_H
+#define XH_THREAD_H
+
+#include "cpython.h"
+#include "registry.h"
+#include "xisan/abi.h"
+
+/* Defined by the preload library (which loads this adapter), shared with
+ * the inline checks of instrumented extensions (<xisan/python.h>): the
+ * thread-state TLS offset and the per-thread interpreter cache exist once. */
+extern struct xisan_python_state xisan_python_state;
+extern __thread struct xisan_python_thread xisan_python_thread
+    __attribute__((tls_model("initial-exec")));
+
+/* The calling thread's thread state.  Hooks ask for it on every
+ * allocation; the API call costs a __tls_get_addr, the direct read of
+ * libpython's TLS slot (offset found by tstate_tls.c; 0: unknown) does not. */
+static inline PyThreadState *xh_tstate(void)
+{
+    ptrdiff_t offset = xisan_python_state.tstate_offset;
+    if (XS_LIKELY(offset != 0))
+        return *(PyThreadState **)((char *)__builtin_thread_pointer() + offset);
+    return xh_tstate_api();
+}
+
+/* Finds libpython's thread-state TLS slot (tstate_tls.c). */
+void xh_tstate_fast_init(void);
+/* Checks the direct read against the API in this thread; turns it off for
+ * good on a mismatch. */
+void xh_tstate_fast_verify(void);
+
+/* Per-interpreter set-once flags (xs_interp_claim_flag). */
+enum {
+    XH_FLAG_NAMED = 1u,     /* its first sighting was announced (verbosity) */
+    XH_FLAG_MONITORED = 2u, /* sys.monitoring callbacks registered */
+    XH_FLAG_SHADOW_GC = 4u, /* shadow GC collection hook added */
+};
+
+typedef struct xh_thread {
+    uint32_t seen_owner;          /* last owner set up in this thread */
+    uint32_t monitored_owner;     /* last owner whose monitoring was checked */
+    uint32_t shadow_owner;        /* last owner whose shadow GC hook was checked */
+    uintptr_t stack_hi;           /* top of this thread's stack */
+    struct xh_site_tables *sites; /* allocation-site caches (site_cache.c) */
+    struct xh_frame_memo *memo;   /* resolved Python frames (pystack.c) */
+} xh_thread_t;
+
+extern XS_TLS xh_thread_t xh_thread;
+/* A zeroed per-thread table, freed (with the others) when the thread exits. */
+void *xh_thread_table(size_t count, size_t size);
+uint32_t xh_owner_slow(PyThreadState *ts);
+
+/* The owner id of a thread state's interpreter, from the per-thread cache
+ * (valid while no interpreter has ended since it was filled). */
+static inline uint32_t xh_owner_of(PyThreadState *ts)
+{
+    if (ts == NULL)
+        return XISAN_UNOWNED;
+    struct xisan_python_thread *cache = &xisan_python_thread;
+    if (XS_LIKELY(ts->interp == cache->interp &&
+                  cache->generation ==
+                      atomic_load_explicit(&xs_interp_generation, memory_order_relaxed)))
+        return cache->owner;
+    return xh_owner_slow(ts);
+}
+
+/* The calling thread's interpreter, as an owner id. */
+static inline uint32_t xh_current(void)
+{
+    return xh_owner_of(xh_tstate());
+}
+
+#endif

@@ -1,0 +1,155 @@
+/* xisan/abi.h: the one contract between the parts of xisan that are built or
+ * loaded separately.  Nothing here depends on Python.
+ *
+ *   preload library   libxisan_preload.so, LD_PRELOADed by `xisan run` into
+ *                     every process; defines the state instrumented
+ *                     extensions read and, for CPython 3.12, the object hooks
+ *   core              libxisan.so (src/): tags, checks, reports
+ *   adapter           libxisan_py3NN.so (hooks/), one per CPython version;
+ *                     links the core, is loaded by the preload library
+ *   instrumented      extensions built with <xisan/python.h>: inline checks
+ *   extensions        that read the preload library's state
+ *
+ * What crosses a boundary is declared here once: the block header every
+ * tagged block carries, the state and per-thread cache instrumented
+ * extensions read, the entry point through which the preload library
+ * starts an adapter (and hands it its object hooks), and the descriptor an
+ * adapter registers with the core.  XISAN_ABI_VERSION changes with any of
+ * them: each side checks it, and a mismatch runs unchecked instead of
+ * misreading memory. */
+#ifndef XISAN_ABI_H
+#define XISAN_ABI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define XISAN_ABI_VERSION 3
+
+#ifdef __cplusplus
+#define XISAN_STATIC_ASSERT static_assert
+#else
+#define XISAN_STATIC_ASSERT _Static_assert
+#endif
+
+/* ---- the block header (core, adapter, instrumented extensions) ---------- */
+
+/* In front of every block the allocator hooks hand out. */
+struct xisan_block_header {
+    uint32_t magic; /* xisan_block_magic(user pointer): tells tagged blocks from others */
+    uint32_t owner; /* owner id | XISAN_OWNER_* flags */
+    uint32_t site;  /* allocation site id (stack depot), 0: unknown */
+    uint32_t size;  /* requested size, saturated at UINT32_MAX */
+};
+
+#define XISAN_OWNER_SHAREABLE 0x80000000u  /* passes every check */
+#define XISAN_OWNER_QUARANTINE 0x40000000u /* its misdirected end was reported: never freed */
+#define XISAN_OWNER_MASK 0x3fffffffu
+
+XISAN_STATIC_ASSERT(sizeof(struct xisan_block_header) == 16, "block header size");
+XISAN_STATIC_ASSERT(offsetof(struct xisan_block_header, owner) == 4, "owner word offset");
+
+/* The header's magic: a keyed hash of the user pointer.  One multiply, as it
+ * runs at every allocation, free, creation and deallocation; the high half
+ * depends on every bit of the key; never 0, so a cleared header never
+ * matches. */
+static inline uint32_t xisan_block_magic(const void *user, uint64_t secret)
+{
+    uint64_t x = ((uint64_t)(uintptr_t)user ^ secret) * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(x >> 32) | 1u;
+}
+
+/* ---- instrumented extensions (preload library, adapter) ----------------- */
+
+/* Defined by the preload library as `xisan_python_state`; the adapter fills
+ * it when it activates; the inline checks of <xisan/python.h> read it
+ * (through a weak reference, so such an extension also loads without
+ * xisan). */
+struct xisan_python_state {
+    uint32_t version;           /* XISAN_ABI_VERSION once active, 0 before */
+    int atomic_refcount;        /* the atomic_refcount option */
+    uint64_t tag_secret;        /* key of the header magic */
+    ptrdiff_t tstate_offset;    /* thread-state TLS slot from the thread pointer; 0: unknown */
+    const uint32_t *generation; /* bumped when an interpreter ends */
+    /* The slow half of a check that failed the fast one: decides, reports
+     * (or aborts); `pc` is the instrumented call site. */
+    void (*report)(void *op, int access, const char *file, int line, const char *function,
+                   void *pc);
+    /* The calling thread's owner id, refreshing xisan_python_thread. */
+    uint32_t (*current_owner)(void);
+};
+
+/* Defined by the preload library as the initial-exec thread-local
+ * `xisan_python_thread`: the interpreter the thread last ran and its owner
+ * id, shared by the adapter and instrumented extensions. */
+struct xisan_python_thread {
+    void *interp;
+    uint32_t generation;
+    uint32_t owner;
+};
+
+XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, tag_secret) == 8, "state layout");
+XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, tstate_offset) == 16, "state layout");
+XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, generation) == 24, "state layout");
+XISAN_STATIC_ASSERT(offsetof(struct xisan_python_thread, owner) == 12, "thread cache layout");
+
+/* ---- preload library -> adapter ------------------------------------------ */
+
+/* Object creation and destruction hooks.  CPython 3.12 has no such hook, but
+ * libpython calls _Py_NewReference and _Py_Dealloc through its PLT, so the
+ * preload library defines both, calls the real ones and then these slots,
+ * which an adapter may fill. */
+struct xisan_object_hooks {
+    void (*new_reference)(void *op, void *caller);
+    void (*dealloc)(void *op);
+};
+
+struct xisan_preload_info {
+    uint32_t abi_version;             /* XISAN_ABI_VERSION of the preload library */
+    unsigned long python_version;     /* the interpreter's Py_Version */
+    struct xisan_object_hooks *hooks; /* the preload library's slots */
+};
+
+/* The one symbol the preload library looks up in an adapter. */
+#define XISAN_ADAPTER_ENTRY "xisan_adapter_activate"
+typedef int (*xisan_adapter_activate_fn)(const struct xisan_preload_info *info);
+
+/* ---- adapter -> core ------------------------------------------------------ */
+
+/* One frame of the interpreted language's stack. */
+struct xisan_pyframe {
+    const char *file;
+    const char *function;
+    int line;
+};
+
+/* Room for a frame's file and function names in a report. */
+#define XISAN_PYNAME_MAX 160
+
+/* What the core asks of the interpreter it runs under; registered with
+ * xs_runtime_set_adapter().  Every member may be NULL. */
+struct xisan_adapter {
+    uint32_t abi_version; /* XISAN_ABI_VERSION */
+    /* The calling thread's stack, innermost first, names copied into
+     * `names`; returns the number of frames. */
+    size_t (*python_stack)(struct xisan_pyframe *out, char (*names)[2][XISAN_PYNAME_MAX],
+                           size_t max);
+    /* Write a faulthandler-style traceback of the calling thread to fd. */
+    void (*dump_traceback)(int fd);
+    /* Prefix of the interpreter runtime's module name ("libpython"): the
+     * SUMMARY line looks past its frames. */
+    const char *runtime_module;
+    /* Native frames from the top of a stack through the last frame whose
+     * function starts with this prefix are the adapter's own dispatch and
+     * are left out of reports. */
+    const char *dispatch_prefix;
+    /* The live object in a tagged block of `size` bytes, given a copy of its
+     * first `n` bytes: its type name (empty when the block is no object),
+     * its address, and whether the runtime never frees it by design. */
+    void (*describe_block)(void *user, size_t size, const void *bytes, size_t n, char *type,
+                           size_t len, uintptr_t *address, bool *never_freed);
+    /* Shadow GC walk of the calling thread's interpreter (xisan_python_scan). */
+    long (*scan)(void);
+};
+
+#endif

@@ -1,0 +1,40 @@
+/* Making a report: a touch (what an adapter or the public check saw) is
+ * deduplicated, collected into a report with its stacks, rendered, written
+ * and logged; the process aborts when halting. */
+#ifndef XS_COLLECT_H
+#define XS_COLLECT_H
+
+#include "fork.h"
+#include "report.h"
+
+typedef struct xs_touch {
+    xs_kind_t kind;
+    xisan_access_t access;
+    const void *user;         /* tagged block (header in front) */
+    uintptr_t object_address; /* what the user sees (object pointer) */
+    const char *object_type;  /* NULL: unknown */
+    uintptr_t object_class;   /* identity of the object's type (dedup), 0: none */
+    uint32_t owner, current;
+    const char *note;         /* e.g. what was done with the block */
+    /* The call site in instrumented code, from the compiler (NULL: none):
+     * it becomes frame #0, exact without symbolization. */
+    const char *src_file;
+    int src_line;
+    const char *src_function;
+    uintptr_t src_pc;
+    /* payload HOLDER: the holder of the reference */
+    const char *container_type;
+    uintptr_t container_address;
+    uintptr_t container_class;
+    uint32_t container_owner;
+    const char *path;
+} xs_touch_t;
+
+/* Make a report for `t`; aborts when halting.  Returns true when the report
+ * was printed (false: a repeat of a reported site, counted). */
+XS_INTERNAL bool xs_report_touch(const xs_touch_t *t);
+/* Reports made so far in this process. */
+XS_INTERNAL unsigned long xs_reports_made(void);
+XS_INTERNAL void xs_collect_fork(xs_fork_phase_t phase);
+
+#endif

@@ -1,0 +1,69 @@
+/* Deduplication: one lock-free set of 64-bit keys, and the key of a touch
+ * by its kind's dedup rule (kinds.inc).  Lock-free because a lock would
+ * serialise the threads of a hot loop and hide the very races being looked
+ * at.  A collision of two keys would merge two sites. */
+#include "dedup.h"
+
+#include "hash.h"
+#include "tag.h"
+
+enum { SIGHTINGS = 16384 }; /* 128 KiB of zero pages until sites are seen */
+static _Atomic uint64_t sightings[SIGHTINGS];
+static _Atomic unsigned long repeats;
+
+bool xs_dedup_first(uint64_t key)
+{
+    key = (key ^ (key >> 29)) | 1; /* 0 marks an empty slot */
+    for (size_t i = 0, k = key >> 50; i < SIGHTINGS; i++, k = (k + 1) % SIGHTINGS) {
+        uint64_t now = atomic_load_explicit(&sightings[k], memory_order_acquire);
+        if (now == 0) {
+            uint64_t empty = 0;
+            if (atomic_compare_exchange_strong(&sightings[k], &empty, key))
+                return true;
+            now = empty;
+        }
+        if (now == key) {
+            atomic_fetch_add_explicit(&repeats, 1, memory_order_relaxed);
+            return false;
+        }
+    }
+    return true; /* full: report */
+}
+
+unsigned long xs_dedup_repeats(void)
+{
+    return atomic_load(&repeats);
+}
+
+uint64_t xs_dedup_key_early(const xs_touch_t *t)
+{
+    uint64_t h = xs_mix64(xs_mix64(0x243f6a8885a308d3ull, t->kind), t->access);
+    switch (xs_kind(t->kind)->dedup) {
+    case XS_DEDUP_SITE:
+        /* a check in instrumented code: its call site, before any stack
+         * is captured, so a hot loop on a shared object costs a probe */
+        if (t->src_file == NULL)
+            return 0;
+        h = xs_mix64(xs_mix64(h, (uintptr_t)t->src_file), (uint64_t)t->src_line);
+        return h | 1;
+    case XS_DEDUP_HOLDER: {
+        const xs_header_t *header = t->user ? xs_tagged_header(t->user) : NULL;
+        h = xs_mix64(xs_mix64(h, t->container_class), t->object_class);
+        return xs_mix64(h, header ? header->site : 0) | 1;
+    }
+    }
+    return 0;
+}
+
+uint64_t xs_dedup_key_stack(const xs_report_t *r, const uintptr_t *pcs, size_t n)
+{
+    uint64_t h = xs_mix64(xs_mix64(0, r->kind), r->access);
+    if (r->n_python > 0) {
+        h = xs_hash_str(h, r->python[0].file);
+        h = xs_hash_str(h, r->python[0].function);
+        h = xs_mix64(h, (uint64_t)r->python[0].line);
+    }
+    for (size_t i = 0; i < n && i < 8; i++)
+        h = xs_mix64(h, pcs[i]);
+    return h;
+}

@@ -1,0 +1,35 @@
+/* Stack depot: arrays of words and strings interned once, named by 32-bit
+ * ids; allocation sites as (native stack, Python stack) pairs. */
+#ifndef XS_DEPOT_H
+#define XS_DEPOT_H
+
+#include "fork.h"
+#include "xisan/abi.h"
+
+/* Interns an array of 64-bit words; returns a nonzero 32-bit id (0 on
+ * failure or for an empty array).  Never frees; thread-safe.  Equal arrays
+ * get equal ids; xs_depot_get returns the words in order. */
+XS_INTERNAL uint32_t xs_depot_put(const uint64_t *words, size_t n);
+/* Copies up to `max` words of entry `id` into out; returns the count. */
+XS_INTERNAL size_t xs_depot_get(uint32_t id, uint64_t *out, size_t max);
+/* Interns a string; returns a nonzero id. */
+XS_INTERNAL uint32_t xs_string_put(const char *s);
+XS_INTERNAL const char *xs_string_get(uint32_t id);
+XS_INTERNAL size_t xs_depot_count(void);
+XS_INTERNAL size_t xs_string_count(void);
+XS_INTERNAL void xs_depot_fork(xs_fork_phase_t phase);
+
+/* Python frames travel through the depot as one word each. */
+typedef struct xisan_pyframe xs_pyframe_t;
+#define XS_MAX_PYTHON 64
+
+/* An allocation site is a (native stack id, python stack id) pair, itself
+ * interned so it fits in the header's 32-bit site field. */
+XS_INTERNAL uint32_t xs_site_put(uint32_t native_id, uint32_t python_id);
+XS_INTERNAL void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id);
+XS_INTERNAL uint32_t xs_pystack_put(const xs_pyframe_t *frames, size_t n);
+/* The depot word of one Python frame (strings interned). */
+XS_INTERNAL uint64_t xs_pyframe_word(const xs_pyframe_t *frame);
+XS_INTERNAL size_t xs_pystack_get(uint32_t id, xs_pyframe_t *out, size_t max);
+
+#endif

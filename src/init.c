@@ -1,0 +1,109 @@
+/* Start-up: options from XISAN_OPTIONS, the tag key, fork handlers and the
+ * adapter the core runs under. */
+#include "runtime.h"
+
+#include "collect.h"
+#include "depot.h"
+#include "log.h"
+#include "options.h"
+#include "output.h"
+#include "registry.h"
+#include "survivors.h"
+#include "tag.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+XS_TLS int xs_in_runtime;
+
+static const struct xisan_adapter no_adapter = {.abi_version = XISAN_ABI_VERSION};
+static const struct xisan_adapter *adapter = &no_adapter;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_result;
+
+void xs_runtime_set_adapter(const struct xisan_adapter *a)
+{
+    if (a && a->abi_version != XISAN_ABI_VERSION) {
+        xs_message("warning", "adapter of ABI version %u ignored (the core is version %u)",
+                   a->abi_version, XISAN_ABI_VERSION);
+        a = NULL;
+    }
+    adapter = a ? a : &no_adapter;
+}
+
+const struct xisan_adapter *xs_adapter(void)
+{
+    return adapter;
+}
+
+void xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase)
+{
+    switch (phase) {
+    case XS_FORK_PREPARE:
+        pthread_mutex_lock(lock);
+        break;
+    case XS_FORK_PARENT:
+        pthread_mutex_unlock(lock);
+        break;
+    case XS_FORK_CHILD:
+        pthread_mutex_init(lock, NULL);
+        break;
+    }
+}
+
+/* Every lock of the core, in the order the code nests them: prepare takes
+ * them in this order, parent and child release (or re-initialise) them in
+ * the reverse one. */
+static void (*const fork_in_order[])(xs_fork_phase_t) = {xs_collect_fork, xs_survivors_fork,
+                                                         xs_registry_fork, xs_depot_fork};
+
+static void fork_phase(xs_fork_phase_t phase)
+{
+    size_t n = XS_ARRAY_LEN(fork_in_order);
+    for (size_t i = 0; i < n; i++)
+        fork_in_order[phase == XS_FORK_PREPARE ? i : n - 1 - i](phase);
+}
+
+static void fork_prepare(void)
+{
+    fork_phase(XS_FORK_PREPARE);
+}
+
+static void fork_parent(void)
+{
+    fork_phase(XS_FORK_PARENT);
+}
+
+static void fork_child(void)
+{
+    fork_phase(XS_FORK_CHILD);
+}
+
+static void do_init(void)
+{
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    char err[256];
+    xs_tag_init();
+    if (xs_options_parse(getenv("XISAN_OPTIONS"), &xs_opt, err, sizeof(err)) < 0) {
+        xs_message("error", "%s", err);
+        init_result = -1;
+        return;
+    }
+    xs_log_check_path(xs_opt.log_path);
+}
+
+int xs_runtime_init(void)
+{
+    pthread_once(&init_once, do_init);
+    return init_result;
+}
+
+int xisan_init(void)
+{
+    return xs_runtime_init();
+}
+
+long xisan_python_scan(void)
+{
+    return adapter->scan ? adapter->scan() : -1;
+}

@@ -1,0 +1,84 @@
+/* The JSON log (log_path) and the run state file `xisan run` reads. */
+#include "log.h"
+
+#include "options.h"
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int log_fd = -1;
+static pid_t log_pid;
+static bool log_warned; /* one warning per process, whatever fails */
+
+bool xs_run_by_command(void)
+{
+    const char *path = getenv("XISAN_RUN_STATE");
+    return path != NULL && path[0] != '\0';
+}
+
+void xs_log_check_path(const char *log_path)
+{
+    if (log_path == NULL || !log_path[0])
+        return;
+    char dir[XS_OPT_STR_MAX];
+    snprintf(dir, sizeof(dir), "%s", log_path);
+    if (access(dirname(dir), W_OK) == 0)
+        return;
+    if (!xs_run_by_command()) /* else `xisan run` said it, once for the run */
+        xs_message("warning", "log_path '%s' is not writable (%s); reports go to stderr only",
+                   log_path, strerror(errno));
+    log_warned = true;
+}
+
+void xs_log_write_unlocked(const char *line, size_t len)
+{
+    if (!xs_opt.log_path[0])
+        return;
+    pid_t pid = getpid();
+    if (log_fd >= 0 && log_pid != pid) { /* a forked child writes its own file */
+        close(log_fd);
+        log_fd = -1;
+    }
+    if (log_fd < 0) {
+        char path[XS_OPT_STR_MAX + 32];
+        snprintf(path, sizeof(path), "%s.%d.jsonl", xs_opt.log_path, (int)pid);
+        log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        log_pid = pid;
+        if (log_fd < 0) {
+            if (!log_warned)
+                xs_message("warning", "cannot open log file '%s' (%s); reports go to stderr only",
+                           path, strerror(errno));
+            log_warned = true;
+            return;
+        }
+    }
+    xs_write_all(log_fd, line, len);
+}
+
+void xs_run_state_note(const char *fmt, ...)
+{
+    const char *path = getenv("XISAN_RUN_STATE");
+    if (path == NULL || !path[0])
+        return;
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    if ((size_t)n >= sizeof(line))
+        n = sizeof(line) - 1;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    xs_write_all(fd, line, (size_t)n);
+    close(fd);
+}

@@ -1,0 +1,31 @@
+/* Interpreter registry: owner id -> name, state and per-interpreter flags. */
+#ifndef XS_REGISTRY_H
+#define XS_REGISTRY_H
+
+#include "fork.h"
+
+typedef enum xs_interp_state {
+    XS_INTERP_UNKNOWN = 0,
+    XS_INTERP_ALIVE,
+    XS_INTERP_ENDED,
+} xs_interp_state_t;
+
+XS_INTERNAL uint32_t xs_interp_register(int64_t external_id, const char *name);
+XS_INTERNAL void xs_interp_end(uint32_t owner);
+XS_INTERNAL xs_interp_state_t xs_interp_state(uint32_t owner);
+/* xs_interp_state(owner) == XS_INTERP_ENDED, without a lock. */
+XS_INTERNAL bool xs_interp_ended(uint32_t owner);
+/* Copies the interpreter's name (or "interpreter N") into buf. */
+XS_INTERNAL void xs_interp_name(uint32_t owner, char *buf, size_t len);
+/* Set-once per-interpreter flag used by adapters (e.g. "checks on");
+ * returns true for the one caller that set it. */
+XS_INTERNAL bool xs_interp_claim_flag(uint32_t owner, unsigned flag);
+XS_INTERNAL void xs_interp_release_flag(uint32_t owner, unsigned flag);
+/* Bumped every time an interpreter ends; thread caches compare it. */
+XS_INTERNAL extern _Atomic uint32_t xs_interp_generation;
+/* The owner ids of ended interpreters, up to max; returns how many there
+ * are. */
+XS_INTERNAL size_t xs_interp_list_ended(uint32_t *out, size_t max);
+XS_INTERNAL void xs_registry_fork(xs_fork_phase_t phase);
+
+#endif

@@ -1,0 +1,68 @@
+/* A report: its kind (kinds.inc), the struct it is collected into
+ * (collect.c) and the two renderings (report.c). */
+#ifndef XS_REPORT_H
+#define XS_REPORT_H
+
+#include "depot.h"
+#include "output.h"
+#include "stack.h"
+
+typedef enum xs_kind {
+#define XS_KIND(id, name, dedup, payload, description) XS_KIND_##id,
+#include "kinds.inc"
+#undef XS_KIND
+    XS_KIND_COUNT
+} xs_kind_t;
+
+typedef enum xs_dedup { XS_DEDUP_SITE, XS_DEDUP_HOLDER } xs_dedup_t;
+typedef enum xs_payload { XS_PAYLOAD_NONE, XS_PAYLOAD_HOLDER } xs_payload_t;
+
+typedef struct xs_kind_desc {
+    const char *name;
+    xs_dedup_t dedup;
+    xs_payload_t payload;
+    const char *description;
+} xs_kind_desc_t;
+
+XS_INTERNAL const xs_kind_desc_t *xs_kind(xs_kind_t kind);
+XS_INTERNAL const char *xs_kind_name(xs_kind_t kind);
+XS_INTERNAL const char *xs_access_name(xisan_access_t access);
+/* `xisan help`'s list of kinds. */
+XS_INTERNAL void xs_kinds_print_help(int fd);
+
+typedef struct xs_report {
+    xs_kind_t kind;
+    xisan_access_t access;
+    char object_type[96];
+    uintptr_t object_address;
+    size_t object_size; /* 0: not known */
+    uint32_t owner;
+    uint32_t current;
+    char owner_name[64];
+    char current_name[64];
+    bool owner_ended;
+    int pid;
+    unsigned long thread;
+    size_t n_native, n_alloc_native, n_python, n_alloc_python;
+    xs_native_frame_t native[XS_MAX_NATIVE];
+    xs_native_frame_t alloc_native[XS_MAX_NATIVE];
+    xs_pyframe_t python[XS_MAX_PYTHON];
+    xs_pyframe_t alloc_python[XS_MAX_PYTHON];
+    /* storage for python frame strings of the touching thread */
+    char python_strings[XS_MAX_PYTHON][2][XISAN_PYNAME_MAX];
+    const char *note;           /* what happened to the block, e.g. "quarantined" */
+    const char *runtime_module; /* module prefix the SUMMARY line skips */
+    /* payload HOLDER: the object that holds the reference */
+    char container_type[96];
+    uintptr_t container_address;
+    uint32_t container_owner;
+    char container_name[64];
+    char path[256];             /* from a root, when known */
+    bool from_source;           /* native[0] is an instrumented call site */
+} xs_report_t;
+
+/* Render as sanitizer-style text / as one JSON line (with '\n'). */
+XS_INTERNAL void xs_report_render_text(const xs_report_t *r, xs_buf_t *out);
+XS_INTERNAL void xs_report_render_json(const xs_report_t *r, xs_buf_t *out);
+
+#endif

@@ -1,0 +1,13 @@
+/* Allocation sites: the calling thread's native stack plus the Python
+ * frames an adapter read, interned in the depot. */
+#ifndef XS_SITE_H
+#define XS_SITE_H
+
+#include "base.h"
+
+/* Capture an allocation site for the calling thread: its native stack plus
+ * the given Python frames, one word each (xs_pyframe_word). */
+XS_INTERNAL uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py);
+XS_INTERNAL unsigned long xs_sites_captured(void);
+
+#endif

@@ -1,0 +1,27 @@
+/* Native stacks: capture (unwind.c, libunwind) and names (symbolize.c,
+ * libdw). */
+#ifndef XS_STACK_H
+#define XS_STACK_H
+
+#include "base.h"
+
+#define XS_MAX_NATIVE 64
+
+/* Capture up to max return addresses of the caller, dropping frames that
+ * are inside xisan's own libraries. */
+XS_INTERNAL size_t xs_unwind(uintptr_t *pcs, size_t max);
+
+typedef struct xs_native_frame {
+    uintptr_t pc;
+    char module[128];
+    char function[128];
+    char file[192];
+    int line;
+} xs_native_frame_t;
+
+/* Symbolize pcs (return addresses) into frames, inlined calls expanded
+ * into frames of their own; returns the number of frames written. */
+XS_INTERNAL size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out,
+                                size_t max);
+
+#endif

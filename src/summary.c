@@ -1,0 +1,36 @@
+/* The exit summary: survivors of ended interpreters, statistics at
+ * verbosity 2, then one line with the report and quarantine counts. */
+#include "summary.h"
+
+#include "collect.h"
+#include "dedup.h"
+#include "depot.h"
+#include "options.h"
+#include "output.h"
+#include "quarantine.h"
+#include "site.h"
+#include "survivors.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+void xs_print_summary(uint32_t exiting)
+{
+    xs_survivors_print(exiting);
+    if (xs_opt.verbosity >= 2)
+        xs_message("info", "%lu allocation-site captures; depot: %zu nodes, %zu strings",
+                   xs_sites_captured(), xs_depot_count(), xs_string_count());
+    unsigned long total = xs_reports_made(), blocks;
+    unsigned long long bytes;
+    xs_quarantine_totals(&blocks, &bytes);
+    if (!xs_opt.print_summary || (total == 0 && blocks == 0))
+        return;
+    char line[256];
+    int n = snprintf(line, sizeof(line),
+                     "==%d==XISan: %lu report%s (%lu repeats of reported sites not shown); "
+                     "quarantine holds %lu block%s, %llu bytes\n",
+                     (int)getpid(), total, total == 1 ? "" : "s", xs_dedup_repeats(), blocks,
+                     blocks == 1 ? "" : "s", bytes);
+    if (n > 0)
+        xs_write_all(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
