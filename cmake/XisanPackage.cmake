@@ -31,6 +31,7 @@ configure_package_config_file(${CMAKE_SOURCE_DIR}/cmake/xisanConfig.cmake.in
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/lib/cmake/xisan/xisanConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 
+set_target_properties(xisan_cli PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
 install(TARGETS xisan_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS xisan xisan_python EXPORT xisanTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS xisan_preload LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})

@@ -253,3 +253,94 @@ Test(check, log_path_gets_json_lines, .init = setup_log)
     unit_assert_contains(out, "\"object_size\":40,");
     unit_assert_contains(out, "\"owner_interp\":1,\"owner_interp_name\":\"sub-a\"");
 }
+
+/* A report raised while the same thread is making one: one line, and the
+ * outer report still comes out whole (no deadlock on the report lock). */
+static void *nested_block;
+
+static size_t reporting_python_stack(struct xisan_pyframe *frames,
+                                     char (*names)[2][XISAN_PYNAME_MAX], size_t max)
+{
+    xs_touch_t t = {
+        .kind = XS_KIND_CROSS_INTERPRETER_FREE,
+        .access = XISAN_ACCESS_FREE,
+        .user = nested_block,
+        .object_address = (uintptr_t)nested_block,
+        .owner = owner,
+        .current = other,
+    };
+    cr_assert_not(xs_report_touch(&t), "a nested report is not made");
+    return 0;
+}
+
+static const struct xisan_adapter nesting_adapter = {
+    .abi_version = XISAN_ABI_VERSION,
+    .python_stack = reporting_python_stack,
+};
+
+Test(check, nested_report_is_one_line)
+{
+    nested_block = unit_new_block(8, owner);
+    xs_runtime_set_adapter(&nesting_adapter);
+    void *block = unit_new_block(8, owner);
+    cr_assert_eq(xisan_check(block, XISAN_ACCESS_TOUCH, "list"), 1);
+    cr_assert_eq(xisan_report_count(), 1);
+    xs_runtime_set_adapter(NULL);
+    unit_free_block(block);
+    unit_free_block(nested_block);
+    unit_read_stderr(out, sizeof(out));
+    char line[160];
+    snprintf(line, sizeof(line),
+             "==%d==XISan: cross-interpreter-free raised while making a report: not shown\n",
+             (int)getpid());
+    cr_assert_eq(unit_count(out, line), 1, "%s", out);
+    cr_assert_eq(unit_count(out, "ERROR: XISan:"), 1, "%s", out);
+    unit_assert_contains(out, "SUMMARY: XISan: cross-interpreter-access ");
+}
+
+Test(check, adapter_of_another_abi_is_refused)
+{
+    static const struct xisan_adapter old = {.abi_version = XISAN_ABI_VERSION - 1,
+                                             .runtime_module = "libold"};
+    xs_runtime_set_adapter(&old);
+    cr_assert_null(xs_adapter()->runtime_module);
+    cr_assert_eq(xisan_python_scan(), -1, "no adapter, no scan");
+    unit_read_stderr(out, sizeof(out));
+    unit_assert_contains(out, "xisan: warning: adapter of ABI version");
+}
+
+/* Each kind deduplicates by its own key (kinds.inc): a reference by holder
+ * class, object class and allocation site; a check in instrumented code by
+ * its source line, before any stack is captured. */
+static xs_touch_t touch_of(void *block, xs_kind_t kind, xisan_access_t access)
+{
+    return (xs_touch_t){.kind = kind, .access = access, .user = block,
+                        .object_address = (uintptr_t)block, .object_type = "list",
+                        .object_class = 0x1000, .owner = owner, .current = other};
+}
+
+Test(check, dedup_key_per_kind)
+{
+    void *a = unit_new_block(8, owner), *b = unit_new_block(8, owner);
+    xs_touch_t ref = touch_of(a, XS_KIND_CROSS_INTERPRETER_REFERENCE, XISAN_ACCESS_REFERENCE);
+    ref.container_type = "dict";
+    ref.container_class = 0x2000;
+    cr_assert(xs_report_touch(&ref));
+    ref.user = b; /* another object of the same classes and site: the same finding */
+    cr_assert_not(xs_report_touch(&ref));
+    ref.container_class = 0x3000;
+    cr_assert(xs_report_touch(&ref), "another holder class is another site");
+
+    xs_touch_t src = touch_of(a, XS_KIND_CROSS_INTERPRETER_ACCESS, XISAN_ACCESS_INCREF);
+    src.src_file = "ext.c";
+    src.src_line = 10;
+    src.src_function = "f";
+    cr_assert(xs_report_touch(&src));
+    cr_assert_not(xs_report_touch(&src));
+    src.src_line = 11;
+    cr_assert(xs_report_touch(&src));
+    cr_assert_eq(xisan_report_count(), 4);
+    cr_assert_eq(xs_dedup_repeats(), 2);
+    unit_free_block(a);
+    unit_free_block(b);
+}
