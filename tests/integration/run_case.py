@@ -165,10 +165,10 @@ class Case:
     def line_of(self, arg):
         """%line(FILE, TEXT): the line of FILE holding TEXT (lines with %line( skipped)."""
         path, _, text = arg.partition(", ")
-        path = os.path.join(ROOT, path)
-        found = [n for n, line in enumerate(open(path), 1) if text in line and "%line(" not in line]
+        with open(os.path.join(ROOT, path)) as f:
+            found = [n for n, line in enumerate(f, 1) if text in line and "%line(" not in line]
         if len(found) != 1:
-            raise Failure(f"%line({arg}): {len(found)} lines of {path} hold {text!r}, not one")
+            raise Failure(f"%line({arg}): {len(found)} lines hold {text!r}, not one")
         return found[0]
 
     def expand(self, text, quote=lambda s: s, result=None):
