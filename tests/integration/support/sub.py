@@ -16,11 +16,11 @@ def run_stored_callback():
 
 
 def replace_slot():
-    xfix.set_slot(None)
+    xfix.set_slot(None)  # XISAN-EXPECT: slot_drop
 
 
 def fill_slot():
-    xfix.set_slot(Payload())
+    xfix.set_slot(Payload())  # XISAN-EXPECT: use_after_end
 
 
 def use_isolated(rounds):

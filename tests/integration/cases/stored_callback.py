@@ -1,0 +1,31 @@
+# A Python function stored in a C static by the main interpreter and called
+# from a sub-interpreter: its code object is entered in the wrong interpreter.
+#
+# RUN: %xisan run -- %python %s
+# EXIT: SIGABRT
+# REPORTS: 1
+# REPORT-JSON: {"kind": "cross-interpreter-access", "access": "py-start", "object_type": "code", \
+#   "owner_interp": 0, "current_interp": 1}
+# REPORT-JSON: {"python_stack": [{"file": "%s", "function": "callback", \
+#   "line": %line(%s, XISAN-EXPECT: stored_callback)}, "..."]}
+# REPORT-JSON: {"native_stack": ["...", {"function": "run_callback", "file": "re:.*/xfix\\.c", \
+#   "line": %line(tests/fixtures/xfix.c, return PyObject_CallNoArgs(stored_callback);)}, "..."]}
+# The code object was compiled before any Python frame ran: no allocation Python stack.
+# REPORT-JSON: {"alloc_python_stack": []}
+# REPORT-JSON: {"native_stack": {"$every": {"pc": "re:0x[0-9a-f]+"}}, \
+#   "alloc_native_stack": {"$every": {"pc": "re:0x[0-9a-f]+"}}}
+# CHECK: ^==%pid==ERROR: XISan: cross-interpreter-access on code object at 0x[0-9a-f]+ \(access: py-start\)$
+# CHECK: ^SUMMARY: XISan: cross-interpreter-access \S+:\d+ in \S+$
+# CHECK: ^Current thread 0x
+# CHECK: ABORTING
+import xfix
+import xinterp
+
+
+def callback():  # XISAN-EXPECT: stored_callback
+    return 42
+
+
+xfix.set_callback(callback)
+interp = xinterp.create()
+xinterp.run(interp, "import sub; sub.run_stored_callback()")
