@@ -7,8 +7,8 @@
 # CHECK: ERROR: XISan: cross-interpreter-access
 #
 # The warning comes once per run, not once per process: here a Python that
-# starts a child Python.  Fixed by the C refactor; until it lands this check
-# FAILS (today the CLI prints the warning, then every checked process again).
+# starts a child Python (`xisan run` checks log_path before the program
+# starts; the processes it runs stay quiet about it).
 # RUN: %xisan run -- %python -c "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'])"
 # OPTIONS: log_path=/nonexistent/dir/log
 # CHECK-COUNT: 1 ^xisan: warning: log_path '/nonexistent/dir/log' is not writable
