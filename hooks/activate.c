@@ -29,6 +29,7 @@ static const struct xisan_adapter python_adapter = {
     .dump_traceback = xh_dump_traceback,
     .runtime_module = "libpython",
     .dispatch_prefix = "_Py_call_instrumentation",
+    .eval_prefix = "_PyEval_EvalFrame",
     .describe_block = xh_describe_live_block,
     .scan = xh_shadow_gc_scan,
 };

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "collect.h"
+#include "debug_layer.h"
 #include "describe_block.h"
 #include "quarantine.h"
 #include "runtime.h"
@@ -18,8 +19,12 @@
 #include <string.h>
 
 typedef struct chain {
-    PyMemAllocatorEx next; /* the allocator that was there before */
+    PyMemAllocatorEx next; /* the allocator beneath the hooks */
     PyMemAllocatorDomain domain;
+    /* Beneath CPython's debug hooks: their slot naming the allocator
+     * beneath them (now the hooks), and their context; NULL: on top. */
+    PyMemAllocatorEx *beneath;
+    void *debug_ctx;
     /* Objects get their site when they are created (reftrace.c), which
      * also covers free-list reuse; only raw memory blocks take it here. */
     bool capture_sites;
@@ -162,11 +167,24 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
     return fresh;
 }
 
+static PyMemAllocatorEx hooks_of(chain_t *c)
+{
+    return (PyMemAllocatorEx){c, hook_malloc, hook_calloc, hook_realloc, hook_free};
+}
+
+static bool is_ours(const PyMemAllocatorEx *a, const chain_t *c)
+{
+    return a->malloc == hook_malloc && a->ctx == c;
+}
+
+/* On top of the domain, or beneath the debug hooks that are on top of it. */
 static bool installed_in(chain_t *c)
 {
     PyMemAllocatorEx now;
     PyMem_GetAllocator(c->domain, &now);
-    return now.malloc == hook_malloc && now.ctx == c;
+    if (is_ours(&now, c))
+        return true;
+    return c->beneath != NULL && now.ctx == c->debug_ctx && is_ours(c->beneath, c);
 }
 
 bool xh_alloc_hooks_installed(void)
@@ -174,27 +192,46 @@ bool xh_alloc_hooks_installed(void)
     return installed_in(&chain_obj) && installed_in(&chain_mem);
 }
 
-static void install_in(chain_t *c)
+static void install_on_top(chain_t *c)
 {
-    if (installed_in(c))
-        return;
-    if (atomic_load(&hooks_used)) {
-        /* Another hook (tracemalloc, say) wraps ours: blocks we tagged flow
-         * through it, so ours stays where it is. */
-        return;
-    }
     PyMem_GetAllocator(c->domain, &c->next);
-    PyMemAllocatorEx mine = {c, hook_malloc, hook_calloc, hook_realloc, hook_free};
+    PyMemAllocatorEx mine = hooks_of(c);
     PyMem_SetAllocator(c->domain, &mine);
+    c->beneath = NULL;
 }
 
-/* Also called at the first audit event: when PYTHONMALLOC or -X dev
- * replaced the hooks during pre-initialization (before any block went
- * through them), they are put back on top of what is there now; blocks
- * allocated in between stay unowned. */
+/* Beneath CPython's debug hooks, which then see exactly the sizes the
+ * program asked for, and check and report as they do without the checker;
+ * every block of theirs sits XH_DEBUG_HEADER bytes into one of ours. */
+static void install_beneath(chain_t *c, PyMemAllocatorEx *inner)
+{
+    PyMemAllocatorEx top;
+    PyMem_GetAllocator(c->domain, &top);
+    c->next = *inner;
+    *inner = hooks_of(c);
+    c->beneath = inner;
+    c->debug_ctx = top.ctx;
+}
+
+/* Called when the adapter starts, before CPython initializes (the
+ * allocators are final then: PYTHONMALLOC and -X dev applied, no object
+ * exists) and at the first audit event of each interpreter.  Once a block
+ * went through the hooks the chain never changes under it: another hook
+ * that wraps ours later (tracemalloc, say) stays on top. */
 int xh_alloc_hooks_install(void)
 {
-    install_in(&chain_obj);
-    install_in(&chain_mem);
+    if (xh_alloc_hooks_installed() || atomic_load(&hooks_used))
+        return 0;
+    PyMemAllocatorEx *obj = xh_debug_layer_inner(PYMEM_DOMAIN_OBJ);
+    PyMemAllocatorEx *mem = xh_debug_layer_inner(PYMEM_DOMAIN_MEM);
+    if (obj && mem) {
+        install_beneath(&chain_obj, obj);
+        install_beneath(&chain_mem, mem);
+        xisan_python_state.block_offset = XH_DEBUG_HEADER;
+    } else {
+        install_on_top(&chain_obj);
+        install_on_top(&chain_mem);
+        xisan_python_state.block_offset = 0;
+    }
     return 0;
 }

@@ -72,9 +72,4 @@ static inline size_t xh_preheader_size(PyTypeObject *tp)
     return xh_preheader_for_flags(tp->tp_flags);
 }
 
-static inline void *xh_object_block(PyObject *op)
-{
-    return (char *)op - xh_preheader_size(Py_TYPE(op));
-}
-
 #endif

@@ -3,6 +3,8 @@
  * object (or a freed one) is never dereferenced. */
 #include "describe_block.h"
 
+#include "thread.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +116,18 @@ void xh_guess_object(void *block, size_t size, const void *bytes, size_t n, bool
     uintptr_t words[PREFIX / sizeof(uintptr_t)];
     type[0] = '\0';
     *never_freed = false;
+    /* the debug hooks' header, when they sit above the checker's */
+    size_t skip = xisan_python_state.block_offset;
+    if (size < skip)
+        return;
+    block = (char *)block + skip;
+    size -= skip;
+    if (bytes != NULL && n >= skip) {
+        bytes = (const char *)bytes + skip;
+        n -= skip;
+    } else {
+        bytes = NULL;
+    }
     size_t have = size < PREFIX ? size : PREFIX;
     if (bytes != NULL && n >= have)
         memcpy(words, bytes, have);

@@ -113,9 +113,22 @@ uint32_t xh_main_owner(void)
     return atomic_load(&main_owner);
 }
 
+/* The allocators are final now (PYTHONMALLOC, -X dev) and no object
+ * exists yet: the hooks go where they belong, beneath CPython's debug hooks
+ * when those are on, and every object from the first one on gets its
+ * allocation site (a PyRefTracer set before CPython's runtime state is
+ * initialised would be lost). */
+static void before_initialize(void)
+{
+    xh_alloc_hooks_install();
+    xh_reftrace_install(object_hooks);
+}
+
 void xh_lifecycle_start(struct xisan_object_hooks *preload_hooks)
 {
     object_hooks = preload_hooks;
+    if (preload_hooks)
+        preload_hooks->before_initialize = before_initialize;
     if (PySys_AddAuditHook(audit_hook, NULL) < 0)
         xs_message("warning", "cannot add the audit hook: interpreter ends and "
                               "sys.monitoring checks will not be seen");

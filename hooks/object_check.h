@@ -9,6 +9,13 @@
 #include "tag.h"
 #include "thread.h"
 
+/* The block the hooks handed out for object `op`: its pre-header, and the
+ * debug hooks' header when they sit above the checker's. */
+static inline void *xh_object_block(PyObject *op)
+{
+    return (char *)op - xh_preheader_size(Py_TYPE(op)) - xisan_python_state.block_offset;
+}
+
 /* A touch of live object `op` (its memory block `block`) by `current`. */
 xs_touch_t xh_object_touch(PyObject *op, void *block, uint32_t owner, uint32_t current,
                            xisan_access_t access);

@@ -40,6 +40,15 @@ unsigned long xs_reports_made(void)
     return atomic_load(&reports_made);
 }
 
+void xs_log_record(const char *line, size_t len)
+{
+    if (reporting)
+        return;
+    pthread_mutex_lock(&report_lock);
+    xs_log_write_unlocked(line, len);
+    pthread_mutex_unlock(&report_lock);
+}
+
 static bool lock_report(const xs_touch_t *t)
 {
     if (reporting) {

@@ -33,6 +33,9 @@ typedef struct xs_touch {
 /* Make a report for `t`; aborts when halting.  Returns true when the report
  * was printed (false: a repeat of a reported site, counted). */
 XS_INTERNAL bool xs_report_touch(const xs_touch_t *t);
+/* Append one whole JSON line (a record that is no report) to the log,
+ * serialised with the reports. */
+XS_INTERNAL void xs_log_record(const char *line, size_t len);
 /* Reports made so far in this process. */
 XS_INTERNAL unsigned long xs_reports_made(void);
 XS_INTERNAL void xs_collect_fork(xs_fork_phase_t phase);

@@ -8,6 +8,7 @@
 #include "options.h"
 #include "output.h"
 #include "registry.h"
+#include "stack.h"
 #include "survivors.h"
 #include "tag.h"
 
@@ -54,8 +55,8 @@ void xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase)
 /* Every lock of the core, in the order the code nests them: prepare takes
  * them in this order, parent and child release (or re-initialise) them in
  * the reverse one. */
-static void (*const fork_in_order[])(xs_fork_phase_t) = {xs_collect_fork, xs_survivors_fork,
-                                                         xs_registry_fork, xs_depot_fork};
+static void (*const fork_in_order[])(xs_fork_phase_t) = {
+    xs_collect_fork, xs_survivors_fork, xs_registry_fork, xs_depot_fork, xs_symbolize_fork};
 
 static void fork_phase(xs_fork_phase_t phase)
 {

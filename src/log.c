@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int log_fd = -1;
@@ -37,6 +38,32 @@ void xs_log_check_path(const char *log_path)
     log_warned = true;
 }
 
+/* Log files may sit in a shared directory (/tmp): a new one is created for
+ * the user alone, without following a symlink; an existing one is appended
+ * to only when it is a regular file of this user.  Returns the descriptor,
+ * or -1 with a reason in why. */
+static int open_log(const char *path, const char **why)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0 || errno != EEXIST) {
+        *why = fd < 0 ? strerror(errno) : NULL;
+        return fd;
+    }
+    fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        *why = errno == ELOOP ? "it is a symbolic link" : strerror(errno);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        *why = S_ISREG(st.st_mode) ? "it belongs to another user" : "it is not a regular file";
+        close(fd);
+        return -1;
+    }
+    *why = NULL;
+    return fd;
+}
+
 void xs_log_write_unlocked(const char *line, size_t len)
 {
     if (!xs_opt.log_path[0])
@@ -49,12 +76,13 @@ void xs_log_write_unlocked(const char *line, size_t len)
     if (log_fd < 0) {
         char path[XS_OPT_STR_MAX + 32];
         snprintf(path, sizeof(path), "%s.%d.jsonl", xs_opt.log_path, (int)pid);
-        log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        const char *why;
+        log_fd = open_log(path, &why);
         log_pid = pid;
         if (log_fd < 0) {
             if (!log_warned)
                 xs_message("warning", "cannot open log file '%s' (%s); reports go to stderr only",
-                           path, strerror(errno));
+                           path, why);
             log_warned = true;
             return;
         }
@@ -62,23 +90,30 @@ void xs_log_write_unlocked(const char *line, size_t len)
     xs_write_all(log_fd, line, len);
 }
 
-void xs_run_state_note(const char *fmt, ...)
+void xs_run_state_write(const char *lines, size_t len)
 {
     const char *path = getenv("XISAN_RUN_STATE");
-    if (path == NULL || !path[0])
+    if (path == NULL || !path[0] || len == 0)
         return;
-    char line[256];
+    int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    xs_write_all(fd, lines, len);
+    close(fd);
+}
+
+void xs_run_state_note(const char *fmt, ...)
+{
+    char line[1024];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     if (n <= 0)
         return;
-    if ((size_t)n >= sizeof(line))
+    if ((size_t)n >= sizeof(line)) {
         n = sizeof(line) - 1;
-    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    xs_write_all(fd, line, (size_t)n);
-    close(fd);
+        line[n - 1] = '\n';
+    }
+    xs_run_state_write(line, (size_t)n);
 }

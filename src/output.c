@@ -1,6 +1,8 @@
 /* Output without allocation: a bounded buffer and write(2). */
 #include "output.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +40,15 @@ void xs_message(const char *level, const char *fmt, ...)
     xs_buf_puts(&b, "\n");
     if (b.truncated && b.len > 0)
         b.p[b.len - 1] = '\n';
+    /* A process that `xisan run` started leaves its warnings to the command,
+     * which prints each once for the whole run: the program's stderr stays
+     * the program's. */
+    if (strcmp(level, "warning") == 0 && xs_run_by_command()) {
+        char line[sizeof(storage) + 16];
+        int n = snprintf(line, sizeof(line), "message\t%s", b.p);
+        xs_run_state_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        return;
+    }
     xs_write_all(2, b.p, b.len);
 }
 

@@ -5,7 +5,9 @@
 #include "base.h"
 
 /* All messages go through here: "xisan: <level>: ...", written with write(2)
- * in one call so lines from parallel threads never interleave. */
+ * in one call so lines from parallel threads never interleave.  Under
+ * `xisan run` a process's warnings go to the run state file instead, for
+ * the command to print once at the end of the run. */
 XS_INTERNAL void xs_message(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 XS_INTERNAL void xs_write_all(int fd, const char *buf, size_t len);

@@ -73,15 +73,15 @@ typedef struct summary_site {
     const char *function;
 } summary_site_t;
 
-static bool is_runtime_module(const xs_report_t *r, const char *module)
+static bool is_runtime_module(const char *runtime_module, const char *module)
 {
     static const char *const prefixes[] = {"libc.", "libc-", "ld-linux"};
     for (size_t i = 0; i < XS_ARRAY_LEN(prefixes); i++) {
         if (strncmp(module, prefixes[i], strlen(prefixes[i])) == 0)
             return true;
     }
-    return r->runtime_module && r->runtime_module[0] &&
-           strncmp(module, r->runtime_module, strlen(r->runtime_module)) == 0;
+    return runtime_module && runtime_module[0] &&
+           strncmp(module, runtime_module, strlen(runtime_module)) == 0;
 }
 
 static bool python_level_access(xisan_access_t access)
@@ -97,18 +97,37 @@ static bool is_header(const char *file)
     return n >= 2 && file[n - 2] == '.' && file[n - 1] == 'h';
 }
 
+long xs_first_user_frame(const xs_native_frame_t *frames, size_t n, const char *runtime_module,
+                         const char *stop_prefix)
+{
+    size_t stop_len = stop_prefix ? strlen(stop_prefix) : 0;
+    for (size_t i = 0; stop_len && i < n; i++) {
+        if (strncmp(frames[i].function, stop_prefix, stop_len) == 0) {
+            n = i;
+            break;
+        }
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            const xs_native_frame_t *f = &frames[i];
+            if (f->file[0] && !is_runtime_module(runtime_module, f->module) &&
+                (pass || !is_header(f->file)))
+                return (long)i;
+        }
+    }
+    return -1;
+}
+
 static summary_site_t summary_site(const xs_report_t *r)
 {
     if (r->from_source && r->n_native > 0)
         return (summary_site_t){r->native[0].file, r->native[0].line, r->native[0].function};
     if (python_level_access(r->access) && r->n_python > 0)
         return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < r->n_native; i++) {
-            const xs_native_frame_t *f = &r->native[i];
-            if (f->file[0] && !is_runtime_module(r, f->module) && (pass || !is_header(f->file)))
-                return (summary_site_t){f->file, f->line, f->function};
-        }
+    long user = xs_first_user_frame(r->native, r->n_native, r->runtime_module, NULL);
+    if (user >= 0) {
+        const xs_native_frame_t *f = &r->native[user];
+        return (summary_site_t){f->file, f->line, f->function};
     }
     if (r->n_python > 0)
         return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};

@@ -61,6 +61,14 @@ typedef struct xs_report {
     bool from_source;           /* native[0] is an instrumented call site */
 } xs_report_t;
 
+/* The first of frames[0..n) that is the user's native code: outside the
+ * interpreter runtime (modules named `runtime_module*`), libc and the
+ * dynamic loader, with a source line, a .c line before a header's; only
+ * frames inner to the first whose function starts with `stop_prefix` count
+ * (NULL: all).  Its index, or -1. */
+XS_INTERNAL long xs_first_user_frame(const xs_native_frame_t *frames, size_t n,
+                                     const char *runtime_module, const char *stop_prefix);
+
 /* Render as sanitizer-style text / as one JSON line (with '\n'). */
 XS_INTERNAL void xs_report_render_text(const xs_report_t *r, xs_buf_t *out);
 XS_INTERNAL void xs_report_render_json(const xs_report_t *r, xs_buf_t *out);

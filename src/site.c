@@ -4,7 +4,11 @@
 
 #include "depot.h"
 #include "options.h"
+#include "report.h"
+#include "runtime.h"
 #include "stack.h"
+
+#include <stdio.h>
 
 static _Atomic unsigned long sites_captured;
 
@@ -26,4 +30,30 @@ uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py)
 unsigned long xs_sites_captured(void)
 {
     return atomic_load(&sites_captured);
+}
+
+void xs_site_describe(uint32_t site, char *out, size_t len)
+{
+    uint32_t native_id, python_id;
+    xs_site_get(site, &native_id, &python_id);
+    uint64_t words[XS_MAX_NATIVE];
+    uintptr_t pcs[XS_MAX_NATIVE];
+    size_t n = xs_depot_get(native_id, words, XS_MAX_NATIVE);
+    for (size_t i = 0; i < n; i++)
+        pcs[i] = (uintptr_t)words[i];
+    static xs_native_frame_t frames[2 * XS_MAX_NATIVE]; /* under the caller's lock */
+    size_t nf = n ? xs_symbolize(pcs, n, frames, XS_ARRAY_LEN(frames)) : 0;
+    const struct xisan_adapter *a = xs_adapter();
+    long user = xs_first_user_frame(frames, nf, a->runtime_module, a->eval_prefix);
+    xs_pyframe_t py;
+    if (user >= 0 && a->eval_prefix) /* native code the interpreted code called */
+        snprintf(out, len, "%s:%d in %s", frames[user].file, frames[user].line,
+                 frames[user].function);
+    else if (xs_pystack_get(python_id, &py, 1) == 1)
+        snprintf(out, len, "%s:%d in %s", py.file, py.line, py.function);
+    else if (nf > 0)
+        snprintf(out, len, "%s in %s", frames[0].file[0] ? frames[0].file : frames[0].module,
+                 frames[0].function);
+    else
+        snprintf(out, len, "an unknown site");
 }

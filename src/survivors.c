@@ -12,7 +12,9 @@
 #include "output.h"
 #include "registry.h"
 #include "runtime.h"
+#include "site.h"
 #include "stack.h"
+#include "survivor_summary.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -26,7 +28,7 @@ typedef struct survivor {
     uint32_t owner;
     uint32_t type; /* string id; 0: not an object */
     uint32_t site;
-    uint64_t place;   /* where the site is shown to be (site_place) */
+    uint32_t place;   /* where the site is shown to be (place_of_unlocked) */
     size_t size;      /* 0: not known */
     bool referenced;  /* found referenced by a shadow GC scan */
     bool alive;       /* found by the exit heap scan */
@@ -40,18 +42,30 @@ static survivor_t *survivors;
  * immortal objects of CPython, say): counted, not listed. */
 static size_t never_freed;
 
-/* Sites are grouped by the place a summary names: the innermost Python
- * frame (one depot word), else the innermost native pc. */
-static uint64_t site_place(uint32_t site)
+/* Sites are grouped by the place a summary names (xs_site_describe), an
+ * interned string; describing a site symbolizes it, so each site once. */
+typedef struct site_place {
+    uint32_t site;
+    uint32_t place;
+    UT_hash_handle hh;
+} site_place_t;
+static site_place_t *places;
+
+static uint32_t place_of_unlocked(uint32_t site)
 {
-    uint32_t native_id, python_id;
-    uint64_t word = 0;
-    xs_site_get(site, &native_id, &python_id);
-    if (xs_depot_get(python_id, &word, 1) == 1)
-        return word;
-    if (xs_depot_get(native_id, &word, 1) == 1)
-        return word ^ (1ull << 63);
-    return 0;
+    site_place_t *p = NULL;
+    HASH_FIND(hh, places, &site, sizeof(site), p);
+    if (p)
+        return p->place;
+    char where[XS_SURVIVOR_WHERE_MAX];
+    xs_site_describe(site, where, sizeof(where));
+    uint32_t place = xs_string_put(where);
+    if ((p = calloc(1, sizeof(*p))) != NULL) {
+        p->site = site;
+        p->place = place;
+        HASH_ADD(hh, places, site, sizeof(p->site), p);
+    }
+    return place;
 }
 
 static survivor_t *find_or_add(uintptr_t address, uint32_t owner, uint32_t type, uint32_t site)
@@ -63,7 +77,6 @@ static survivor_t *find_or_add(uintptr_t address, uint32_t owner, uint32_t type,
         s->owner = owner;
         s->type = type;
         s->site = site;
-        s->place = site_place(site);
         HASH_ADD(hh, survivors, address, sizeof(s->address), s);
     }
     return s;
@@ -159,48 +172,9 @@ static int group_order(survivor_t *a, survivor_t *b)
     return a->place < b->place ? -1 : a->place > b->place;
 }
 
-/* Where a site is: "file:line in function" of its innermost Python frame,
- * else "file (or module) in function" of its innermost native frame. */
-static void describe_site(uint32_t site, char *out, size_t len)
-{
-    uint32_t native_id, python_id;
-    xs_site_get(site, &native_id, &python_id);
-    xs_pyframe_t py;
-    if (xs_pystack_get(python_id, &py, 1) == 1) {
-        snprintf(out, len, "%s:%d in %s", py.file, py.line, py.function);
-        return;
-    }
-    uint64_t pc;
-    xs_native_frame_t frames[8];
-    if (xs_depot_get(native_id, &pc, 1) == 1) {
-        uintptr_t pcs[1] = {(uintptr_t)pc};
-        if (xs_symbolize(pcs, 1, frames, XS_ARRAY_LEN(frames)) > 0) {
-            snprintf(out, len, "%s in %s", frames[0].file[0] ? frames[0].file : frames[0].module,
-                     frames[0].function);
-            return;
-        }
-    }
-    snprintf(out, len, "an unknown site");
-}
+enum { MAX_SITES = XS_SURVIVOR_MAX_SITES };
 
-static void print_line(xs_buf_t *b)
-{
-    xs_write_all(2, b->p, b->len);
-    b->len = 0;
-    b->p[0] = '\0';
-}
-
-enum { MAX_GROUPS = 40, MAX_SITES = 3 };
-
-typedef struct group {
-    size_t count, bytes, n_sites;
-    struct {
-        uint32_t site;
-        size_t count;
-    } top[MAX_SITES]; /* the sites with the most blocks */
-} group_t;
-
-static void group_add_site(group_t *g, uint32_t site, size_t count)
+static void group_add_site(xs_survivor_group_t *g, uint32_t place, size_t count)
 {
     g->n_sites++;
     size_t smallest = 0;
@@ -208,115 +182,80 @@ static void group_add_site(group_t *g, uint32_t site, size_t count)
         if (g->top[i].count < g->top[smallest].count)
             smallest = i;
     if (count > g->top[smallest].count) {
-        g->top[smallest].site = site;
+        snprintf(g->top[smallest].where, sizeof(g->top[smallest].where), "%s",
+                 xs_string_get(place));
         g->top[smallest].count = count;
     }
 }
 
 /* The run of survivors from `first` with the same interpreter and type
  * (sorted by place within it); returns the survivor after the run. */
-static survivor_t *collect_group(survivor_t *first, bool exit_scan, group_t *g)
+static survivor_t *collect_group(survivor_t *first, bool exit_scan, xs_survivor_group_t *g)
 {
     memset(g, 0, sizeof(*g));
-    uint32_t site = 0;
-    uint64_t place = 0;
+    g->owner = first->owner;
+    g->type = first->type ? xs_string_get(first->type) : NULL;
+    uint32_t place = 0;
     size_t run = 0;
     survivor_t *s = first;
     for (; s != NULL && s->owner == first->owner && s->type == first->type; s = s->hh.next) {
         if (exit_scan && !s->alive)
             continue;
         if (run && s->place != place) {
-            group_add_site(g, site, run);
+            group_add_site(g, place, run);
             run = 0;
         }
-        site = s->site;
         place = s->place;
         run++;
         g->count++;
         g->bytes += s->size;
     }
     if (run)
-        group_add_site(g, site, run);
+        group_add_site(g, place, run);
     return s;
 }
 
-static void print_group(const survivor_t *first, const group_t *g, xs_buf_t *b)
+/* Survivors by interpreter, type and place; false when there are none. */
+static bool summarise_unlocked(uint32_t exiting, xs_survivor_summary_t *out)
 {
-    char name[64], where[512];
-    xs_interp_name(first->owner, name, sizeof(name));
-    xs_buf_printf(b, "  interpreter %u (%s): %zu ", first->owner - 1, name, g->count);
-    if (first->type)
-        xs_buf_printf(b, "%s object%s", xs_string_get(first->type), g->count == 1 ? "" : "s");
-    else
-        xs_buf_printf(b, "other block%s (%zu bytes)", g->count == 1 ? "" : "s", g->bytes);
-    for (size_t i = 0, shown = 0; i < MAX_SITES; i++) {
-        if (g->top[i].count == 0)
-            continue;
-        describe_site(g->top[i].site, where, sizeof(where));
-        xs_buf_printf(b, "%s%s", shown++ ? "; " : ", allocated at ", where);
-        if (g->n_sites > 1)
-            xs_buf_printf(b, " (%zu)", g->top[i].count);
+    memset(out, 0, sizeof(*out));
+    if (xs_opt.survivors)
+        out->exit_scan = scan_heap(exiting);
+    out->never_freed = never_freed;
+    for (survivor_t *s = survivors; s != NULL; s = s->hh.next) {
+        if (out->exit_scan && !s->alive)
+            continue; /* noted by a scan, freed since */
+        out->total++;
+        out->objects += s->type != 0;
+        out->referenced += s->referenced;
+        s->place = place_of_unlocked(s->site);
     }
-    if (g->n_sites > MAX_SITES)
-        xs_buf_printf(b, "; and %zu more site%s", g->n_sites - MAX_SITES,
-                      g->n_sites - MAX_SITES == 1 ? "" : "s");
-    xs_buf_puts(b, "\n");
-    print_line(b);
+    if (out->total == 0)
+        return false;
+    HASH_SORT(survivors, group_order);
+    for (survivor_t *s = survivors; s != NULL;) {
+        xs_survivor_group_t g;
+        survivor_t *next = collect_group(s, out->exit_scan, &g);
+        if (g.count && out->n_groups < XS_SURVIVOR_MAX_GROUPS)
+            out->groups[out->n_groups++] = g;
+        else if (g.count)
+            out->skipped++;
+        s = next;
+    }
+    return true;
 }
 
 void xs_survivors_print(uint32_t exiting)
 {
-    bool exit_scan = false;
+    static xs_survivor_summary_t summary; /* at exit, once */
     xs_in_runtime++;
     pthread_mutex_lock(&survivors_lock);
-    if (xs_opt.survivors)
-        exit_scan = scan_heap(exiting);
-    size_t total = 0, objects = 0, referenced = 0;
-    for (survivor_t *s = survivors; s != NULL; s = s->hh.next) {
-        if (exit_scan && !s->alive)
-            continue; /* noted by a scan, freed since */
-        total++;
-        objects += s->type != 0;
-        referenced += s->referenced;
-    }
-    if (total == 0) {
-        if (never_freed && xs_opt.verbosity >= 1)
-            xs_message("info", "%zu immortal objects of ended interpreters still allocated at "
-                               "exit (never freed by design)", never_freed);
-        goto out;
-    }
-    HASH_SORT(survivors, group_order);
-    char storage[2048];
-    xs_buf_t b;
-    xs_buf_init(&b, storage, sizeof(storage));
-    if (exit_scan)
-        xs_buf_printf(&b,
-                      "==%d==XISan: %zu block%s of ended interpreters still allocated at exit "
-                      "(%zu object%s, %zu found referenced by the shadow GC; immortal objects, "
-                      "never freed by design, not counted: %zu):\n",
-                      (int)getpid(), total, total == 1 ? "" : "s", objects,
-                      objects == 1 ? "" : "s", referenced, never_freed);
-    else
-        xs_buf_printf(&b,
-                      "==%d==XISan: objects of ended interpreters still referenced "
-                      "(found by the shadow GC):\n",
-                      (int)getpid());
-    print_line(&b);
-    size_t groups = 0, skipped = 0;
-    for (survivor_t *s = survivors; s != NULL;) {
-        group_t g;
-        survivor_t *next = collect_group(s, exit_scan, &g);
-        if (g.count && groups++ < MAX_GROUPS)
-            print_group(s, &g, &b);
-        else if (g.count)
-            skipped++;
-        s = next;
-    }
-    if (skipped) {
-        xs_buf_printf(&b, "  ... and %zu more groups\n", skipped);
-        print_line(&b);
-    }
-out:
+    bool any = summarise_unlocked(exiting, &summary);
     pthread_mutex_unlock(&survivors_lock);
+    if (any)
+        xs_survivor_summary_emit(&summary);
+    else if (summary.never_freed && xs_opt.verbosity >= 1)
+        xs_message("info", "%zu immortal objects of ended interpreters still allocated at "
+                           "exit (never freed by design)", summary.never_freed);
     xs_in_runtime--;
 }

@@ -201,26 +201,61 @@ static size_t symbolize_pc(Dwfl *dwfl, uintptr_t pc, xs_native_frame_t *out, siz
     return n;
 }
 
+/* One libdw session of the process's modules, kept between calls (a
+ * report symbolizes two stacks, an exit summary up to a few hundred
+ * sites) and made anew when an address lies in no module it knows (a
+ * module loaded since) or in a forked child. */
+static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
+static Dwfl *session;
+static pid_t session_pid;
+
+void xs_symbolize_fork(xs_fork_phase_t phase)
+{
+    xs_mutex_fork(&session_lock, phase);
+}
+
+static Dwfl *open_session_unlocked(void)
+{
+    Dwfl *dwfl = dw.dwfl_begin(&dwfl_callbacks);
+    if (dwfl == NULL)
+        return NULL;
+    dw.dwfl_report_begin(dwfl);
+    if (dw.dwfl_linux_proc_report(dwfl, getpid()) != 0 ||
+        dw.dwfl_report_end(dwfl, NULL, NULL) != 0) {
+        dw.dwfl_end(dwfl);
+        return NULL;
+    }
+    return dwfl;
+}
+
+static void reopen_unlocked(void)
+{
+    if (session)
+        dw.dwfl_end(session);
+    session = open_session_unlocked();
+    session_pid = getpid();
+}
+
+static bool known_unlocked(const uintptr_t *pcs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (pcs[i] && dw.dwfl_addrmodule(session, pcs[i] - 1) == NULL)
+            return false;
+    return true;
+}
+
 size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size_t max)
 {
-    Dwfl *dwfl = NULL;
     if (xs_opt.symbolize)
         pthread_once(&dw_once, load_libdw);
-    if (xs_opt.symbolize && dw_ok) {
-        dwfl = dw.dwfl_begin(&dwfl_callbacks);
-        if (dwfl) {
-            dw.dwfl_report_begin(dwfl);
-            if (dw.dwfl_linux_proc_report(dwfl, getpid()) != 0 ||
-                dw.dwfl_report_end(dwfl, NULL, NULL) != 0) {
-                dw.dwfl_end(dwfl);
-                dwfl = NULL;
-            }
-        }
-    }
+    bool use_dw = xs_opt.symbolize && dw_ok;
+    pthread_mutex_lock(&session_lock);
+    if (use_dw && (session == NULL || session_pid != getpid() || !known_unlocked(pcs, n)))
+        reopen_unlocked();
+    Dwfl *dwfl = use_dw ? session : NULL;
     size_t o = 0;
     for (size_t i = 0; i < n && o < max; i++)
         o += symbolize_pc(dwfl, pcs[i], out + o, max - o);
-    if (dwfl)
-        dw.dwfl_end(dwfl);
+    pthread_mutex_unlock(&session_lock);
     return o;
 }

@@ -3,6 +3,7 @@
 #include "options.h"
 #include "python_options.h"
 #include "report.h"
+#include "run_state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,27 +117,6 @@ static int cmd_config(int argc, char **argv)
     return 0;
 }
 
-typedef struct run_state {
-    unsigned long active, reports;
-} run_state_t;
-
-static run_state_t read_state(const char *path)
-{
-    run_state_t s = {0, 0};
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return s;
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "active ", 7) == 0)
-            s.active++;
-        else if (strncmp(line, "report ", 7) == 0)
-            s.reports++;
-    }
-    fclose(f);
-    return s;
-}
-
 static int cmd_run(int argc, char **argv)
 {
     char options[8192];
@@ -211,17 +191,22 @@ static int cmd_run(int argc, char **argv)
             return fail(2, "waitpid: %s", strerror(errno));
         }
     }
-    run_state_t s = read_state(state_path);
+    run_state_t *state = run_state_read(state_path);
     unlink(state_path);
-    if (s.active == 0)
+    unsigned long active = state ? run_state_active(state) : 0;
+    unsigned long reports = state ? run_state_reports(state) : 0;
+    if (state)
+        run_state_print(state, stderr);
+    run_state_free(state);
+    if (active == 0)
         fprintf(stderr, "xisan: note: no supported Python (CPython 3.12 or 3.13) ran under the "
                         "checker\n");
 
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        if (!(sig == SIGABRT && s.reports > 0))
+        if (!(sig == SIGABRT && reports > 0))
             fprintf(stderr, "xisan: '%s' was killed by signal %d (%s)%s\n", argv[i], sig,
-                    strsignal(sig), s.reports ? " after xisan reports" : "");
+                    strsignal(sig), reports ? " after xisan reports" : "");
         /* Die the same way, without a second core dump. */
         struct rlimit no_core = {0, 0};
         setrlimit(RLIMIT_CORE, &no_core);
@@ -234,7 +219,7 @@ static int cmd_run(int argc, char **argv)
         return 128 + sig;
     }
     int code = WEXITSTATUS(status);
-    if (code == 0 && s.reports > 0)
+    if (code == 0 && reports > 0)
         return xs_opt.exitcode;
     return code;
 }

@@ -5,17 +5,29 @@
 #include "xisan/abi.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <link.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+/* A warning: to stderr, or under `xisan run` to its state file, for the
+ * command to print once at the end of the run (src/log.c does the same). */
 static void say(const char *msg, const char *detail)
 {
     char line[1024];
-    int n = snprintf(line, sizeof(line), "xisan: warning: %s%s\n", msg, detail ? detail : "");
-    if (n > 0 && write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
+    int n = snprintf(line, sizeof(line), "message\txisan: warning: %s%s\n", msg,
+                     detail ? detail : "");
+    if (n <= 0)
         return;
+    size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+    const char *state = getenv("XISAN_RUN_STATE");
+    int fd = state && state[0] ? open(state, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC) : -1;
+    ssize_t written = fd >= 0 ? write(fd, line, len) : write(2, line + 8, len - 8);
+    (void)written;
+    if (fd >= 0)
+        close(fd);
 }
 
 /* Read by the inline checks of instrumented extensions (xisan/python.h);
@@ -74,6 +86,24 @@ __attribute__((visibility("default"))) void _Py_Dealloc(void *op)
     if (__builtin_expect(real_dealloc == NULL, 0))
         real_dealloc = (void (*)(void *))resolve_real("_Py_Dealloc");
     real_dealloc(op);
+}
+
+/* CPython's PyStatus (3.12, 3.13), returned by value. */
+typedef struct py_status {
+    int type;
+    const char *func;
+    const char *err_msg;
+    int exitcode;
+} py_status_t;
+
+__attribute__((visibility("default"))) py_status_t Py_InitializeFromConfig(const void *config)
+{
+    static py_status_t (*real)(const void *);
+    if (real == NULL)
+        real = (py_status_t(*)(const void *))resolve_real("Py_InitializeFromConfig");
+    if (hooks.before_initialize)
+        hooks.before_initialize();
+    return real(config);
 }
 
 __attribute__((constructor)) static void xisan_preload(void)

@@ -71,6 +71,10 @@ struct xisan_python_state {
     uint64_t tag_secret;        /* key of the header magic */
     ptrdiff_t tstate_offset;    /* thread-state TLS slot from the thread pointer; 0: unknown */
     const uint32_t *generation; /* bumped when an interpreter ends */
+    /* Bytes between the block the hooks handed out and the start of the
+     * object's memory: CPython's debug hooks, when they sit above the
+     * checker's, keep their own header there (0 without them). */
+    size_t block_offset;
     /* The slow half of a check that failed the fast one: decides, reports
      * (or aborts); `pc` is the instrumented call site. */
     void (*report)(void *op, int access, const char *file, int line, const char *function,
@@ -91,17 +95,24 @@ struct xisan_python_thread {
 XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, tag_secret) == 8, "state layout");
 XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, tstate_offset) == 16, "state layout");
 XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, generation) == 24, "state layout");
+XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, block_offset) == 32, "state layout");
 XISAN_STATIC_ASSERT(offsetof(struct xisan_python_thread, owner) == 12, "thread cache layout");
 
 /* ---- preload library -> adapter ------------------------------------------ */
 
-/* Object creation and destruction hooks.  CPython 3.12 has no such hook, but
- * libpython calls _Py_NewReference and _Py_Dealloc through its PLT, so the
- * preload library defines both, calls the real ones and then these slots,
- * which an adapter may fill. */
+/* Hooks the preload library calls; an adapter fills the slots it needs.
+ * libpython calls its own exported functions through its PLT, so the
+ * preload library's definitions of these come first; each calls the real
+ * one (and in any other process does nothing else). */
 struct xisan_object_hooks {
+    /* _Py_NewReference/_Py_Dealloc: CPython 3.12 has no object
+     * creation/destruction hook of its own */
     void (*new_reference)(void *op, void *caller);
     void (*dealloc)(void *op);
+    /* Py_InitializeFromConfig, which every way of starting CPython goes
+     * through: the allocators are final (PYTHONMALLOC, -X dev applied) and
+     * no object exists yet */
+    void (*before_initialize)(void);
 };
 
 struct xisan_preload_info {
@@ -143,6 +154,10 @@ struct xisan_adapter {
      * function starts with this prefix are the adapter's own dispatch and
      * are left out of reports. */
     const char *dispatch_prefix;
+    /* Functions of the interpreter's evaluation loop start with this
+     * prefix: native frames inner to the first of them are native code the
+     * interpreted code called (an extension's, say). */
+    const char *eval_prefix;
     /* The live object in a tagged block of `size` bytes, given a copy of its
      * first `n` bytes: its type name (empty when the block is no object),
      * its address, and whether the runtime never frees it by design. */

@@ -98,7 +98,7 @@ XISAN_INLINE_ void *xisan_pass(void *object, int access, const char *file, int l
     PyTypeObject *tp = Py_TYPE(op);
     size_t pre = (PyType_IS_GC(tp) ? 2 * sizeof(uintptr_t) : 0) +
                  ((tp->tp_flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);
-    const char *block = (const char *)op - pre;
+    const char *block = (const char *)op - pre - s->block_offset;
     uint32_t owner = ((const struct xisan_block_header *)block - 1)->owner;
     uint32_t current = xisan_current_(s);
     if (__builtin_expect(owner == current, 1))

@@ -27,7 +27,7 @@ SUPPORT = os.path.join(HERE, "support")
 DIRECTIVE = re.compile(r"# ([A-Z][A-Z0-9-]*):(.*)")
 FILE_LEVEL = {"LABEL", "TIMEOUT", "OPTIONS", "FIXTURES"}
 RUN_LEVEL = {"OPTIONS", "FIXTURES", "TIMEOUT", "EXIT", "STDOUT", "STDERR", "EMPTY",
-             "SAME-OUTPUT", "REPORTS", "REPORT-JSON", "CHECK", "CHECK-NOT", "CHECK-COUNT",
+             "SAME-OUTPUT", "REPORTS", "REPORT-JSON", "RECORD-JSON", "CHECK", "CHECK-NOT", "CHECK-COUNT",
              "CHECK-STDOUT", "CHECK-STDOUT-NOT", "CHECK-STDOUT-COUNT"}
 SUBST = re.compile(r"%(%|python|xisan|build|root|tmp|pyinclude|extsuffix|pid|reports|line\(|s\b|S\b)")
 BANNER = re.compile(r"^==\d+==ERROR: XISan:", re.M)
@@ -89,14 +89,19 @@ def sequence_matches(want, got):
     return bool(got) and mismatch(want[0], got[0]) is None and sequence_matches(want[1:], got[1:])
 
 
+NOT_REPORTS = {"survivors"}  # record kinds of the log that are no report (docs/reports.md)
+
+
 class Result:
     """One finished command: argv, status (negative: killed by that signal),
-    stdout, stderr, and the JSON records of its log."""
+    stdout, stderr, and the JSON records of its log: `records` all of them,
+    `reports` those that are reports (not the exit summary of survivors)."""
 
-    def __init__(self, argv, proc, reports, seconds):
+    def __init__(self, argv, proc, records, seconds):
         self.argv, self.status = argv, proc.returncode
         self.stdout, self.stderr = proc.stdout, proc.stderr
-        self.reports, self.seconds = reports, seconds
+        self.records, self.seconds = records, seconds
+        self.reports = [r for r in records if r.get("kind") not in NOT_REPORTS]
 
     def find(self, pattern, stream="stderr"):
         """The first match of `pattern` (multiline) in a stream; a failure if none."""
@@ -299,11 +304,13 @@ class Case:
             if not low <= len(result.reports) <= high or text != len(result.reports):
                 raise Failure(f"{len(result.reports)} JSON reports and {text} text reports, "
                               f"expected {value} of each")
-        elif name == "REPORT-JSON":
+        elif name in ("REPORT-JSON", "RECORD-JSON"):
             want = json.loads(self.expand(value, result=result))
-            misses = [mismatch(want, r) for r in result.reports]
-            if not result.reports or all(misses):
-                raise Failure("no report matches: " + "; ".join(misses[:3] or ["no reports"]))
+            records = result.reports if name == "REPORT-JSON" else result.records
+            misses = [mismatch(want, r) for r in records]
+            if not records or all(misses):
+                raise Failure(f"no {name.split('-')[0].lower()} matches: " +
+                              "; ".join(misses[:3] or ["none in the log"]))
 
     # -- for verify() ------------------------------------------------------
     def check(self, cond, message, *context):
