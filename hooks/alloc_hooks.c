@@ -9,6 +9,7 @@
 #include "collect.h"
 #include "debug_layer.h"
 #include "describe_block.h"
+#include "object_check.h"
 #include "quarantine.h"
 #include "runtime.h"
 #include "site_cache.h"
@@ -84,7 +85,10 @@ static inline verdict_t free_verdict(const xs_header_t *h, uint32_t *current)
     if (xs_in_runtime)
         return FREE_OK;
     *current = xh_owner_of(xh_tstate());
-    return XS_LIKELY(xs_owner_allows(h->owner, *current)) ? FREE_OK : FREE_REPORT;
+    if (XS_LIKELY(xs_owner_allows(h->owner, *current)))
+        return FREE_OK;
+    /* interpreters sharing one allocator free each other's blocks into it */
+    return xh_heap_shared(h->owner & XISAN_OWNER_MASK, *current) ? FREE_OK : FREE_REPORT;
 }
 
 static void report_block(void *user, uint32_t current, xisan_access_t access, const char *note)

@@ -5,6 +5,7 @@
 #include "lifecycle.h"
 
 #include "alloc_hooks.h"
+#include "interp_config.h"
 #include "monitoring.h"
 #include "options.h"
 #include "output.h"
@@ -96,6 +97,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
     }
     if (XS_UNLIKELY(xh_thread.seen_owner != owner)) {
         xh_thread.seen_owner = owner;
+        xh_interp_note_config(owner, ts->interp);
         if (!xh_alloc_hooks_installed())
             xh_alloc_hooks_install();
         xh_tstate_fast_init();

@@ -19,9 +19,30 @@ xs_touch_t xh_object_touch(PyObject *op, void *block, uint32_t owner, uint32_t c
     };
 }
 
+bool xh_is_python_code(PyObject *op)
+{
+    if (PyCode_Check(op) || PyFunction_Check(op))
+        return true;
+    if (PyMethod_Check(op))
+        return PyFunction_Check(PyMethod_GET_FUNCTION(op));
+    if (!PyType_Check(op) || !PyType_HasFeature((PyTypeObject *)op, Py_TPFLAGS_HEAPTYPE))
+        return false;
+    PyObject *dict = ((PyTypeObject *)op)->tp_dict; /* read only: no refcount changes */
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (dict && PyDict_Next(dict, &pos, &key, &value)) {
+        if (PyFunction_Check(value) || Py_IS_TYPE(value, &PyClassMethod_Type) ||
+            Py_IS_TYPE(value, &PyStaticMethod_Type))
+            return true;
+    }
+    return false;
+}
+
 void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
                       xisan_access_t access)
 {
+    if (xh_shared_by_design(op, owner, current))
+        return;
     xs_touch_t t = xh_object_touch(op, block, owner, current, access);
     xs_report_touch(&t);
 }

@@ -7,6 +7,7 @@
 #include "collect.h"
 #include "runtime.h"
 #include "tag.h"
+#include "python_options.h"
 #include "thread.h"
 
 /* The block the hooks handed out for object `op`: its pre-header, and the
@@ -14,6 +15,30 @@
 static inline void *xh_object_block(PyObject *op)
 {
     return (char *)op - xh_preheader_size(Py_TYPE(op)) - xisan_python_state.block_offset;
+}
+
+/* Interpreters that share the main interpreter's allocator and GIL
+ * (CPython's legacy configuration: interp_config.c) share some objects by
+ * CPython's design, and free each other's blocks into the one allocator
+ * they share.  True when a touch of `owner`'s object by `current` is such
+ * sharing: both share the heap, the owner has not ended, and the audit
+ * option report_legacy_sharing is off. */
+static inline bool xh_heap_shared(uint32_t owner, uint32_t current)
+{
+    return xs_interp_shares_heap(owner) && xs_interp_shares_heap(current) &&
+           !xh_opt.report_legacy_sharing && !xs_interp_ended(owner);
+}
+
+/* Code of one interpreter, which CPython never shares with another by
+ * itself: code objects, functions and their bound methods, and classes
+ * with methods defined by Python code. */
+bool xh_is_python_code(PyObject *op);
+
+/* Whether a touch of live object `op` between interpreters sharing one
+ * heap is CPython's own sharing (not reported). */
+static inline bool xh_shared_by_design(PyObject *op, uint32_t owner, uint32_t current)
+{
+    return xh_heap_shared(owner, current) && !xh_is_python_code(op);
 }
 
 /* A touch of live object `op` (its memory block `block`) by `current`. */

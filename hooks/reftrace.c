@@ -16,7 +16,8 @@
 static void on_destroy(PyObject *op, void *block, xs_header_t *h)
 {
     uint32_t current = xh_owner_of(xh_tstate());
-    if (XS_LIKELY(xs_owner_allows(h->owner, current)) || (h->owner & XISAN_OWNER_QUARANTINE))
+    if (XS_LIKELY(xs_owner_allows(h->owner, current)) || (h->owner & XISAN_OWNER_QUARANTINE) ||
+        xh_heap_shared(h->owner & XISAN_OWNER_MASK, current))
         return;
     xs_in_runtime++;
     xs_touch_t t =

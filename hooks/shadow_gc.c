@@ -32,7 +32,8 @@ static int visit_reference(PyObject *ref, void *arg)
         return 0;
     void *block = xh_object_block(ref);
     const xs_header_t *h = xs_tagged_header(block);
-    if (h == NULL || XS_LIKELY(xs_owner_allows(h->owner, s->current)))
+    if (h == NULL || XS_LIKELY(xs_owner_allows(h->owner, s->current)) ||
+        xh_shared_by_design(ref, h->owner & XISAN_OWNER_MASK, s->current))
         return 0;
     s->found++;
     uint32_t owner = h->owner & XISAN_OWNER_MASK;

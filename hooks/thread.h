@@ -36,6 +36,7 @@ enum {
     XH_FLAG_NAMED = 1u,     /* its first sighting was announced (verbosity) */
     XH_FLAG_MONITORED = 2u, /* sys.monitoring callbacks registered */
     XH_FLAG_SHADOW_GC = 4u, /* shadow GC collection hook added */
+    XH_FLAG_CONFIG = 8u,    /* its configuration noted (interp_config.c) */
 };
 
 typedef struct xh_thread {

@@ -243,6 +243,8 @@ bool xs_report_touch(const xs_touch_t *t)
     fill_alloc_site(r, h);
     xs_interp_name(r->owner, r->owner_name, sizeof(r->owner_name));
     xs_interp_name(r->current, r->current_name, sizeof(r->current_name));
+    r->owner_config = xs_interp_config(r->owner);
+    r->current_config = xs_interp_config(r->current);
     emit_unlocked(r);
     atomic_fetch_add(&reports_made, 1);
     xs_run_state_note("report %d %s\n", r->pid, xs_kind_name(r->kind));

@@ -16,6 +16,7 @@ typedef struct interp_entry {
     uint32_t owner;
     xs_interp_state_t state;
     unsigned flags;
+    const char *config; /* a string literal of the adapter's */
     char name[64];
     UT_hash_handle hh;
 } interp_entry_t;
@@ -30,6 +31,9 @@ static XS_TLS xisan_owner_t thread_current;
  * first (has the owner ended?) takes no lock. */
 enum { ENDED_BITS = 1 << 16 };
 static _Atomic uint64_t ended_bits[ENDED_BITS / 64];
+/* The same for owners that share one heap with others (checks ask it on
+ * every touch between two such owners). */
+static _Atomic uint64_t shared_bits[ENDED_BITS / 64];
 
 static interp_entry_t *find_unlocked(uint32_t owner)
 {
@@ -94,6 +98,35 @@ bool xs_interp_ended(uint32_t owner)
         return atomic_load_explicit(&ended_bits[owner / 64], memory_order_acquire) &
                (1ull << (owner % 64));
     return xs_interp_state(owner) == XS_INTERP_ENDED;
+}
+
+void xs_interp_set_config(uint32_t owner, const char *config, bool shares_heap)
+{
+    if (owner == XISAN_UNOWNED)
+        return;
+    pthread_mutex_lock(&registry_lock);
+    interp_entry_t *e = find_or_add_unlocked(owner);
+    if (e)
+        e->config = config;
+    pthread_mutex_unlock(&registry_lock);
+    if (shares_heap && owner < ENDED_BITS)
+        atomic_fetch_or(&shared_bits[owner / 64], 1ull << (owner % 64));
+}
+
+const char *xs_interp_config(uint32_t owner)
+{
+    pthread_mutex_lock(&registry_lock);
+    interp_entry_t *e = find_unlocked(owner);
+    const char *config = e ? e->config : NULL;
+    pthread_mutex_unlock(&registry_lock);
+    return config;
+}
+
+bool xs_interp_shares_heap(uint32_t owner)
+{
+    return owner < ENDED_BITS &&
+           (atomic_load_explicit(&shared_bits[owner / 64], memory_order_acquire) &
+            (1ull << (owner % 64)));
 }
 
 size_t xs_interp_list_ended(uint32_t *out, size_t max)

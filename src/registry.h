@@ -15,6 +15,13 @@ XS_INTERNAL void xs_interp_end(uint32_t owner);
 XS_INTERNAL xs_interp_state_t xs_interp_state(uint32_t owner);
 /* xs_interp_state(owner) == XS_INTERP_ENDED, without a lock. */
 XS_INTERNAL bool xs_interp_ended(uint32_t owner);
+/* How an interpreter relates to the others, as its adapter tells: one word
+ * for reports ("main", "isolated", "legacy"; NULL: not known), and whether
+ * it shares one heap and lock with other interpreters by the runtime's
+ * design (CPython's main and legacy interpreters), readable without a lock. */
+XS_INTERNAL void xs_interp_set_config(uint32_t owner, const char *config, bool shares_heap);
+XS_INTERNAL const char *xs_interp_config(uint32_t owner);
+XS_INTERNAL bool xs_interp_shares_heap(uint32_t owner);
 /* Copies the interpreter's name (or "interpreter N") into buf. */
 XS_INTERNAL void xs_interp_name(uint32_t owner, char *buf, size_t len);
 /* Set-once per-interpreter flag used by adapters (e.g. "checks on");

@@ -75,7 +75,7 @@ typedef struct summary_site {
 
 static bool is_runtime_module(const char *runtime_module, const char *module)
 {
-    static const char *const prefixes[] = {"libc.", "libc-", "ld-linux"};
+    static const char *const prefixes[] = {"libc.", "libc-", "ld-linux", "libxisan"};
     for (size_t i = 0; i < XS_ARRAY_LEN(prefixes); i++) {
         if (strncmp(module, prefixes[i], strlen(prefixes[i])) == 0)
             return true;
@@ -100,12 +100,13 @@ static bool is_header(const char *file)
 long xs_first_user_frame(const xs_native_frame_t *frames, size_t n, const char *runtime_module,
                          const char *stop_prefix)
 {
-    size_t stop_len = stop_prefix ? strlen(stop_prefix) : 0;
-    for (size_t i = 0; stop_len && i < n; i++) {
-        if (strncmp(frames[i].function, stop_prefix, stop_len) == 0) {
-            n = i;
-            break;
-        }
+    if (stop_prefix) {
+        size_t stop = 0, len = strlen(stop_prefix);
+        while (stop < n && strncmp(frames[stop].function, stop_prefix, len) != 0)
+            stop++;
+        if (stop == n)
+            return -1; /* no interpreted code called these frames */
+        n = stop;
     }
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < n; i++) {
@@ -168,6 +169,32 @@ static void text_python(xs_buf_t *b, const xs_pyframe_t *frames, size_t n)
                       frames[i].line, frames[i].function);
 }
 
+/* An interpreter's configuration after its name, unless the name says it
+ * ("main"). */
+static bool config_shown(const char *name, const char *config)
+{
+    return config && config[0] && strcmp(name, config) != 0;
+}
+
+static const char *config_sep(const char *name, const char *config)
+{
+    return config_shown(name, config) ? ", " : "";
+}
+
+static const char *config_text(const char *name, const char *config)
+{
+    return config_shown(name, config) ? config : "";
+}
+
+static void json_config(xs_buf_t *b, const char *key, const char *config)
+{
+    xs_buf_printf(b, ",\"%s\":", key);
+    if (config)
+        xs_buf_json_string(b, config);
+    else
+        xs_buf_puts(b, "null");
+}
+
 static const char *object_desc(const xs_report_t *r)
 {
     return r->object_type[0] ? r->object_type : "memory block";
@@ -179,10 +206,13 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
     xs_buf_puts(b, "=================================================================\n");
     xs_buf_printf(b, "==%d==ERROR: XISan: %s on %s object at 0x%lx (access: %s)\n", r->pid, kind,
                   object_desc(r), (unsigned long)r->object_address, xs_access_name(r->access));
-    xs_buf_printf(b, "  owner: interpreter %ld (%s)%s; touched by interpreter %ld (%s) in thread %lu\n",
-                  interp_number(r->owner), r->owner_name,
+    xs_buf_printf(b, "  owner: interpreter %ld (%s%s%s)%s; touched by interpreter %ld (%s%s%s) in "
+                     "thread %lu\n",
+                  interp_number(r->owner), r->owner_name, config_sep(r->owner_name, r->owner_config),
+                  config_text(r->owner_name, r->owner_config),
                   r->owner_ended ? ", which has ended" : "", interp_number(r->current),
-                  r->current_name, r->thread);
+                  r->current_name, config_sep(r->current_name, r->current_config),
+                  config_text(r->current_name, r->current_config), r->thread);
     switch (xs_kind(r->kind)->payload) {
     case XS_PAYLOAD_NONE:
         break;
@@ -252,6 +282,8 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     xs_buf_printf(b, ",\"owner_ended\":%s,\"current_interp\":%ld,\"current_interp_name\":",
                   r->owner_ended ? "true" : "false", interp_number(r->current));
     xs_buf_json_string(b, r->current_name);
+    json_config(b, "owner_interp_config", r->owner_config);
+    json_config(b, "current_interp_config", r->current_config);
     xs_buf_printf(b, ",\"pid\":%d,\"thread\":%lu", r->pid, r->thread);
     if (r->note) {
         xs_buf_puts(b, ",\"note\":");

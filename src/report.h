@@ -40,6 +40,8 @@ typedef struct xs_report {
     uint32_t current;
     char owner_name[64];
     char current_name[64];
+    const char *owner_config;   /* "isolated", "legacy", ...: xs_interp_config (NULL: unknown) */
+    const char *current_config;
     bool owner_ended;
     int pid;
     unsigned long thread;
@@ -65,7 +67,7 @@ typedef struct xs_report {
  * interpreter runtime (modules named `runtime_module*`), libc and the
  * dynamic loader, with a source line, a .c line before a header's; only
  * frames inner to the first whose function starts with `stop_prefix` count
- * (NULL: all).  Its index, or -1. */
+ * (none when there is no such frame; NULL: all).  Its index, or -1. */
 XS_INTERNAL long xs_first_user_frame(const xs_native_frame_t *frames, size_t n,
                                      const char *runtime_module, const char *stop_prefix);
 

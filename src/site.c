@@ -8,7 +8,9 @@
 #include "runtime.h"
 #include "stack.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Atomic unsigned long sites_captured;
 
@@ -32,6 +34,18 @@ unsigned long xs_sites_captured(void)
     return atomic_load(&sites_captured);
 }
 
+/* The innermost frame with a line in a .c file (not an inlined helper of a
+ * header). */
+static long first_source_line(const xs_native_frame_t *frames, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(frames[i].file);
+        if (k > 0 && frames[i].line > 0 && !(k >= 2 && strcmp(frames[i].file + k - 2, ".h") == 0))
+            return (long)i;
+    }
+    return -1;
+}
+
 void xs_site_describe(uint32_t site, char *out, size_t len)
 {
     uint32_t native_id, python_id;
@@ -41,7 +55,9 @@ void xs_site_describe(uint32_t site, char *out, size_t len)
     size_t n = xs_depot_get(native_id, words, XS_MAX_NATIVE);
     for (size_t i = 0; i < n; i++)
         pcs[i] = (uintptr_t)words[i];
-    static xs_native_frame_t frames[2 * XS_MAX_NATIVE]; /* under the caller's lock */
+    static pthread_mutex_t frames_lock = PTHREAD_MUTEX_INITIALIZER;
+    static xs_native_frame_t frames[2 * XS_MAX_NATIVE]; /* too large for every stack */
+    pthread_mutex_lock(&frames_lock);
     size_t nf = n ? xs_symbolize(pcs, n, frames, XS_ARRAY_LEN(frames)) : 0;
     const struct xisan_adapter *a = xs_adapter();
     long user = xs_first_user_frame(frames, nf, a->runtime_module, a->eval_prefix);
@@ -51,9 +67,12 @@ void xs_site_describe(uint32_t site, char *out, size_t len)
                  frames[user].function);
     else if (xs_pystack_get(python_id, &py, 1) == 1)
         snprintf(out, len, "%s:%d in %s", py.file, py.line, py.function);
+    else if ((user = first_source_line(frames, nf)) >= 0)
+        snprintf(out, len, "%s:%d in %s", frames[user].file, frames[user].line,
+                 frames[user].function);
     else if (nf > 0)
-        snprintf(out, len, "%s in %s", frames[0].file[0] ? frames[0].file : frames[0].module,
-                 frames[0].function);
+        snprintf(out, len, "%s in %s", frames[0].module, frames[0].function);
     else
         snprintf(out, len, "an unknown site");
+    pthread_mutex_unlock(&frames_lock);
 }

@@ -11,8 +11,7 @@ XS_INTERNAL uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py);
 XS_INTERNAL unsigned long xs_sites_captured(void);
 /* Where a site is, for people: the innermost native frame of user code that
  * the interpreted code called (an extension's C line), else the innermost
- * interpreted frame, else the innermost native frame.  Not thread-safe:
- * callers serialise (the exit summary). */
+ * interpreted frame, else the innermost native frame with a source line. */
 XS_INTERNAL void xs_site_describe(uint32_t site, char *out, size_t len);
 
 #endif

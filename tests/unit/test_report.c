@@ -35,6 +35,8 @@ static void make_report(xs_report_t *r)
     r->current = 2;
     snprintf(r->owner_name, sizeof(r->owner_name), "main");
     snprintf(r->current_name, sizeof(r->current_name), "sub \"1\"");
+    r->owner_config = "main";
+    r->current_config = "isolated";
     r->pid = 4242;
     r->thread = 4243;
     r->runtime_module = "libpython";
