@@ -2,10 +2,13 @@
 """Wall time and peak RSS of workloads: plain CPython vs under xisan.
 
     bench/bench.py --xisan build/bin/xisan --python /path/python3.13 [--runs 3]
+                   [--baseline OTHER/bin/xisan]
 
 Each configuration runs --runs times; the table shows the fastest wall time
 and the largest peak RSS (the child's ru_maxrss).  Ratios are against plain.
-PYTHONMALLOC=debug and -X tracemalloc=1 are printed for reference.
+PYTHONMALLOC=debug and -X tracemalloc=1 are printed for reference.  With
+--baseline, another build of xisan (an earlier commit's, say) runs in the
+same rounds as "baseline", so a change is measured against the same drift.
 """
 import argparse
 import math
@@ -48,6 +51,7 @@ def main():
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--timeout", type=float, default=120, help="seconds a run may take")
     ap.add_argument("--configs", default="", help="comma-separated subset, e.g. plain,xisan")
+    ap.add_argument("--baseline", default="", help="another xisan command, run as 'baseline'")
     args = ap.parse_args()
 
     base_env = dict(os.environ)
@@ -57,12 +61,15 @@ def main():
     configs = [
         ("plain", lambda s: [args.python, s], base_env),
         ("xisan", lambda s: [args.xisan, "run", "--", args.python, s], xisan_env),
+        ("baseline", lambda s: [args.baseline, "run", "--", args.python, s], xisan_env),
         ("PYTHONMALLOC=debug", lambda s: [args.python, s], dict(base_env, PYTHONMALLOC="debug")),
         ("-X tracemalloc=1", lambda s: [args.python, "-X", "tracemalloc=1", s], base_env),
     ]
     if args.configs:
-        wanted = args.configs.split(",")
+        wanted = args.configs.split(",") + (["baseline"] if args.baseline else [])
         configs = [c for c in configs if c[0] in wanted]
+    if not args.baseline:
+        configs = [c for c in configs if c[0] != "baseline"]
     version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True, check=True).stdout.strip()
     print(f"CPython {version}, {args.runs} runs each, best wall time, largest peak RSS")
@@ -88,7 +95,7 @@ def main():
                 if not isinstance(result, str):
                     walls[label] = result[0]
                 if isinstance(result, str):
-                    if label in ("plain", "xisan"):
+                    if label in ("plain", "xisan", "baseline"):
                         sys.exit(f"bench: {name} {label}: {result}")
                     best[label] = result
                 elif best[label] is None:
