@@ -2,6 +2,7 @@
  * in a process that runs CPython 3.12/3.13, before main(), so the hooks are
  * in place before the interpreter allocates its first object. */
 #include "alloc_hooks.h"
+#include "api.h"
 #include "describe_block.h"
 #include "instrumented.h"
 #include "lifecycle.h"
@@ -46,6 +47,7 @@ xisan_adapter_activate(const struct xisan_preload_info *info)
     if (xs_runtime_init() < 0)
         _exit(2);
     xs_runtime_set_adapter(&python_adapter);
+    xh_api_install();
     xh_instrumented_activate();
     if (xh_alloc_hooks_install() < 0)
         return -1;

@@ -44,7 +44,7 @@ static inline void *tag_new(const chain_t *c, void *raw, size_t size, uintptr_t 
     if (XS_UNLIKELY(!atomic_load_explicit(&hooks_used, memory_order_relaxed)))
         atomic_store(&hooks_used, true);
     PyThreadState *ts = xh_tstate();
-    uint32_t owner = xh_owner_of(ts);
+    uint32_t owner = xh_block_owner(xh_owner_of(ts));
     uint32_t site = 0;
     if (c->capture_sites && !xs_in_runtime) {
         /* size classes, so var-sized objects do not each make a site */

@@ -28,6 +28,7 @@ static struct xisan_object_hooks *object_hooks; /* the preload library's slots *
  * raises no audit event). */
 static _Atomic bool several_interpreters;
 static _Atomic uint32_t main_owner;
+_Atomic uint32_t xh_heap_owner;
 
 /* Once per interpreter; retried at later events while it cannot import. */
 static void shadow_gc_setup(uint32_t owner)

@@ -31,13 +31,17 @@ static void on_destroy(PyObject *op, void *block, xs_header_t *h)
 static void on_create(PyObject *op, xs_header_t *h, uintptr_t caller)
 {
     PyThreadState *ts = xh_tstate();
-    /* A block reported at its misdirected dealloc, now reused from this
-     * interpreter's free list: the object is this interpreter's own, the
-     * memory stays quarantined. */
-    if (XS_UNLIKELY(h->owner & XISAN_OWNER_QUARANTINE)) {
-        uint32_t current = xh_owner_of(ts);
-        if (current != XISAN_UNOWNED)
+    uint32_t current = xh_owner_of(ts);
+    if (XS_UNLIKELY((h->owner & XISAN_OWNER_MASK) != current) && current != XISAN_UNOWNED) {
+        /* A block reported at its misdirected dealloc, now reused from this
+         * interpreter's free list: the object is this interpreter's own,
+         * the memory stays quarantined. */
+        if (h->owner & XISAN_OWNER_QUARANTINE)
             h->owner = XISAN_OWNER_QUARANTINE | current;
+        /* An object of a legacy interpreter, in a block allocated on the
+         * shared heap's behalf (xh_block_owner). */
+        else if (xs_interp_shares_heap(current))
+            h->owner = (h->owner & XISAN_OWNER_SHAREABLE) | current;
     }
     h->site = xh_alloc_site(ts, caller, (uintptr_t)Py_TYPE(op));
 }

@@ -67,6 +67,21 @@ static inline uint32_t xh_owner_of(PyThreadState *ts)
     return xh_owner_slow(ts);
 }
 
+/* The main interpreter: the one whose heap legacy interpreters share. */
+extern _Atomic uint32_t xh_heap_owner;
+
+/* The owner a new block of `owner`'s thread is tagged with.  An
+ * interpreter that shares the main interpreter's heap allocates raw memory
+ * on the heap's behalf (a list's item array grown by a legacy interpreter
+ * stays valid for the list's owner after that interpreter ends); an
+ * object's block is tagged with its own interpreter when the object is
+ * created (reftrace.c). */
+static inline uint32_t xh_block_owner(uint32_t owner)
+{
+    uint32_t heap = atomic_load_explicit(&xh_heap_owner, memory_order_relaxed);
+    return owner != heap && xs_interp_shares_heap(owner) ? heap : owner;
+}
+
 /* The calling thread's interpreter, as an owner id. */
 static inline uint32_t xh_current(void)
 {

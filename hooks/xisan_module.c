@@ -2,6 +2,7 @@
  * the interpreter starts (every interpreter can import it). */
 #include "shadow_gc.h"
 
+#include "api.h"
 #include "object_check.h"
 #include "output.h"
 #include "site.h"
@@ -29,7 +30,57 @@ static PyObject *xisan_site(PyObject *module, PyObject *obj)
     return h->site ? PyUnicode_FromString(where) : PyUnicode_FromString("unknown");
 }
 
+/* The C API boundary's table: (name, object argument positions, whether
+ * the result is an object), one per function. */
+static PyObject *xisan_api_functions(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    PyObject *list = PyList_New(0);
+    for (size_t i = 0; list && i < xh_api_count; i++) {
+        const xh_api_row_t *r = &xh_api_rows[i];
+        PyObject *positions = PyList_New(0);
+        for (unsigned k = 0; positions && k < r->nargs; k++) {
+            if (!(r->object_args & (1u << k)))
+                continue;
+            PyObject *n = PyLong_FromLong((long)k);
+            if (n == NULL || PyList_Append(positions, n) < 0)
+                Py_CLEAR(positions);
+            Py_XDECREF(n);
+        }
+        PyObject *row = positions ? Py_BuildValue("(sOO)", r->name, positions,
+                                                  r->object_result ? Py_True : Py_False)
+                                  : NULL;
+        Py_XDECREF(positions);
+        if (row == NULL || PyList_Append(list, row) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(row);
+    }
+    return list;
+}
+
+/* _api_selftest(obj) -> (places, missed, extra): every wrapper run with obj
+ * in each object position and as each object result, CPython not called
+ * (api.h). */
+static PyObject *xisan_api_selftest(PyObject *module, PyObject *obj)
+{
+    (void)module;
+    PyObject *missed = PyList_New(0), *extra = PyList_New(0);
+    long places = missed && extra ? xh_api_selftest(obj, missed, extra) : -1;
+    PyObject *result = places >= 0 ? Py_BuildValue("(lOO)", places, missed, extra) : NULL;
+    Py_XDECREF(missed);
+    Py_XDECREF(extra);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"_api_functions", xisan_api_functions, METH_NOARGS,
+     "_api_functions() -> list\n\nThe C API functions checked at the extension boundary: "
+     "(name, object argument positions, object result)."},
+    {"_api_selftest", xisan_api_selftest, METH_O,
+     "_api_selftest(obj) -> (places, missed, extra)\n\nRun every C API wrapper's checks with "
+     "obj in each object position (CPython is not called): the places tried, those where a "
+     "foreign obj went unreported, those where a report fired unexpectedly."},
     {"site", xisan_site, METH_O,
      "site(obj) -> str | None\n\nWhere obj was allocated ('unknown' when no site was "
      "captured), or None for an object xisan does not track (static or immortal)."},

@@ -66,7 +66,8 @@ typedef uint32_t xisan_owner_t;
     X(SET_ERROR, 19, "set-error", NATIVE)       \
     X(ADD_OBJECT, 20, "add-object", NATIVE)     \
     X(ITER_NEXT, 21, "iter-next", NATIVE)       \
-    X(REFERENCE, 22, "reference", PY)
+    X(REFERENCE, 22, "reference", PY)           \
+    X(API, 23, "api", NATIVE)
 
 typedef enum xisan_access {
 #define XISAN_ACCESS_ENUM(name, value, str, seen) XISAN_ACCESS_##name = value,

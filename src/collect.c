@@ -147,6 +147,9 @@ static void collect_touch(xs_report_t *r, const xs_touch_t *t, const xs_header_t
     memset(r, 0, sizeof(*r));
     r->kind = t->kind;
     r->access = t->access;
+    if (t->access_detail)
+        snprintf(r->access_text, sizeof(r->access_text), "%s:%s", xs_access_name(t->access),
+                 t->access_detail);
     snprintf(r->object_type, sizeof(r->object_type), "%s", t->object_type ? t->object_type : "");
     r->object_address = t->object_address;
     r->object_size = h && h->size != UINT32_MAX ? h->size : 0;

@@ -10,6 +10,7 @@
 typedef struct xs_touch {
     xs_kind_t kind;
     xisan_access_t access;
+    const char *access_detail; /* what did it: the function of an API access, or NULL */
     const void *user;         /* tagged block (header in front) */
     uintptr_t object_address; /* what the user sees (object pointer) */
     const char *object_type;  /* NULL: unknown */

@@ -195,6 +195,12 @@ static void json_config(xs_buf_t *b, const char *key, const char *config)
         xs_buf_puts(b, "null");
 }
 
+/* "api:PyList_Append" for an API access, else the access's name. */
+static const char *access_text(const xs_report_t *r)
+{
+    return r->access_text[0] ? r->access_text : xs_access_name(r->access);
+}
+
 static const char *object_desc(const xs_report_t *r)
 {
     return r->object_type[0] ? r->object_type : "memory block";
@@ -205,7 +211,7 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
     const char *kind = xs_kind_name(r->kind);
     xs_buf_puts(b, "=================================================================\n");
     xs_buf_printf(b, "==%d==ERROR: XISan: %s on %s object at 0x%lx (access: %s)\n", r->pid, kind,
-                  object_desc(r), (unsigned long)r->object_address, xs_access_name(r->access));
+                  object_desc(r), (unsigned long)r->object_address, access_text(r));
     xs_buf_printf(b, "  owner: interpreter %ld (%s%s%s)%s; touched by interpreter %ld (%s%s%s) in "
                      "thread %lu\n",
                   interp_number(r->owner), r->owner_name, config_sep(r->owner_name, r->owner_config),
@@ -272,7 +278,7 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     xs_buf_puts(b, "{\"kind\":");
     xs_buf_json_string(b, xs_kind_name(r->kind));
     xs_buf_puts(b, ",\"access\":");
-    xs_buf_json_string(b, xs_access_name(r->access));
+    xs_buf_json_string(b, access_text(r));
     xs_buf_puts(b, ",\"object_type\":");
     xs_buf_json_string(b, r->object_type);
     xs_buf_printf(b, ",\"object_address\":\"0x%lx\",\"object_size\":%zu", (unsigned long)r->object_address,

@@ -33,6 +33,7 @@ XS_INTERNAL void xs_kinds_print_help(int fd);
 typedef struct xs_report {
     xs_kind_t kind;
     xisan_access_t access;
+    char access_text[96]; /* "api:PyList_Append" (empty: the access's own name) */
     char object_type[96];
     uintptr_t object_address;
     size_t object_size; /* 0: not known */

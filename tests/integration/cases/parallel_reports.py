@@ -39,8 +39,11 @@ if __name__ == "__main__":
             "    touch(xfix.get(SLOT))\n")
 
     def worker(slot):
+        # the threads' sites are on lines of their own: the same site hit
+        # from two interpreters is one site, reported once, by whichever
+        # thread is first
         interp = xinterp.create()
-        xinterp.run(interp, code.replace("SLOT", str(slot)))
+        xinterp.run(interp, "\n" * 100 * slot + code.replace("SLOT", str(slot)))
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
     for t in threads:

@@ -1,7 +1,11 @@
 # A Python function stored in a C static by the main interpreter and called
 # from a sub-interpreter: its code object is entered in the wrong interpreter.
+# (The C API check sees the call first, at the fixture's line: api_checks=0
+# here, so that the PY_START check is what is tested; api_stored_callback.py
+# has the API report.)
 #
 # RUN: %xisan run -- %python %s
+# OPTIONS: api_checks=0
 # EXIT: SIGABRT
 # REPORTS: 1
 # REPORT-JSON: {"kind": "cross-interpreter-access", "access": "py-start", "object_type": "code", \
