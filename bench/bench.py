@@ -20,7 +20,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ["churn", "calls", "subinterp_threads"]
+WORKLOADS = ["churn", "calls", "subinterp_threads", "api_heavy"]
 
 
 def run_once(argv, env, timeout):

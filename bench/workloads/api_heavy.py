@@ -1,0 +1,53 @@
+"""Stdlib extension modules at work (json, pickle, struct: C code calling the
+C API all the time) in two isolated sub-interpreters, each in its own thread,
+and in the main interpreter at the same time."""
+import threading
+
+try:
+    import _interpreters as interpreters
+
+    def create():
+        return interpreters.create()
+
+    def run(interp, code):
+        failure = interpreters.exec(interp, code)
+        if failure is not None:
+            raise RuntimeError(failure)
+except ImportError:
+    import _xxsubinterpreters as interpreters
+
+    def create():
+        return interpreters.create(isolated=True)
+
+    def run(interp, code):
+        interpreters.run_string(interp, code)
+
+CODE = """
+import json, pickle, struct
+record = {"id": 1, "name": "widget", "tags": ["a", "b", "c"], "price": 9.5,
+          "parts": [{"n": i, "w": i * 0.5} for i in range(8)]}
+packer = struct.Struct("<iid")
+total = 0
+for i in range(ROUNDS):
+    record["id"] = i
+    text = json.dumps(record)
+    total += len(json.loads(text)["parts"])
+    blob = pickle.dumps(record, protocol=5)
+    total += pickle.loads(blob)["id"]
+    total += packer.unpack(packer.pack(i, i + 1, i * 0.25))[1]
+"""
+
+
+def worker():
+    interp = create()
+    run(interp, CODE.replace("ROUNDS", "25_000"))
+    interpreters.destroy(interp)
+
+
+threads = [threading.Thread(target=worker) for _ in range(2)]
+for t in threads:
+    t.start()
+exec(CODE.replace("ROUNDS", "25_000"))
+for t in threads:
+    t.join()
+print("done")
