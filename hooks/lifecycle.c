@@ -116,6 +116,20 @@ uint32_t xh_main_owner(void)
     return atomic_load(&main_owner);
 }
 
+/* Once, before CPython initializes: the raw allocator it frees the hook's
+ * entry with at exit is final only then (PYTHONMALLOC=debug or -X dev
+ * switch it during pre-initialization; an entry allocated before would be
+ * freed by the debug hooks, which did not allocate it). */
+static void add_audit_hook(void)
+{
+    static _Atomic bool added;
+    if (atomic_exchange(&added, true))
+        return;
+    if (PySys_AddAuditHook(audit_hook, NULL) < 0)
+        xs_message("warning", "cannot add the audit hook: interpreter ends and "
+                              "sys.monitoring checks will not be seen");
+}
+
 /* The allocators are final now (PYTHONMALLOC, -X dev) and no object
  * exists yet: the hooks go where they belong, beneath CPython's debug hooks
  * when those are on, and every object from the first one on gets its
@@ -125,6 +139,12 @@ static void before_initialize(void)
 {
     xh_alloc_hooks_install();
     xh_reftrace_install(object_hooks);
+    add_audit_hook();
+}
+
+void xh_lifecycle_ensure_audit_hook(void)
+{
+    add_audit_hook();
 }
 
 void xh_lifecycle_start(struct xisan_object_hooks *preload_hooks)
@@ -132,7 +152,4 @@ void xh_lifecycle_start(struct xisan_object_hooks *preload_hooks)
     object_hooks = preload_hooks;
     if (preload_hooks)
         preload_hooks->before_initialize = before_initialize;
-    if (PySys_AddAuditHook(audit_hook, NULL) < 0)
-        xs_message("warning", "cannot add the audit hook: interpreter ends and "
-                              "sys.monitoring checks will not be seen");
 }

@@ -9,6 +9,10 @@
 /* Adds the audit hook (before Py_Initialize); the object hooks go to
  * reftrace when the first interpreter is seen. */
 void xh_lifecycle_start(struct xisan_object_hooks *preload_hooks);
+/* Adds the audit hook if CPython started without the preload library
+ * seeing Py_InitializeFromConfig (a libpython that calls it directly):
+ * called when a thread first allocates for an interpreter. */
+void xh_lifecycle_ensure_audit_hook(void);
 /* The first interpreter: its blocks outlive it by design. */
 uint32_t xh_main_owner(void);
 

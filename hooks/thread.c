@@ -2,6 +2,7 @@
  * interpreter's owner id. */
 #include "thread.h"
 
+#include "lifecycle.h"
 #include "options.h"
 #include "output.h"
 
@@ -43,8 +44,10 @@ void *xh_thread_table(size_t count, size_t size)
 uint32_t xh_owner_slow(PyThreadState *ts)
 {
     struct xisan_python_thread *cache = &xisan_python_thread;
-    if (cache->interp == NULL)
-        xh_tstate_fast_verify(); /* once in each thread */
+    if (cache->interp == NULL) { /* once in each thread */
+        xh_tstate_fast_verify();
+        xh_lifecycle_ensure_audit_hook();
+    }
     PyInterpreterState *interp = ts->interp;
     uint32_t generation = atomic_load_explicit(&xs_interp_generation, memory_order_acquire);
     int64_t id = PyInterpreterState_GetID(interp);

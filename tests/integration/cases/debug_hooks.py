@@ -1,7 +1,8 @@
 # CPython's debug hooks (PYTHONMALLOC=debug and its variants, -X dev) stay
 # exact under the checker, whose hooks sit beneath them: misusing the
 # allocator prints what it prints without xisan (the requested size, the API
-# mismatch, the overflowed pad byte, the -X tracemalloc traceback).  The
+# mismatch, the overflowed pad byte, the -X tracemalloc traceback), and a
+# clean program exits as without xisan (its exit status, no output).  The
 # program runs each misuse in a child and prints the child's stderr with
 # addresses masked; RUN 2 (plain) must print the same as RUN 1 (checked).
 # Blocks are still tagged from the first object on: the cached-object bug
@@ -11,6 +12,8 @@
 # CHECK-STDOUT: ^debug api_misuse: Debug memory block at address p=ADDR: API 'm'$
 # CHECK-STDOUT: ^debug api_misuse:     16 bytes originally requested$
 # CHECK-STDOUT: ^debug api_misuse: Fatal Python error: _PyMem_DebugRawFree: bad ID: Allocated using API 'm', verified using API 'r'
+# CHECK-STDOUT: ^debug clean : exit 10$
+# CHECK-STDOUT: ^dev clean -X dev: exit 10$
 # REPORTS: 0
 #
 # RUN: %python %s
@@ -33,7 +36,7 @@ import sys
 VARIANTS = ["debug", "malloc_debug", "pymalloc_debug"]
 if sys.version_info >= (3, 13):
     VARIANTS.append("mimalloc_debug")
-MISUSES = ["api_misuse", "buffer_overflow", "malloc_without_gil"]
+MISUSES = ["api_misuse", "buffer_overflow", "malloc_without_gil", "clean"]
 
 if __name__ == "__main__":
     runs = [(v, m, []) for v in VARIANTS for m in MISUSES]
@@ -43,7 +46,8 @@ if __name__ == "__main__":
         env = dict(os.environ)
         if variant != "dev":
             env["PYTHONMALLOC"] = variant
-        code = f"import _testcapi; _testcapi.pymem_{misuse}()"
+        code = (f"import _testcapi; _testcapi.pymem_{misuse}()" if misuse != "clean"
+                else "import json, sys; json.dumps([1]); sys.exit(10)")
         child = subprocess.run([sys.executable] + flags + ["-c", code], env=env,
                                capture_output=True, text=True)
         for line in child.stderr.splitlines():
