@@ -3,24 +3,7 @@ C API all the time) in two isolated sub-interpreters, each in its own thread,
 and in the main interpreter at the same time."""
 import threading
 
-try:
-    import _interpreters as interpreters
-
-    def create():
-        return interpreters.create()
-
-    def run(interp, code):
-        failure = interpreters.exec(interp, code)
-        if failure is not None:
-            raise RuntimeError(failure)
-except ImportError:
-    import _xxsubinterpreters as interpreters
-
-    def create():
-        return interpreters.create(isolated=True)
-
-    def run(interp, code):
-        interpreters.run_string(interp, code)
+from subinterp import create, destroy, run
 
 CODE = """
 import json, pickle, struct
@@ -41,7 +24,7 @@ for i in range(ROUNDS):
 def worker():
     interp = create()
     run(interp, CODE.replace("ROUNDS", "25_000"))
-    interpreters.destroy(interp)
+    destroy(interp)
 
 
 threads = [threading.Thread(target=worker) for _ in range(2)]

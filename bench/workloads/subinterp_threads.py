@@ -1,24 +1,7 @@
 """Two isolated sub-interpreters, each busy in its own thread (own GIL)."""
 import threading
 
-try:
-    import _interpreters as interpreters
-
-    def create():
-        return interpreters.create()
-
-    def run(interp, code):
-        failure = interpreters.exec(interp, code)
-        if failure is not None:
-            raise RuntimeError(failure)
-except ImportError:
-    import _xxsubinterpreters as interpreters
-
-    def create():
-        return interpreters.create(isolated=True)
-
-    def run(interp, code):
-        interpreters.run_string(interp, code)
+from subinterp import create, destroy, run
 
 CODE = """
 def work(n):
@@ -34,7 +17,7 @@ work(600_000)
 def worker():
     interp = create()
     run(interp, CODE)
-    interpreters.destroy(interp)
+    destroy(interp)
 
 
 threads = [threading.Thread(target=worker) for _ in range(2)]
