@@ -47,6 +47,7 @@ xisan_adapter_activate(const struct xisan_preload_info *info)
     if (xs_runtime_init() < 0)
         _exit(2);
     xs_runtime_set_adapter(&python_adapter);
+    xh_describe_block_init();
     xh_api_install();
     xh_instrumented_activate();
     if (xh_alloc_hooks_install() < 0)

@@ -92,6 +92,26 @@ static void read_type(const PyTypeObject *tp, type_info_t *t)
 static pthread_mutex_t type_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static type_info_t type_cache[256];
 
+static void type_cache_prepare(void)
+{
+    pthread_mutex_lock(&type_cache_lock);
+}
+
+static void type_cache_parent(void)
+{
+    pthread_mutex_unlock(&type_cache_lock);
+}
+
+static void type_cache_child(void)
+{
+    pthread_mutex_init(&type_cache_lock, NULL);
+}
+
+void xh_describe_block_init(void)
+{
+    pthread_atfork(type_cache_prepare, type_cache_parent, type_cache_child);
+}
+
 static void lookup_type(const PyTypeObject *tp, type_info_t *out, bool cached)
 {
     if (!cached) {

@@ -11,6 +11,8 @@
  * batch (its types are cached).  *never_freed: it is immortal. */
 void xh_guess_object(void *block, size_t size, const void *bytes, size_t n, bool live, char *type,
                      size_t len, uintptr_t *address, bool *never_freed);
+/* Fork handlers for the type cache (once, at activation). */
+void xh_describe_block_init(void);
 /* xh_guess_object of a live block: the adapter's describe_block. */
 void xh_describe_live_block(void *block, size_t size, const void *bytes, size_t n, char *type,
                             size_t len, uintptr_t *address, bool *never_freed);

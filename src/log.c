@@ -49,17 +49,20 @@ static int open_log(const char *path, const char **why)
         *why = fd < 0 ? strerror(errno) : NULL;
         return fd;
     }
-    fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    /* non-blocking: opening a FIFO someone planted there must not hang */
+    fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         *why = errno == ELOOP ? "it is a symbolic link" : strerror(errno);
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-        *why = S_ISREG(st.st_mode) ? "it belongs to another user" : "it is not a regular file";
+        *why = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? "it belongs to another user"
+                                                          : "it is not a regular file";
         close(fd);
         return -1;
     }
+    fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
     *why = NULL;
     return fd;
 }
@@ -95,10 +98,12 @@ void xs_run_state_write(const char *lines, size_t len)
     const char *path = getenv("XISAN_RUN_STATE");
     if (path == NULL || !path[0] || len == 0)
         return;
-    int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return;
-    xs_write_all(fd, lines, len);
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        xs_write_all(fd, lines, len);
     close(fd);
 }
 

@@ -34,6 +34,13 @@ unsigned long xs_sites_captured(void)
     return atomic_load(&sites_captured);
 }
 
+static pthread_mutex_t frames_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void xs_site_fork(xs_fork_phase_t phase)
+{
+    xs_mutex_fork(&frames_lock, phase);
+}
+
 /* The innermost frame with a line in a .c file (not an inlined helper of a
  * header). */
 static long first_source_line(const xs_native_frame_t *frames, size_t n)
@@ -55,7 +62,6 @@ void xs_site_describe(uint32_t site, char *out, size_t len)
     size_t n = xs_depot_get(native_id, words, XS_MAX_NATIVE);
     for (size_t i = 0; i < n; i++)
         pcs[i] = (uintptr_t)words[i];
-    static pthread_mutex_t frames_lock = PTHREAD_MUTEX_INITIALIZER;
     static xs_native_frame_t frames[2 * XS_MAX_NATIVE]; /* too large for every stack */
     pthread_mutex_lock(&frames_lock);
     size_t nf = n ? xs_symbolize(pcs, n, frames, XS_ARRAY_LEN(frames)) : 0;

@@ -3,12 +3,13 @@
 #ifndef XS_SITE_H
 #define XS_SITE_H
 
-#include "base.h"
+#include "fork.h"
 
 /* Capture an allocation site for the calling thread: its native stack plus
  * the given Python frames, one word each (xs_pyframe_word). */
 XS_INTERNAL uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py);
 XS_INTERNAL unsigned long xs_sites_captured(void);
+XS_INTERNAL void xs_site_fork(xs_fork_phase_t phase);
 /* Where a site is, for people: the innermost native frame of user code that
  * the interpreted code called (an extension's C line), else the innermost
  * interpreted frame, else the innermost native frame with a source line. */

@@ -12,6 +12,7 @@
 #include <elfutils/libdwfl.h>
 
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,11 +204,21 @@ static size_t symbolize_pc(Dwfl *dwfl, uintptr_t pc, xs_native_frame_t *out, siz
 
 /* One libdw session of the process's modules, kept between calls (a
  * report symbolizes two stacks, an exit summary up to a few hundred
- * sites) and made anew when an address lies in no module it knows (a
- * module loaded since) or in a forked child. */
+ * sites) and made anew when a module was loaded or unloaded since, or in a
+ * forked child. */
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static Dwfl *session;
 static pid_t session_pid;
+static unsigned long long session_adds, session_subs;
+
+static int read_generation(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    unsigned long long *gen = data;
+    gen[0] = info->dlpi_adds;
+    gen[1] = info->dlpi_subs;
+    return 1; /* the counts are the same in every entry */
+}
 
 void xs_symbolize_fork(xs_fork_phase_t phase)
 {
@@ -228,20 +239,19 @@ static Dwfl *open_session_unlocked(void)
     return dwfl;
 }
 
-static void reopen_unlocked(void)
+/* Opens the session when there is none, or the modules changed. */
+static void refresh_unlocked(void)
 {
+    unsigned long long gen[2] = {0, 0};
+    dl_iterate_phdr(read_generation, gen);
+    if (session && session_pid == getpid() && gen[0] == session_adds && gen[1] == session_subs)
+        return;
     if (session)
         dw.dwfl_end(session);
     session = open_session_unlocked();
     session_pid = getpid();
-}
-
-static bool known_unlocked(const uintptr_t *pcs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (pcs[i] && dw.dwfl_addrmodule(session, pcs[i] - 1) == NULL)
-            return false;
-    return true;
+    session_adds = gen[0];
+    session_subs = gen[1];
 }
 
 size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size_t max)
@@ -250,8 +260,8 @@ size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size
         pthread_once(&dw_once, load_libdw);
     bool use_dw = xs_opt.symbolize && dw_ok;
     pthread_mutex_lock(&session_lock);
-    if (use_dw && (session == NULL || session_pid != getpid() || !known_unlocked(pcs, n)))
-        reopen_unlocked();
+    if (use_dw)
+        refresh_unlocked();
     Dwfl *dwfl = use_dw ? session : NULL;
     size_t o = 0;
     for (size_t i = 0; i < n && o < max; i++)

@@ -60,7 +60,8 @@ static void add_message(run_state_t *s, const char *line)
     if (more == NULL)
         return;
     s->messages = more;
-    s->messages[s->n_messages++] = strdup(line);
+    if ((s->messages[s->n_messages] = strdup(line)) != NULL)
+        s->n_messages++;
 }
 
 /* Splits a tab-separated line in place; returns the number of fields. */
@@ -87,9 +88,11 @@ static group_t *group_of(run_state_t *s, const char *type)
     if (more == NULL)
         return NULL;
     s->groups = more;
-    group_t *g = &s->groups[s->n_groups++];
+    group_t *g = &s->groups[s->n_groups];
     memset(g, 0, sizeof(*g));
-    g->type = strdup(type);
+    if ((g->type = strdup(type)) == NULL)
+        return NULL;
+    s->n_groups++;
     return g;
 }
 
@@ -105,7 +108,9 @@ static void add_site(group_t *g, const char *where, unsigned long count)
     if (more == NULL)
         return;
     g->sites = more;
-    g->sites[g->n_sites++] = (site_t){strdup(where), count};
+    char *copy = strdup(where);
+    if (copy)
+        g->sites[g->n_sites++] = (site_t){copy, count};
 }
 
 static void add_survivors(run_state_t *s, char **f, size_t n)

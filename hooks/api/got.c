@@ -22,6 +22,7 @@
 #include "python_options.h"
 
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
@@ -29,11 +30,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Objects already patched, by program header address (unique while an
- * object is loaded). */
+/* Objects already patched (object_key), forgotten when one was unloaded. */
 enum { MAX_SEEN = 1024 };
-static const void *seen[MAX_SEEN];
+static uint64_t seen[MAX_SEEN];
 static size_t n_seen;
+static unsigned long long seen_subs;
 static pthread_mutex_t patch_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *(*real_dlopen)(const char *, int);
 
@@ -82,6 +83,14 @@ static void fork_child(void)
 {
     pthread_mutex_init(&patch_lock, NULL);
 }
+
+#if defined(__x86_64__)
+#define JUMP_SLOT R_X86_64_JUMP_SLOT
+#elif defined(__aarch64__)
+#define JUMP_SLOT R_AARCH64_JUMP_SLOT
+#else
+#error "hooks/api/got.c: the PLT relocation type of this architecture is not known"
+#endif
 
 typedef struct dyn_info {
     const ElfW(Sym) *symtab;
@@ -159,7 +168,7 @@ static void patch_slots(const struct dl_phdr_info *info, void *(*lookup)(const c
     size_t n = d.jmprel_size / sizeof(ElfW(Rela));
     for (size_t i = 0; i < n; i++) {
         const ElfW(Rela) *r = &d.jmprel[i];
-        if (ELF64_R_TYPE(r->r_info) != R_X86_64_JUMP_SLOT)
+        if (ELF64_R_TYPE(r->r_info) != JUMP_SLOT)
             continue;
         const char *name = d.strtab + d.symtab[ELF64_R_SYM(r->r_info)].st_name;
         void *target = lookup(name);
@@ -169,34 +178,101 @@ static void patch_slots(const struct dl_phdr_info *info, void *(*lookup)(const c
     }
 }
 
-static bool seen_unlocked(const void *key)
+/* An object's identity while loaded: its load address and name. */
+static uint64_t object_key(const struct dl_phdr_info *info)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)info->dlpi_addr;
+    for (const char *c = info->dlpi_name; *c; c++)
+        h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+    return h | 1;
+}
+
+static bool seen_unlocked(uint64_t key)
 {
     for (size_t i = 0; i < n_seen; i++)
         if (seen[i] == key)
             return true;
-    if (n_seen < MAX_SEEN)
-        seen[n_seen++] = key;
     return false;
 }
 
-static int patch_object(struct dl_phdr_info *info, size_t size, void *unused)
+static bool excluded(const struct dl_phdr_info *info)
+{
+    const char *base = base_name(info->dlpi_name);
+    return is_runtime(info) || starts_with(base, "libxisan") || starts_with(base, "libc.") ||
+           starts_with(base, "ld-linux") || starts_with(base, "linux-vdso");
+}
+
+/* Objects not patched yet.  Another thread's dlopen() may have mapped an
+ * object that the loader is still relocating (dl_iterate_phdr lists it):
+ * patching it then would race with the loader, which writes the same GOT
+ * and re-protects its RELRO page.  So the candidates are first opened with
+ * RTLD_NOLOAD, which waits for the loader and succeeds only for objects it
+ * has finished; only those are patched. */
+typedef struct candidates {
+    char **names;
+    uint64_t *keys;
+    void **handles;
+    size_t n, cap;
+} candidates_t;
+
+static int collect(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
-    (void)unused;
-    const char *base = base_name(info->dlpi_name);
-    if (seen_unlocked(info->dlpi_phdr) || is_runtime(info) || starts_with(base, "libxisan") ||
-        starts_with(base, "libc.") || starts_with(base, "ld-linux") ||
-        starts_with(base, "linux-vdso"))
+    candidates_t *c = data;
+    if (info->dlpi_subs != seen_subs) { /* something was unloaded: look at all again */
+        seen_subs = info->dlpi_subs;
+        n_seen = 0;
+    }
+    uint64_t key = object_key(info);
+    if (excluded(info) || seen_unlocked(key) || c->n == c->cap)
         return 0;
-    patch_slots(info, xh_api_wrapper);
+    c->names[c->n] = strdup(info->dlpi_name);
+    c->keys[c->n] = key;
+    c->handles[c->n] = NULL;
+    if (c->names[c->n])
+        c->n++;
+    return 0;
+}
+
+static int patch_ready(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    candidates_t *c = data;
+    uint64_t key = object_key(info);
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->keys[i] != key || (c->handles[i] == NULL && info->dlpi_name[0] != '\0'))
+            continue;
+        patch_slots(info, xh_api_wrapper);
+        if (n_seen < MAX_SEEN)
+            seen[n_seen++] = key;
+        break;
+    }
     return 0;
 }
 
 void xh_api_patch_loaded(void)
 {
+    enum { MAX_ROUND = 256 };
+    candidates_t c = {calloc(MAX_ROUND, sizeof(char *)), calloc(MAX_ROUND, sizeof(uint64_t)),
+                      calloc(MAX_ROUND, sizeof(void *)), 0, MAX_ROUND};
     pthread_mutex_lock(&patch_lock);
-    dl_iterate_phdr(patch_object, NULL);
+    if (c.names && c.keys && c.handles) {
+        dl_iterate_phdr(collect, &c);
+        /* the main program (no name) is relocated before any code runs */
+        for (size_t i = 0; real_dlopen && i < c.n; i++)
+            if (c.names[i][0] != '\0')
+                c.handles[i] = real_dlopen(c.names[i], RTLD_LAZY | RTLD_NOLOAD);
+        dl_iterate_phdr(patch_ready, &c);
+        for (size_t i = 0; i < c.n; i++)
+            if (c.handles[i])
+                dlclose(c.handles[i]);
+    }
     pthread_mutex_unlock(&patch_lock);
+    for (size_t i = 0; i < c.n; i++)
+        free(c.names[i]);
+    free(c.names);
+    free(c.keys);
+    free(c.handles);
 }
 
 /* libpython loads extension modules with dlopen() (always a path with a

@@ -22,8 +22,11 @@ static void say(const char *msg, const char *detail)
     if (n <= 0)
         return;
     size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+    line[len - 1] = '\n'; /* a truncated line still ends its line */
     const char *state = getenv("XISAN_RUN_STATE");
-    int fd = state && state[0] ? open(state, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC) : -1;
+    int fd = state && state[0]
+                 ? open(state, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+                 : -1;
     ssize_t written = fd >= 0 ? write(fd, line, len) : write(2, line + 8, len - 8);
     (void)written;
     if (fd >= 0)
