@@ -177,6 +177,26 @@ static void print_line(int fd, xs_buf_t *b)
     b->len = 0;
 }
 
+/* `text` in lines of at most `width` columns, each indented by `indent`. */
+static void print_wrapped(int fd, xs_buf_t *b, const char *text, int indent, size_t width)
+{
+    while (*text) {
+        size_t len = strlen(text), cut = len;
+        if (len > width) {
+            cut = width;
+            while (cut > 0 && text[cut] != ' ')
+                cut--;
+            if (cut == 0)
+                cut = width;
+        }
+        xs_buf_printf(b, "%*s%.*s\n", indent, "", (int)cut, text);
+        print_line(fd, b);
+        text += cut;
+        while (*text == ' ')
+            text++;
+    }
+}
+
 void xs_options_print_help(int fd)
 {
     char storage[1024];
@@ -188,9 +208,10 @@ void xs_options_print_help(int fd)
         for (size_t i = 0; i < groups[g]->count; i++) {
             const xs_option_desc_t *d = &groups[g]->options[i];
             const char *quote = d->type == XS_OPT_STR ? "\"" : "";
-            xs_buf_printf(&b, "  %-20s %-6s default: %s%s%s\n      %s\n", d->name, type_name(d),
-                          quote, d->def_text, quote, d->help);
+            xs_buf_printf(&b, "  %-20s %-6s default: %s%s%s\n", d->name, type_name(d), quote,
+                          d->def_text, quote);
             print_line(fd, &b);
+            print_wrapped(fd, &b, d->help, 6, 84);
         }
     }
 }
