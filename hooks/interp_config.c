@@ -22,7 +22,6 @@ void xh_interp_note_config(uint32_t owner, PyInterpreterState *interp)
         return;
     if (interp == PyInterpreterState_Main()) {
         xs_interp_set_config(owner, "main", true);
-        atomic_store(&xh_heap_owner, owner);
         return;
     }
     bool legacy = (interp->feature_flags & Py_RTFLAGS_USE_MAIN_OBMALLOC) && !interp->ceval.own_gil;

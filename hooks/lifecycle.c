@@ -27,7 +27,7 @@ static struct xisan_object_hooks *object_hooks; /* the preload library's slots *
  * main interpreter through a pending call (it may be busy in a loop that
  * raises no audit event). */
 static _Atomic bool several_interpreters;
-static _Atomic uint32_t main_owner;
+/* The first interpreter: the main one, whose heap legacy interpreters share. */
 _Atomic uint32_t xh_heap_owner;
 
 /* Once per interpreter; retried at later events while it cannot import. */
@@ -68,7 +68,7 @@ static int enable_in_main(void *unused)
 static void interpreter_seen(uint32_t owner)
 {
     uint32_t first = XISAN_UNOWNED;
-    if (atomic_compare_exchange_strong(&main_owner, &first, owner))
+    if (atomic_compare_exchange_strong(&xh_heap_owner, &first, owner))
         return; /* the first interpreter */
     if (first != owner && !atomic_exchange(&several_interpreters, true)) {
         xh_alloc_sites_share();
@@ -113,7 +113,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
 
 uint32_t xh_main_owner(void)
 {
-    return atomic_load(&main_owner);
+    return atomic_load(&xh_heap_owner);
 }
 
 /* Once, before CPython initializes: the raw allocator it frees the hook's

@@ -44,8 +44,10 @@ static inline bool xh_shared_by_design(PyObject *op, uint32_t owner, uint32_t cu
 /* A touch of live object `op` (its memory block `block`) by `current`. */
 xs_touch_t xh_object_touch(PyObject *op, void *block, uint32_t owner, uint32_t current,
                            xisan_access_t access);
+/* Reports the touch unless it is CPython's own sharing between legacy
+ * interpreters; `detail` names what touched it (an API function), or NULL. */
 void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
-                      xisan_access_t access);
+                      xisan_access_t access, const char *detail);
 
 /* Check that interpreter `current` (the calling thread's) may touch `op`. */
 static inline void xh_check(PyObject *op, uint32_t current, xisan_access_t access)
@@ -58,7 +60,7 @@ static inline void xh_check(PyObject *op, uint32_t current, xisan_access_t acces
         return;
     if (XS_LIKELY(xs_owner_allows(h->owner, current)))
         return;
-    xh_report_object(op, block, h->owner & XISAN_OWNER_MASK, current, access);
+    xh_report_object(op, block, h->owner & XISAN_OWNER_MASK, current, access, NULL);
 }
 
 #endif

@@ -56,9 +56,9 @@ static int open_log(const char *path, const char **why)
         return -1;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-        *why = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? "it belongs to another user"
-                                                          : "it is not a regular file";
+    bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (!regular || st.st_uid != geteuid()) {
+        *why = regular ? "it belongs to another user" : "it is not a regular file";
         close(fd);
         return -1;
     }

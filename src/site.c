@@ -10,7 +10,6 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#include <string.h>
 
 static _Atomic unsigned long sites_captured;
 
@@ -41,18 +40,6 @@ void xs_site_fork(xs_fork_phase_t phase)
     xs_mutex_fork(&frames_lock, phase);
 }
 
-/* The innermost frame with a line in a .c file (not an inlined helper of a
- * header). */
-static long first_source_line(const xs_native_frame_t *frames, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        size_t k = strlen(frames[i].file);
-        if (k > 0 && frames[i].line > 0 && !(k >= 2 && strcmp(frames[i].file + k - 2, ".h") == 0))
-            return (long)i;
-    }
-    return -1;
-}
-
 void xs_site_describe(uint32_t site, char *out, size_t len)
 {
     uint32_t native_id, python_id;
@@ -73,7 +60,7 @@ void xs_site_describe(uint32_t site, char *out, size_t len)
                  frames[user].function);
     else if (xs_pystack_get(python_id, &py, 1) == 1)
         snprintf(out, len, "%s:%d in %s", py.file, py.line, py.function);
-    else if ((user = first_source_line(frames, nf)) >= 0)
+    else if ((user = xs_first_user_frame(frames, nf, NULL, NULL)) >= 0)
         snprintf(out, len, "%s:%d in %s", frames[user].file, frames[user].line,
                  frames[user].function);
     else if (nf > 0)

@@ -208,10 +208,14 @@ static bool excluded(const struct dl_phdr_info *info)
  * and re-protects its RELRO page.  So the candidates are first opened with
  * RTLD_NOLOAD, which waits for the loader and succeeds only for objects it
  * has finished; only those are patched. */
+typedef struct candidate {
+    char *name;
+    uint64_t key;
+    void *handle; /* RTLD_NOLOAD handle: the loader is done with it */
+} candidate_t;
+
 typedef struct candidates {
-    char **names;
-    uint64_t *keys;
-    void **handles;
+    candidate_t *all;
     size_t n, cap;
 } candidates_t;
 
@@ -226,11 +230,9 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
     uint64_t key = object_key(info);
     if (excluded(info) || seen_unlocked(key) || c->n == c->cap)
         return 0;
-    c->names[c->n] = strdup(info->dlpi_name);
-    c->keys[c->n] = key;
-    c->handles[c->n] = NULL;
-    if (c->names[c->n])
-        c->n++;
+    char *name = strdup(info->dlpi_name);
+    if (name)
+        c->all[c->n++] = (candidate_t){name, key, NULL};
     return 0;
 }
 
@@ -240,7 +242,8 @@ static int patch_ready(struct dl_phdr_info *info, size_t size, void *data)
     candidates_t *c = data;
     uint64_t key = object_key(info);
     for (size_t i = 0; i < c->n; i++) {
-        if (c->keys[i] != key || (c->handles[i] == NULL && info->dlpi_name[0] != '\0'))
+        /* the main program (no name) is relocated before any code runs */
+        if (c->all[i].key != key || (c->all[i].handle == NULL && info->dlpi_name[0] != '\0'))
             continue;
         patch_slots(info, xh_api_wrapper);
         if (n_seen < MAX_SEEN)
@@ -253,26 +256,22 @@ static int patch_ready(struct dl_phdr_info *info, size_t size, void *data)
 void xh_api_patch_loaded(void)
 {
     enum { MAX_ROUND = 256 };
-    candidates_t c = {calloc(MAX_ROUND, sizeof(char *)), calloc(MAX_ROUND, sizeof(uint64_t)),
-                      calloc(MAX_ROUND, sizeof(void *)), 0, MAX_ROUND};
+    candidates_t c = {calloc(MAX_ROUND, sizeof(candidate_t)), 0, MAX_ROUND};
+    if (c.all == NULL)
+        return;
     pthread_mutex_lock(&patch_lock);
-    if (c.names && c.keys && c.handles) {
-        dl_iterate_phdr(collect, &c);
-        /* the main program (no name) is relocated before any code runs */
-        for (size_t i = 0; real_dlopen && i < c.n; i++)
-            if (c.names[i][0] != '\0')
-                c.handles[i] = real_dlopen(c.names[i], RTLD_LAZY | RTLD_NOLOAD);
-        dl_iterate_phdr(patch_ready, &c);
-        for (size_t i = 0; i < c.n; i++)
-            if (c.handles[i])
-                dlclose(c.handles[i]);
-    }
+    dl_iterate_phdr(collect, &c);
+    for (size_t i = 0; real_dlopen && i < c.n; i++)
+        if (c.all[i].name[0] != '\0')
+            c.all[i].handle = real_dlopen(c.all[i].name, RTLD_LAZY | RTLD_NOLOAD);
+    dl_iterate_phdr(patch_ready, &c);
+    for (size_t i = 0; i < c.n; i++)
+        if (c.all[i].handle)
+            dlclose(c.all[i].handle);
     pthread_mutex_unlock(&patch_lock);
     for (size_t i = 0; i < c.n; i++)
-        free(c.names[i]);
-    free(c.names);
-    free(c.keys);
-    free(c.handles);
+        free(c.all[i].name);
+    free(c.all);
 }
 
 /* libpython loads extension modules with dlopen() (always a path with a

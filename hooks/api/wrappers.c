@@ -33,18 +33,14 @@ enum { RESULT_POSITION = -1 };
 static __attribute__((noinline, cold)) void report(int row, int position, PyObject *op,
                                                     void *block, uint32_t owner, uint32_t current)
 {
-    if (xh_shared_by_design(op, owner, current))
-        return;
-    if (testing.active) {
+    if (!testing.active) {
+        xh_report_object(op, block, owner, current, XISAN_ACCESS_API, xh_api_rows[row].name);
+    } else if (!xh_shared_by_design(op, owner, current)) {
         if (row == testing.row && position == testing.position)
             testing.hits++;
         else
             testing.stray++;
-        return;
     }
-    xs_touch_t t = xh_object_touch(op, block, owner, current, XISAN_ACCESS_API);
-    t.access_detail = xh_api_rows[row].name;
-    xs_report_touch(&t);
 }
 
 /* Inline: one header read and a compare for an object of the caller's own
