@@ -11,6 +11,7 @@
 #include "output.h"
 #include "pystack.h"
 #include "python_options.h"
+#include "released_memory.h"
 #include "runtime.h"
 #include "shadow_gc.h"
 #include "summary.h"
@@ -33,6 +34,8 @@ static const struct xisan_adapter python_adapter = {
     .eval_prefix = "_PyEval_EvalFrame",
     .describe_block = xh_describe_live_block,
     .scan = xh_shadow_gc_scan,
+    .current_owner = xh_current_owner,
+    .dump_threads = xh_dump_other_threads,
 };
 
 __attribute__((visibility("default"))) int
@@ -52,6 +55,7 @@ xisan_adapter_activate(const struct xisan_preload_info *info)
     xh_instrumented_activate();
     if (xh_alloc_hooks_install() < 0)
         return -1;
+    xh_arena_hooks_install();
     xh_xisan_module_register();
     xh_lifecycle_start(info->hooks);
     atexit(at_exit);

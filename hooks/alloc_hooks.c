@@ -11,6 +11,7 @@
 #include "describe_block.h"
 #include "object_check.h"
 #include "quarantine.h"
+#include "released_memory.h"
 #include "runtime.h"
 #include "site_cache.h"
 #include "tag.h"
@@ -126,6 +127,9 @@ static void hook_free(void *ctx, void *p)
     uint32_t current = XISAN_UNOWNED;
     verdict_t v = free_verdict(h, &current);
     if (XS_LIKELY(v == FREE_OK)) {
+        /* small blocks sit in arenas, recorded when released */
+        if (xh_records_releases(h->owner) && h->size > 512)
+            xh_released_raw(p, h);
         h->magic = 0;
         c->next.free(c->next.ctx, h);
         return;

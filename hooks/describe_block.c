@@ -114,11 +114,12 @@ void xh_describe_block_init(void)
 
 static void lookup_type(const PyTypeObject *tp, type_info_t *out, bool cached)
 {
-    if (!cached) {
+    /* a crash report may describe a block while the exit scan holds the
+     * lock: it reads the type afresh instead of waiting */
+    if (!cached || pthread_mutex_trylock(&type_cache_lock) != 0) {
         read_type(tp, out);
         return;
     }
-    pthread_mutex_lock(&type_cache_lock);
     type_info_t *slot = &type_cache[((uintptr_t)tp >> 4) & 255];
     if (slot->tp != tp || tp == NULL)
         read_type(tp, slot);

@@ -5,6 +5,7 @@
 #include "lifecycle.h"
 
 #include "alloc_hooks.h"
+#include "crash.h"
 #include "interp_config.h"
 #include "monitoring.h"
 #include "options.h"
@@ -104,6 +105,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         xh_tstate_fast_init();
         xh_reftrace_install(object_hooks);
         interpreter_seen(owner);
+        xs_crash_thread_init();
     }
     if (XS_UNLIKELY(xh_thread.monitored_owner != owner ||
                     (xh_opt.shadow_gc && xh_thread.shadow_owner != owner)))
@@ -142,6 +144,13 @@ static void before_initialize(void)
     add_audit_hook();
 }
 
+/* An interpreter is about to end, its modules still there: from here on
+ * what it frees is recorded for crash reports (released_memory.h). */
+static void before_end_interpreter(void *tstate)
+{
+    xs_interp_mark_ending(xh_owner_of((PyThreadState *)tstate));
+}
+
 void xh_lifecycle_ensure_audit_hook(void)
 {
     add_audit_hook();
@@ -150,6 +159,9 @@ void xh_lifecycle_ensure_audit_hook(void)
 void xh_lifecycle_start(struct xisan_object_hooks *preload_hooks)
 {
     object_hooks = preload_hooks;
-    if (preload_hooks)
+    if (preload_hooks) {
         preload_hooks->before_initialize = before_initialize;
+        preload_hooks->before_end_interpreter = before_end_interpreter;
+        preload_hooks->sigaction = xs_deadly_sigaction;
+    }
 }

@@ -150,17 +150,9 @@ size_t xh_python_stack(struct xisan_pyframe *out, char (*names)[2][XISAN_PYNAME_
     return ts ? xh_python_frames(ts, out, names, max) : 0;
 }
 
-void xh_dump_traceback(int fd)
+static void dump_frames(int fd, PyThreadState *ts)
 {
-    PyThreadState *ts = xh_tstate();
     char line[512];
-    int len = snprintf(line, sizeof(line), "Current thread 0x%016lx (most recent call first):\n",
-                       (unsigned long)pthread_self());
-    xs_write_all(fd, line, (size_t)len);
-    if (ts == NULL) {
-        xs_write_all(fd, "  <no Python thread state>\n", 27);
-        return;
-    }
     size_t depth = 0;
     for (xh_iframe_t *f = xh_python_frame(xh_top_frame(ts)); f; f = xh_python_frame(f->previous)) {
         if (++depth > 100) {
@@ -169,8 +161,50 @@ void xh_dump_traceback(int fd)
         }
         char file[256], func[128];
         xs_pyframe_t frame = read_frame(f, file, sizeof(file), func, sizeof(func));
-        len = snprintf(line, sizeof(line), "  File \"%s\", line %d in %s\n", frame.file,
-                       frame.line, frame.function);
+        int len = snprintf(line, sizeof(line), "  File \"%s\", line %d in %s\n", frame.file,
+                           frame.line, frame.function);
         xs_write_all(fd, line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
+    }
+    if (depth == 0)
+        xs_write_all(fd, "  <no Python frame>\n", 20);
+}
+
+void xh_dump_traceback(int fd)
+{
+    PyThreadState *ts = xh_tstate();
+    char line[128];
+    int len = snprintf(line, sizeof(line), "Current thread 0x%016lx (most recent call first):\n",
+                       (unsigned long)pthread_self());
+    xs_write_all(fd, line, (size_t)len);
+    if (ts == NULL) {
+        xs_write_all(fd, "  <no Python thread state>\n", 27);
+        return;
+    }
+    dump_frames(fd, ts);
+}
+
+void xh_dump_other_threads(int fd)
+{
+    PyThreadState *self = xh_tstate();
+    char line[160];
+    size_t threads = 0;
+    /* unlocked, as faulthandler does: the lists may be changing, and a
+     * bound keeps a corrupted one from looping */
+    for (PyInterpreterState *interp = PyInterpreterState_Head(); interp && threads < 100;
+         interp = PyInterpreterState_Next(interp)) {
+        long long id = (long long)PyInterpreterState_GetID(interp);
+        for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts && threads < 100;
+             ts = PyThreadState_Next(ts)) {
+            if (ts == self)
+                continue;
+            if (threads++ == 0)
+                xs_write_all(fd, "  Python stacks of the other threads:\n", 38);
+            int len = snprintf(line, sizeof(line),
+                               "Thread 0x%016lx (T%lu, interpreter %lld; most recent call first):\n",
+                               (unsigned long)ts->thread_id, (unsigned long)ts->native_thread_id,
+                               id);
+            xs_write_all(fd, line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
+            dump_frames(fd, ts);
+        }
     }
 }

@@ -11,10 +11,13 @@
 
 #include "collect.h"
 #include "object_check.h"
+#include "released_memory.h"
 #include "site_cache.h"
 
 static void on_destroy(PyObject *op, void *block, xs_header_t *h)
 {
+    if (xh_records_releases(h->owner))
+        xh_released_object(op, block, h);
     uint32_t current = xh_owner_of(xh_tstate());
     if (XS_LIKELY(xs_owner_allows(h->owner, current)) || (h->owner & XISAN_OWNER_QUARANTINE) ||
         xh_heap_shared(h->owner & XISAN_OWNER_MASK, current))

@@ -65,3 +65,15 @@ uint32_t xh_owner_slow(PyThreadState *ts)
     cache->owner = owner;
     return owner;
 }
+
+uint32_t xh_current_owner(void)
+{
+    PyThreadState *ts = xh_tstate();
+    if (ts == NULL)
+        return XISAN_UNOWNED;
+    if (ts->interp == xisan_python_thread.interp)
+        return xisan_python_thread.owner;
+    /* what xh_owner_slow would register, without its lock */
+    int64_t id = PyInterpreterState_GetID(ts->interp);
+    return id < 0 || id >= (int64_t)XISAN_OWNER_MASK ? XISAN_UNOWNED : (uint32_t)id + 1;
+}

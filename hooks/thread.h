@@ -82,6 +82,10 @@ static inline uint32_t xh_block_owner(uint32_t owner)
     return owner != heap && xs_interp_shares_heap(owner) ? heap : owner;
 }
 
+/* The same for a crash report: no lock, no registration (the adapter's
+ * current_owner). */
+uint32_t xh_current_owner(void);
+
 /* The calling thread's interpreter, as an owner id. */
 static inline uint32_t xh_current(void)
 {

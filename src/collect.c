@@ -9,11 +9,13 @@
  * waiting for a lock it holds itself. */
 #include "collect.h"
 
+#include "crash.h"
 #include "dedup.h"
 #include "log.h"
 #include "options.h"
 #include "registry.h"
 #include "runtime.h"
+#include "site.h"
 #include "tag.h"
 
 #include <pthread.h>
@@ -30,9 +32,9 @@ static char text_storage[96 * 1024];
 static char json_storage[96 * 1024];
 static _Atomic unsigned long reports_made;
 
-void xs_collect_fork(xs_fork_phase_t phase)
+bool xs_collect_fork(xs_fork_phase_t phase)
 {
-    xs_mutex_fork(&report_lock, phase);
+    return xs_mutex_fork(&report_lock, phase);
 }
 
 unsigned long xs_reports_made(void)
@@ -46,6 +48,25 @@ void xs_log_record(const char *line, size_t len)
         return;
     pthread_mutex_lock(&report_lock);
     xs_log_write_unlocked(line, len);
+    pthread_mutex_unlock(&report_lock);
+}
+
+bool xs_report_in_progress_here(void)
+{
+    return reporting;
+}
+
+bool xs_report_lock_bounded(void)
+{
+    if (reporting || !xs_mutex_lock_bounded(&report_lock))
+        return false;
+    reporting = true;
+    return true;
+}
+
+void xs_report_unlock(void)
+{
+    reporting = false;
     pthread_mutex_unlock(&report_lock);
 }
 
@@ -64,26 +85,13 @@ static bool lock_report(const xs_touch_t *t)
     return true;
 }
 
-static void unlock_report(void)
-{
-    reporting = false;
-    pthread_mutex_unlock(&report_lock);
-}
-
 static void fill_alloc_site(xs_report_t *r, const xs_header_t *h)
 {
     if (h == NULL || h->site == 0)
         return;
-    uint32_t native_id, python_id;
-    xs_site_get(h->site, &native_id, &python_id);
-    uint64_t words[XS_MAX_NATIVE];
-    uintptr_t pcs[XS_MAX_NATIVE];
-    size_t n = xs_depot_get(native_id, words, XS_MAX_NATIVE);
-    for (size_t i = 0; i < n; i++)
-        pcs[i] = (uintptr_t)words[i];
-    r->n_alloc_native = xs_symbolize(pcs, n, r->alloc_native, XS_MAX_NATIVE);
     size_t py_max = (size_t)xs_opt.python_stack_depth;
-    r->n_alloc_python = xs_pystack_get(python_id, r->alloc_python,
+    r->n_alloc_python = xs_site_stacks(h->site, r->alloc_native, &r->n_alloc_native,
+                                       r->alloc_python,
                                        py_max < XS_MAX_PYTHON ? py_max : XS_MAX_PYTHON);
 }
 
@@ -162,6 +170,7 @@ static void collect_touch(xs_report_t *r, const xs_touch_t *t, const xs_header_t
     r->runtime_module = xs_adapter()->runtime_module;
     switch (xs_kind(t->kind)->payload) {
     case XS_PAYLOAD_NONE:
+    case XS_PAYLOAD_CRASH:
         break;
     case XS_PAYLOAD_HOLDER:
         snprintf(r->container_type, sizeof(r->container_type), "%s",
@@ -214,6 +223,7 @@ static __attribute__((noreturn)) void halt(int pid)
     char line[64];
     int len = snprintf(line, sizeof(line), "==%d==ABORTING\n", pid);
     xs_write_all(2, line, (size_t)len);
+    xs_crash_expect_abort();
     abort();
 }
 
@@ -235,7 +245,7 @@ bool xs_report_touch(const xs_touch_t *t)
     size_t n = xs_unwind(pcs, (size_t)xs_opt.stack_depth);
     python_stack(r);
     if (!halting && !early && !xs_dedup_first(xs_dedup_key_stack(r, pcs, n))) {
-        unlock_report();
+        xs_report_unlock();
         xs_in_runtime--;
         return false;
     }
@@ -253,7 +263,7 @@ bool xs_report_touch(const xs_touch_t *t)
     xs_run_state_note("report %d %s\n", r->pid, xs_kind_name(r->kind));
     if (halting)
         halt(r->pid);
-    unlock_report();
+    xs_report_unlock();
     xs_in_runtime--;
     return true;
 }

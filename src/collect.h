@@ -39,6 +39,12 @@ XS_INTERNAL bool xs_report_touch(const xs_touch_t *t);
 XS_INTERNAL void xs_log_record(const char *line, size_t len);
 /* Reports made so far in this process. */
 XS_INTERNAL unsigned long xs_reports_made(void);
-XS_INTERNAL void xs_collect_fork(xs_fork_phase_t phase);
+/* For the deadly-signal handler: is the calling thread making a report?
+ * Take the report lock within a bounded wait (false: another thread keeps
+ * it, or this one does); give it back. */
+XS_INTERNAL bool xs_report_in_progress_here(void);
+XS_INTERNAL bool xs_report_lock_bounded(void);
+XS_INTERNAL void xs_report_unlock(void);
+XS_INTERNAL bool xs_collect_fork(xs_fork_phase_t phase);
 
 #endif

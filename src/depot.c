@@ -285,7 +285,7 @@ size_t xs_pystack_get(uint32_t id, xs_pyframe_t *out, size_t max)
     return n;
 }
 
-void xs_depot_fork(xs_fork_phase_t phase)
+bool xs_depot_fork(xs_fork_phase_t phase)
 {
-    xs_mutex_fork(&depot_lock, phase);
+    return xs_mutex_fork(&depot_lock, phase);
 }

@@ -17,7 +17,7 @@ XS_INTERNAL uint32_t xs_string_put(const char *s);
 XS_INTERNAL const char *xs_string_get(uint32_t id);
 XS_INTERNAL size_t xs_depot_count(void);
 XS_INTERNAL size_t xs_string_count(void);
-XS_INTERNAL void xs_depot_fork(xs_fork_phase_t phase);
+XS_INTERNAL bool xs_depot_fork(xs_fork_phase_t phase);
 
 /* Python frames travel through the depot as one word each. */
 typedef struct xisan_pyframe xs_pyframe_t;

@@ -3,6 +3,7 @@
 #include "runtime.h"
 
 #include "collect.h"
+#include "crash.h"
 #include "depot.h"
 #include "log.h"
 #include "options.h"
@@ -15,6 +16,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 XS_TLS int xs_in_runtime;
 
@@ -38,25 +40,40 @@ const struct xisan_adapter *xs_adapter(void)
     return adapter;
 }
 
-void xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase)
+bool xs_mutex_lock_bounded(pthread_mutex_t *lock)
+{
+    /* long enough for a report in progress on another thread */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    return pthread_mutex_timedlock(lock, &until) == 0;
+}
+
+bool xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase)
 {
     switch (phase) {
     case XS_FORK_PREPARE:
         pthread_mutex_lock(lock);
-        break;
+        return true;
     case XS_FORK_PARENT:
         pthread_mutex_unlock(lock);
-        break;
+        return true;
     case XS_FORK_CHILD:
         pthread_mutex_init(lock, NULL);
-        break;
+        return true;
+    case XS_LOCK_PROBE:
+        if (!xs_mutex_lock_bounded(lock))
+            return false;
+        pthread_mutex_unlock(lock);
+        return true;
     }
+    return false;
 }
 
 /* Every lock of the core, in the order the code nests them: prepare takes
  * them in this order, parent and child release (or re-initialise) them in
  * the reverse one. */
-static void (*const fork_in_order[])(xs_fork_phase_t) = {
+static bool (*const fork_in_order[])(xs_fork_phase_t) = {
     xs_collect_fork, xs_survivors_fork, xs_site_fork,  xs_registry_fork,
     xs_depot_fork,   xs_symbolize_fork};
 
@@ -65,6 +82,15 @@ static void fork_phase(xs_fork_phase_t phase)
     size_t n = XS_ARRAY_LEN(fork_in_order);
     for (size_t i = 0; i < n; i++)
         fork_in_order[phase == XS_FORK_PREPARE ? i : n - 1 - i](phase);
+}
+
+bool xs_locks_probe(void)
+{
+    for (size_t i = 0; i < XS_ARRAY_LEN(fork_in_order); i++) {
+        if (!fork_in_order[i](XS_LOCK_PROBE))
+            return false;
+    }
+    return true;
 }
 
 static void fork_prepare(void)
@@ -93,6 +119,7 @@ static void do_init(void)
         return;
     }
     xs_log_check_path(xs_opt.log_path);
+    xs_deadly_signals_install();
 }
 
 int xs_runtime_init(void)

@@ -31,6 +31,9 @@ static XS_TLS xisan_owner_t thread_current;
  * first (has the owner ended?) takes no lock. */
 enum { ENDED_BITS = 1 << 16 };
 static _Atomic uint64_t ended_bits[ENDED_BITS / 64];
+/* Owners whose interpreter has begun to end or ended: the allocator hooks
+ * record what such an owner frees (released.h). */
+static _Atomic uint64_t ending_bits[ENDED_BITS / 64];
 /* The same for owners that share one heap with others (checks ask it on
  * every touch between two such owners). */
 static _Atomic uint64_t shared_bits[ENDED_BITS / 64];
@@ -78,9 +81,24 @@ void xs_interp_end(uint32_t owner)
     if (e)
         e->state = XS_INTERP_ENDED;
     pthread_mutex_unlock(&registry_lock);
-    if (owner < ENDED_BITS)
+    if (owner < ENDED_BITS) {
+        atomic_fetch_or(&ending_bits[owner / 64], 1ull << (owner % 64));
         atomic_fetch_or(&ended_bits[owner / 64], 1ull << (owner % 64));
+    }
     atomic_fetch_add_explicit(&xs_interp_generation, 1, memory_order_release);
+}
+
+void xs_interp_mark_ending(uint32_t owner)
+{
+    if (owner != XISAN_UNOWNED && owner < ENDED_BITS)
+        atomic_fetch_or(&ending_bits[owner / 64], 1ull << (owner % 64));
+}
+
+bool xs_interp_ending(uint32_t owner)
+{
+    return owner < ENDED_BITS &&
+           (atomic_load_explicit(&ending_bits[owner / 64], memory_order_relaxed) &
+            (1ull << (owner % 64)));
 }
 
 xs_interp_state_t xs_interp_state(uint32_t owner)
@@ -204,7 +222,7 @@ xisan_owner_t xisan_current(void)
     return thread_current;
 }
 
-void xs_registry_fork(xs_fork_phase_t phase)
+bool xs_registry_fork(xs_fork_phase_t phase)
 {
-    xs_mutex_fork(&registry_lock, phase);
+    return xs_mutex_fork(&registry_lock, phase);
 }

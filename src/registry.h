@@ -13,6 +13,10 @@ typedef enum xs_interp_state {
 XS_INTERNAL uint32_t xs_interp_register(int64_t external_id, const char *name);
 XS_INTERNAL void xs_interp_end(uint32_t owner);
 XS_INTERNAL xs_interp_state_t xs_interp_state(uint32_t owner);
+/* The interpreter has begun to end; xs_interp_ending() stays true from
+ * then on, and from xs_interp_end() on.  Lock-free. */
+XS_INTERNAL void xs_interp_mark_ending(uint32_t owner);
+XS_INTERNAL bool xs_interp_ending(uint32_t owner);
 /* xs_interp_state(owner) == XS_INTERP_ENDED, without a lock. */
 XS_INTERNAL bool xs_interp_ended(uint32_t owner);
 /* How an interpreter relates to the others, as its adapter tells: one word
@@ -33,6 +37,6 @@ XS_INTERNAL extern _Atomic uint32_t xs_interp_generation;
 /* The owner ids of ended interpreters, up to max; returns how many there
  * are. */
 XS_INTERNAL size_t xs_interp_list_ended(uint32_t *out, size_t max);
-XS_INTERNAL void xs_registry_fork(xs_fork_phase_t phase);
+XS_INTERNAL bool xs_registry_fork(xs_fork_phase_t phase);
 
 #endif

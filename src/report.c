@@ -55,7 +55,7 @@ const char *xs_access_name(xisan_access_t access)
     return (unsigned)access < XISAN_ACCESS_COUNT ? accesses[access].name : "unknown";
 }
 
-static long interp_number(uint32_t owner)
+long xs_interp_number(uint32_t owner)
 {
     return owner == XISAN_UNOWNED ? -1 : (long)owner - 1;
 }
@@ -140,7 +140,7 @@ static summary_site_t summary_site(const xs_report_t *r)
     return (summary_site_t){"<unknown>", 0, "<unknown>"};
 }
 
-static void text_native(xs_buf_t *b, const xs_native_frame_t *frames, size_t n)
+void xs_render_native_text(xs_buf_t *b, const xs_native_frame_t *frames, size_t n)
 {
     if (n == 0) {
         xs_buf_puts(b, "    <no native stack>\n");
@@ -158,7 +158,7 @@ static void text_native(xs_buf_t *b, const xs_native_frame_t *frames, size_t n)
     }
 }
 
-static void text_python(xs_buf_t *b, const xs_pyframe_t *frames, size_t n)
+void xs_render_python_text(xs_buf_t *b, const xs_pyframe_t *frames, size_t n)
 {
     if (n == 0) {
         xs_buf_puts(b, "    <no Python frames>\n");
@@ -214,38 +214,39 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
                   object_desc(r), (unsigned long)r->object_address, access_text(r));
     xs_buf_printf(b, "  owner: interpreter %ld (%s%s%s)%s; touched by interpreter %ld (%s%s%s) in "
                      "thread %lu\n",
-                  interp_number(r->owner), r->owner_name, config_sep(r->owner_name, r->owner_config),
+                  xs_interp_number(r->owner), r->owner_name, config_sep(r->owner_name, r->owner_config),
                   config_text(r->owner_name, r->owner_config),
-                  r->owner_ended ? ", which has ended" : "", interp_number(r->current),
+                  r->owner_ended ? ", which has ended" : "", xs_interp_number(r->current),
                   r->current_name, config_sep(r->current_name, r->current_config),
                   config_text(r->current_name, r->current_config), r->thread);
     switch (xs_kind(r->kind)->payload) {
     case XS_PAYLOAD_NONE:
+    case XS_PAYLOAD_CRASH: /* never a touch: crash_report.c */
         break;
     case XS_PAYLOAD_HOLDER:
         xs_buf_printf(b, "  referenced by %s object at 0x%lx of interpreter %ld (%s)%s%s\n",
                       r->container_type, (unsigned long)r->container_address,
-                      interp_number(r->container_owner), r->container_name,
+                      xs_interp_number(r->container_owner), r->container_name,
                       r->path[0] ? " at " : "", r->path);
         break;
     }
     if (r->note)
         xs_buf_printf(b, "  %s\n", r->note);
     xs_buf_puts(b, "  native stack of the touching thread:\n");
-    text_native(b, r->native, r->n_native);
+    xs_render_native_text(b, r->native, r->n_native);
     xs_buf_puts(b, "  Python stack of the touching thread (most recent call first):\n");
-    text_python(b, r->python, r->n_python);
-    xs_buf_printf(b, "  allocated by interpreter %ld (%s) here:\n", interp_number(r->owner),
+    xs_render_python_text(b, r->python, r->n_python);
+    xs_buf_printf(b, "  allocated by interpreter %ld (%s) here:\n", xs_interp_number(r->owner),
                   r->owner_name);
-    text_native(b, r->alloc_native, r->n_alloc_native);
+    xs_render_native_text(b, r->alloc_native, r->n_alloc_native);
     xs_buf_puts(b, "  Python stack at allocation (most recent call first):\n");
-    text_python(b, r->alloc_python, r->n_alloc_python);
+    xs_render_python_text(b, r->alloc_python, r->n_alloc_python);
     summary_site_t s = summary_site(r);
     xs_buf_printf(b, "SUMMARY: XISan: %s %s:%d in %s\n", kind, s.file, s.line, s.function);
     xs_buf_puts(b, "=================================================================\n");
 }
 
-static void json_native(xs_buf_t *b, const char *key, const xs_native_frame_t *f, size_t n)
+void xs_render_native_json(xs_buf_t *b, const char *key, const xs_native_frame_t *f, size_t n)
 {
     xs_buf_printf(b, ",\"%s\":[", key);
     for (size_t i = 0; i < n; i++) {
@@ -260,7 +261,7 @@ static void json_native(xs_buf_t *b, const char *key, const xs_native_frame_t *f
     xs_buf_puts(b, "]");
 }
 
-static void json_python(xs_buf_t *b, const char *key, const xs_pyframe_t *f, size_t n)
+void xs_render_python_json(xs_buf_t *b, const char *key, const xs_pyframe_t *f, size_t n)
 {
     xs_buf_printf(b, ",\"%s\":[", key);
     for (size_t i = 0; i < n; i++) {
@@ -283,10 +284,10 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     xs_buf_json_string(b, r->object_type);
     xs_buf_printf(b, ",\"object_address\":\"0x%lx\",\"object_size\":%zu", (unsigned long)r->object_address,
                   r->object_size);
-    xs_buf_printf(b, ",\"owner_interp\":%ld,\"owner_interp_name\":", interp_number(r->owner));
+    xs_buf_printf(b, ",\"owner_interp\":%ld,\"owner_interp_name\":", xs_interp_number(r->owner));
     xs_buf_json_string(b, r->owner_name);
     xs_buf_printf(b, ",\"owner_ended\":%s,\"current_interp\":%ld,\"current_interp_name\":",
-                  r->owner_ended ? "true" : "false", interp_number(r->current));
+                  r->owner_ended ? "true" : "false", xs_interp_number(r->current));
     xs_buf_json_string(b, r->current_name);
     json_config(b, "owner_interp_config", r->owner_config);
     json_config(b, "current_interp_config", r->current_config);
@@ -297,19 +298,20 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     }
     switch (xs_kind(r->kind)->payload) {
     case XS_PAYLOAD_NONE:
+    case XS_PAYLOAD_CRASH: /* never a touch: crash_report.c */
         break;
     case XS_PAYLOAD_HOLDER:
         xs_buf_puts(b, ",\"container_type\":");
         xs_buf_json_string(b, r->container_type);
         xs_buf_printf(b, ",\"container_address\":\"0x%lx\",\"container_interp\":%ld,\"path\":",
-                      (unsigned long)r->container_address, interp_number(r->container_owner));
+                      (unsigned long)r->container_address, xs_interp_number(r->container_owner));
         xs_buf_json_string(b, r->path);
         break;
     }
-    json_native(b, "native_stack", r->native, r->n_native);
-    json_native(b, "alloc_native_stack", r->alloc_native, r->n_alloc_native);
-    json_python(b, "python_stack", r->python, r->n_python);
-    json_python(b, "alloc_python_stack", r->alloc_python, r->n_alloc_python);
+    xs_render_native_json(b, "native_stack", r->native, r->n_native);
+    xs_render_native_json(b, "alloc_native_stack", r->alloc_native, r->n_alloc_native);
+    xs_render_python_json(b, "python_stack", r->python, r->n_python);
+    xs_render_python_json(b, "alloc_python_stack", r->alloc_python, r->n_alloc_python);
     summary_site_t s = summary_site(r);
     xs_buf_puts(b, ",\"summary\":{\"file\":");
     xs_buf_json_string(b, s.file);

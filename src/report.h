@@ -15,7 +15,7 @@ typedef enum xs_kind {
 } xs_kind_t;
 
 typedef enum xs_dedup { XS_DEDUP_SITE, XS_DEDUP_HOLDER } xs_dedup_t;
-typedef enum xs_payload { XS_PAYLOAD_NONE, XS_PAYLOAD_HOLDER } xs_payload_t;
+typedef enum xs_payload { XS_PAYLOAD_NONE, XS_PAYLOAD_HOLDER, XS_PAYLOAD_CRASH } xs_payload_t;
 
 typedef struct xs_kind_desc {
     const char *name;
@@ -71,6 +71,17 @@ typedef struct xs_report {
  * (none when there is no such frame; NULL: all).  Its index, or -1. */
 XS_INTERNAL long xs_first_user_frame(const xs_native_frame_t *frames, size_t n,
                                      const char *runtime_module, const char *stop_prefix);
+
+/* Stacks as the reports show them: numbered text lines, and a JSON member
+ * `,"key":[...]`. */
+XS_INTERNAL void xs_render_native_text(xs_buf_t *b, const xs_native_frame_t *frames, size_t n);
+XS_INTERNAL void xs_render_python_text(xs_buf_t *b, const xs_pyframe_t *frames, size_t n);
+XS_INTERNAL void xs_render_native_json(xs_buf_t *b, const char *key, const xs_native_frame_t *f,
+                                       size_t n);
+XS_INTERNAL void xs_render_python_json(xs_buf_t *b, const char *key, const xs_pyframe_t *f,
+                                       size_t n);
+/* The number people know an interpreter by (CPython's id); -1: none. */
+XS_INTERNAL long xs_interp_number(uint32_t owner);
 
 /* Render as sanitizer-style text / as one JSON line (with '\n'). */
 XS_INTERNAL void xs_report_render_text(const xs_report_t *r, xs_buf_t *out);

@@ -33,11 +33,25 @@ unsigned long xs_sites_captured(void)
     return atomic_load(&sites_captured);
 }
 
+size_t xs_site_stacks(uint32_t site, xs_native_frame_t *native, size_t *n_native,
+                      xs_pyframe_t *python, size_t py_max)
+{
+    uint32_t native_id, python_id;
+    xs_site_get(site, &native_id, &python_id);
+    uint64_t words[XS_MAX_NATIVE];
+    uintptr_t pcs[XS_MAX_NATIVE];
+    size_t n = xs_depot_get(native_id, words, XS_MAX_NATIVE);
+    for (size_t i = 0; i < n; i++)
+        pcs[i] = (uintptr_t)words[i];
+    *n_native = xs_symbolize(pcs, n, native, XS_MAX_NATIVE);
+    return xs_pystack_get(python_id, python, py_max);
+}
+
 static pthread_mutex_t frames_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void xs_site_fork(xs_fork_phase_t phase)
+bool xs_site_fork(xs_fork_phase_t phase)
 {
-    xs_mutex_fork(&frames_lock, phase);
+    return xs_mutex_fork(&frames_lock, phase);
 }
 
 void xs_site_describe(uint32_t site, char *out, size_t len)

@@ -3,16 +3,22 @@
 #ifndef XS_SITE_H
 #define XS_SITE_H
 
+#include "depot.h"
 #include "fork.h"
+#include "stack.h"
 
 /* Capture an allocation site for the calling thread: its native stack plus
  * the given Python frames, one word each (xs_pyframe_word). */
 XS_INTERNAL uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py);
 XS_INTERNAL unsigned long xs_sites_captured(void);
-XS_INTERNAL void xs_site_fork(xs_fork_phase_t phase);
+XS_INTERNAL bool xs_site_fork(xs_fork_phase_t phase);
 /* Where a site is, for people: the innermost native frame of user code that
  * the interpreted code called (an extension's C line), else the innermost
  * interpreted frame, else the innermost native frame with a source line. */
+/* A site's stacks: native frames symbolized into native[XS_MAX_NATIVE]
+ * (*n_native of them), up to py_max Python frames (returned). */
+XS_INTERNAL size_t xs_site_stacks(uint32_t site, xs_native_frame_t *native, size_t *n_native,
+                                  xs_pyframe_t *python, size_t py_max);
 XS_INTERNAL void xs_site_describe(uint32_t site, char *out, size_t len);
 
 #endif

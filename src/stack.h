@@ -23,6 +23,6 @@ typedef struct xs_native_frame {
  * into frames of their own; returns the number of frames written. */
 XS_INTERNAL size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out,
                                 size_t max);
-XS_INTERNAL void xs_symbolize_fork(xs_fork_phase_t phase);
+XS_INTERNAL bool xs_symbolize_fork(xs_fork_phase_t phase);
 
 #endif

@@ -82,9 +82,9 @@ static survivor_t *find_or_add(uintptr_t address, uint32_t owner, uint32_t type,
     return s;
 }
 
-void xs_survivors_fork(xs_fork_phase_t phase)
+bool xs_survivors_fork(xs_fork_phase_t phase)
 {
-    xs_mutex_fork(&survivors_lock, phase);
+    return xs_mutex_fork(&survivors_lock, phase);
 }
 
 void xs_survivor_note(uint32_t owner, const char *type, uintptr_t address, uint32_t site)

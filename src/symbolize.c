@@ -220,9 +220,9 @@ static int read_generation(struct dl_phdr_info *info, size_t size, void *data)
     return 1; /* the counts are the same in every entry */
 }
 
-void xs_symbolize_fork(xs_fork_phase_t phase)
+bool xs_symbolize_fork(xs_fork_phase_t phase)
 {
-    xs_mutex_fork(&session_lock, phase);
+    return xs_mutex_fork(&session_lock, phase);
 }
 
 static Dwfl *open_session_unlocked(void)

@@ -2,6 +2,7 @@
  * checked processes (src/log.c writes them):
  *   active <pid> <version>        a supported Python was checked
  *   report <pid> <kind>           a report was made
+ *   crash <pid> <signal>          a crash was reported (src/deadly_signal.c)
  *   message\t<line>               a warning, left for the command to print
  *   survivors\t<pid>\t...         a process's survivor summary, and its groups
  *   survivor-group\t<pid>\t...    (src/survivor_summary.c)
@@ -28,6 +29,8 @@ typedef struct group {
 
 struct run_state {
     unsigned long active, reports;
+    long *crashed; /* pids that reported a crash */
+    size_t n_crashed;
     char **messages;
     size_t n_messages;
     unsigned long processes, blocks, objects, referenced, never_freed, more_groups;
@@ -49,6 +52,23 @@ unsigned long run_state_reports(const run_state_t *s)
 static void *grow(void *array, size_t n, size_t size)
 {
     return (n & (n - 1)) == 0 ? realloc(array, (n ? 2 * n : 1) * size) : array;
+}
+
+bool run_state_crashed(const run_state_t *s, long pid)
+{
+    for (size_t i = 0; s && i < s->n_crashed; i++)
+        if (s->crashed[i] == pid)
+            return true;
+    return false;
+}
+
+static void add_crash(run_state_t *s, const char *line)
+{
+    long *more = grow(s->crashed, s->n_crashed, sizeof(long));
+    if (more == NULL)
+        return;
+    s->crashed = more;
+    s->crashed[s->n_crashed++] = strtol(line, NULL, 10);
 }
 
 static void add_message(run_state_t *s, const char *line)
@@ -154,6 +174,8 @@ run_state_t *run_state_read(const char *path)
             s->active++;
         else if (strncmp(line, "report ", 7) == 0)
             s->reports++;
+        else if (strncmp(line, "crash ", 6) == 0)
+            add_crash(s, line + 6);
         else if (strncmp(line, "message\t", 8) == 0)
             add_message(s, line + 8);
         else if (strncmp(line, "survivors\t", 10) == 0)

@@ -3,6 +3,7 @@
 #ifndef XISAN_TOOLS_RUN_STATE_H
 #define XISAN_TOOLS_RUN_STATE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef struct run_state run_state_t;
@@ -13,6 +14,8 @@ void run_state_free(run_state_t *s);
 /* Processes where a supported Python was checked; reports they made. */
 unsigned long run_state_active(const run_state_t *s);
 unsigned long run_state_reports(const run_state_t *s);
+/* Did process `pid` report a crash? */
+bool run_state_crashed(const run_state_t *s, long pid);
 /* The processes' warnings, each once, and the summary of blocks of ended
  * interpreters still allocated at exit, aggregated over the processes
  * that left it to the command. */

@@ -195,6 +195,7 @@ static int cmd_run(int argc, char **argv)
     unlink(state_path);
     unsigned long active = state ? run_state_active(state) : 0;
     unsigned long reports = state ? run_state_reports(state) : 0;
+    bool crash_reported = run_state_crashed(state, (long)pid);
     if (state)
         run_state_print(state, stderr);
     run_state_free(state);
@@ -204,7 +205,15 @@ static int cmd_run(int argc, char **argv)
 
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        if (!(sig == SIGABRT && reports > 0))
+        if (crash_reported && xs_opt.log_path[0])
+            fprintf(stderr, "xisan: '%s' was killed by signal %d (%s): its crash report is "
+                            "above (==%d==ERROR) and in %s.%d.jsonl\n",
+                    argv[i], sig, strsignal(sig), (int)pid, xs_opt.log_path, (int)pid);
+        else if (crash_reported)
+            fprintf(stderr, "xisan: '%s' was killed by signal %d (%s): its crash report is "
+                            "above (==%d==ERROR)\n",
+                    argv[i], sig, strsignal(sig), (int)pid);
+        else if (!(sig == SIGABRT && reports > 0))
             fprintf(stderr, "xisan: '%s' was killed by signal %d (%s)%s\n", argv[i], sig,
                     strsignal(sig), reports ? " after xisan reports" : "");
         /* Die the same way, without a second core dump. */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <link.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -91,6 +92,34 @@ __attribute__((visibility("default"))) void _Py_Dealloc(void *op)
     real_dealloc(op);
 }
 
+/* The deadly-signal handler stays first however the program sets its own
+ * (faulthandler, say): the adapter routes sigaction() of those signals to
+ * the core, which calls the program's handler after its report.  glibc's
+ * __sigaction is the real one, not shadowed here. */
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
+__attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction *act,
+                                                     struct sigaction *old)
+{
+    if (hooks.sigaction)
+        return hooks.sigaction(sig, act, old);
+    return __sigaction(sig, act, old);
+}
+
+/* signal() with glibc's BSD semantics, through the sigaction() above. */
+__attribute__((visibility("default"))) sighandler_t signal(int sig, sighandler_t handler)
+{
+    struct sigaction act, old;
+    memset(&act, 0, sizeof(act));
+    act.sa_handler = handler;
+    act.sa_flags = SA_RESTART;
+    sigemptyset(&act.sa_mask);
+    sigaddset(&act.sa_mask, sig);
+    if (sigaction(sig, &act, &old) < 0)
+        return SIG_ERR;
+    return old.sa_handler;
+}
+
 /* CPython's PyStatus (3.12, 3.13), returned by value. */
 typedef struct py_status {
     int type;
@@ -107,6 +136,16 @@ __attribute__((visibility("default"))) py_status_t Py_InitializeFromConfig(const
     if (hooks.before_initialize)
         hooks.before_initialize();
     return real(config);
+}
+
+__attribute__((visibility("default"))) void Py_EndInterpreter(void *tstate)
+{
+    static void (*real)(void *);
+    if (real == NULL)
+        real = (void (*)(void *))resolve_real("Py_EndInterpreter");
+    if (hooks.before_end_interpreter)
+        hooks.before_end_interpreter(tstate);
+    real(tstate);
 }
 
 __attribute__((constructor)) static void xisan_preload(void)

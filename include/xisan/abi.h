@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XISAN_ABI_VERSION 3
+#define XISAN_ABI_VERSION 4
 
 #ifdef __cplusplus
 #define XISAN_STATIC_ASSERT static_assert
@@ -100,6 +100,8 @@ XISAN_STATIC_ASSERT(offsetof(struct xisan_python_thread, owner) == 12, "thread c
 
 /* ---- preload library -> adapter ------------------------------------------ */
 
+struct sigaction;
+
 /* Hooks the preload library calls; an adapter fills the slots it needs.
  * libpython calls its own exported functions through its PLT, so the
  * preload library's definitions of these come first; each calls the real
@@ -113,6 +115,13 @@ struct xisan_object_hooks {
      * through: the allocators are final (PYTHONMALLOC, -X dev applied) and
      * no object exists yet */
     void (*before_initialize)(void);
+    /* Py_EndInterpreter(tstate), before it runs: the interpreter is about
+     * to end (its modules are still there) */
+    void (*before_end_interpreter)(void *tstate);
+    /* sigaction() (and signal()) of the program: the crash handler keeps
+     * itself first for the deadly signals and calls the program's handler
+     * after its report; NULL: straight to the C library */
+    int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
 };
 
 struct xisan_preload_info {
@@ -165,6 +174,12 @@ struct xisan_adapter {
                            size_t len, uintptr_t *address, bool *never_freed);
     /* Shadow GC walk of the calling thread's interpreter (xisan_python_scan). */
     long (*scan)(void);
+    /* The calling thread's interpreter as an owner id (XISAN_UNOWNED: none);
+     * async-signal-safe. */
+    uint32_t (*current_owner)(void);
+    /* Write the interpreted stacks of every thread but the calling one, of
+     * every interpreter, to fd, for a crash report: no lock, no allocation. */
+    void (*dump_threads)(int fd);
 };
 
 #endif

@@ -37,3 +37,12 @@ def use_isolated(rounds):
         except xiso.Error:
             pass
         xiso.call(lambda: i)
+
+
+def keep_dangling():
+    """A large object (its memory is unmapped when freed) whose address an
+    extension keeps without a reference; it dies when this interpreter ends."""
+    import xcrash
+    global kept
+    kept = bytes(40 << 20)  # XISAN-EXPECT: crash_dangling
+    xcrash.keep_raw(kept)

@@ -1,0 +1,160 @@
+/* What xisan knows about an address (address.h). */
+#include "address.h"
+
+#include "registry.h"
+#include "runtime.h"
+#include "tag.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+enum { NULL_PAGES = 64 << 10 };
+
+size_t xs_safe_read(uintptr_t addr, void *out, size_t len)
+{
+    struct iovec local = {out, len};
+    struct iovec remote = {(void *)addr, len};
+    int saved = errno;
+    ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    errno = saved;
+    return got > 0 ? (size_t)got : 0;
+}
+
+/* The tagged block whose header lies at most `reach` bytes before addr
+ * and whose bytes cover it.  The window is read at once; a window that
+ * starts in unmapped memory is read from the next page on. */
+static bool find_block(uintptr_t addr, size_t reach, xs_header_t *header, uintptr_t *user)
+{
+    char window[4096 + sizeof(xs_header_t)];
+    reach = (reach > 4096 ? 4096 : reach) & ~(size_t)15;
+    uintptr_t hi = (addr & ~(uintptr_t)15) + sizeof(xs_header_t);
+    uintptr_t span = reach + sizeof(xs_header_t);
+    uintptr_t lo = hi > span ? hi - span : 0;
+    size_t got = xs_safe_read(lo, window, hi - lo);
+    while (got == 0 && lo + 4096 < hi) {
+        lo = (lo | 4095) + 1; /* the part from the next page on */
+        got = xs_safe_read(lo, window, hi - lo);
+    }
+    for (size_t off = (got / 16) * 16; off >= sizeof(xs_header_t); off -= 16) {
+        const xs_header_t *h = (const xs_header_t *)(window + off - sizeof(xs_header_t));
+        uintptr_t u = lo + off;
+        if (h->magic != xs_magic((const void *)u))
+            continue;
+        if (addr >= u - sizeof(xs_header_t) && (h->size == UINT32_MAX || addr < u + h->size)) {
+            *header = *h;
+            *user = u;
+            return true;
+        }
+        return false; /* the nearest block before addr ends before it */
+    }
+    return false;
+}
+
+static void describe_object(xs_place_t *p, const xs_header_t *h)
+{
+    const struct xisan_adapter *a = xs_adapter();
+    if (a->describe_block == NULL)
+        return;
+    bool never_freed = false;
+    uintptr_t object = 0;
+    size_t size = h->size == UINT32_MAX ? (size_t)(p->end - p->start) : h->size;
+    a->describe_block((void *)p->start, size, NULL, 0, p->type, sizeof(p->type), &object,
+                      &never_freed);
+    if (p->type[0])
+        p->object = object;
+}
+
+void xs_place_of(uintptr_t addr, size_t reach, xs_place_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->address = addr;
+    if (addr < NULL_PAGES) {
+        out->kind = XS_PLACE_NULL;
+        return;
+    }
+    if (addr > UINTPTR_MAX / 2) /* the kernel's half: no block, and no overflow below */
+        return;
+    xs_header_t h;
+    uintptr_t user;
+    if (find_block(addr, reach, &h, &user)) {
+        out->kind = (h.owner & XISAN_OWNER_QUARANTINE) ? XS_PLACE_QUARANTINED : XS_PLACE_BLOCK;
+        out->start = user;
+        out->end = h.size == UINT32_MAX ? user : user + h.size;
+        out->owner = h.owner & XISAN_OWNER_MASK;
+        out->owner_ended = xs_interp_ended(out->owner);
+        out->site = h.site;
+        describe_object(out, &h);
+        return;
+    }
+    xs_released_t r;
+    if (xs_released_find(addr, &r)) {
+        out->kind = XS_PLACE_RELEASED;
+        out->start = r.start;
+        out->end = r.end;
+        out->owner = r.owner;
+        out->owner_ended = xs_interp_ended(r.owner);
+        out->site = r.site;
+        out->released = r.what;
+        snprintf(out->type, sizeof(out->type), "%s", r.type);
+        return;
+    }
+    out->kind = XS_PLACE_UNKNOWN;
+}
+
+const char *xs_place_owner_state(const xs_place_t *p)
+{
+    return p->owner_ended ? "ended" : "alive";
+}
+
+/* "24 bytes into a list object at 0x..." / "in a block at 0x..." */
+static int where_in(const xs_place_t *p, char *out, size_t len)
+{
+    uintptr_t base = p->object ? p->object : p->start;
+    const char *what = p->type[0] ? p->type : "memory";
+    const char *noun = p->type[0] ? " object" : " block";
+    if (p->address >= base)
+        return snprintf(out, len, "%lu bytes into a %s%s at 0x%lx (%lu bytes)",
+                        (unsigned long)(p->address - base), what, noun, (unsigned long)base,
+                        (unsigned long)(p->end - p->start));
+    return snprintf(out, len, "%lu bytes before a %s%s at 0x%lx",
+                    (unsigned long)(base - p->address), what, noun, (unsigned long)base);
+}
+
+void xs_place_describe(const xs_place_t *p, const char *owner_name, char *out, size_t len)
+{
+    int n;
+    switch (p->kind) {
+    case XS_PLACE_NULL:
+        snprintf(out, len, "a NULL pointer plus %lu bytes", (unsigned long)p->address);
+        return;
+    case XS_PLACE_BLOCK:
+    case XS_PLACE_QUARANTINED:
+        n = where_in(p, out, len);
+        if (n > 0 && (size_t)n < len)
+            snprintf(out + n, len - (size_t)n, ", owned by %s%s%s", owner_name,
+                     p->owner_ended ? ", which has ended" : "",
+                     p->kind == XS_PLACE_QUARANTINED
+                         ? " (quarantined: its free was reported and it was kept allocated)"
+                         : "");
+        return;
+    case XS_PLACE_RELEASED:
+        if (p->released == XS_RELEASED_ARENA) {
+            snprintf(out, len,
+                     "in an object-allocator arena [0x%lx, 0x%lx) that %s released%s", 
+                     (unsigned long)p->start, (unsigned long)p->end, owner_name,
+                     p->owner_ended ? " (it has ended)" : "");
+            return;
+        }
+        n = where_in(p, out, len);
+        if (n > 0 && (size_t)n < len)
+            snprintf(out + n, len - (size_t)n, " that %s freed when it ended", owner_name);
+        return;
+    case XS_PLACE_UNKNOWN:
+        snprintf(out, len, "not memory xisan knows: no tagged block, nothing an interpreter "
+                           "released");
+        return;
+    }
+}

@@ -1,0 +1,231 @@
+/* The record of released memory (released.h).
+ *
+ * Blocks sit in a set-associative table keyed by their address: a later
+ * block at the same address (the memory reused by another interpreter that
+ * then ended) replaces the earlier one, and a full set drops its oldest
+ * entry, so the record stays bounded (about 1 MiB, touched only once
+ * interpreters end) while the most recent ends are kept whole.  Blocks
+ * larger than a lookup probes and arenas go to a ring of ranges.
+ *
+ * Writers serialise on a spin lock (frees of two ending interpreters in
+ * parallel, rare); the reader, a crashing thread, takes no lock: an entry
+ * is published by its start word, written last. */
+#include "released.h"
+
+#include "hash.h"
+
+#include <sched.h>
+#include <string.h>
+
+enum {
+    WAYS = 4,
+    SETS = 8192,
+    PROBE = 1024,  /* bytes before an address where a block start is looked for */
+    RANGES = 4096,
+    TYPES = 1024,
+    TYPE_LEN = 64,
+};
+
+typedef struct entry {
+    _Atomic uintptr_t start; /* 0: empty */
+    uint32_t size;
+    uint32_t owner;
+    uint32_t site;
+    uint16_t type; /* index into type_names, 0: none */
+    uint16_t age;
+} entry_t;
+
+typedef struct range {
+    _Atomic uintptr_t start;
+    uintptr_t end;
+    uint32_t owner;
+    uint32_t site;
+    uint16_t type;
+    uint8_t what;
+} range_t;
+
+static entry_t blocks[SETS][WAYS];
+static range_t ranges[RANGES];
+static size_t next_range;
+static char type_names[TYPES][TYPE_LEN];
+static uint16_t type_used;
+static atomic_flag writing = ATOMIC_FLAG_INIT;
+static uint16_t clock;
+
+static void lock(void)
+{
+    while (atomic_flag_test_and_set_explicit(&writing, memory_order_acquire))
+        sched_yield();
+}
+
+static void unlock(void)
+{
+    atomic_flag_clear_explicit(&writing, memory_order_release);
+}
+
+static size_t set_of(uintptr_t start)
+{
+    return (size_t)((xs_mix64(0, start >> 4) >> 17) % SETS);
+}
+
+/* The index of a type name, interned (writers only); 0 when the table is
+ * full or there is no name. */
+static uint16_t intern_type_locked(const char *type)
+{
+    if (type == NULL || type[0] == '\0')
+        return 0;
+    size_t h = (size_t)(xs_hash_str(0, type) % (TYPES - 1)) + 1;
+    for (size_t i = 0; i < TYPES - 1; i++) {
+        size_t slot = (h + i - 1) % (TYPES - 1) + 1;
+        if (type_names[slot][0] == '\0') {
+            if (type_used >= TYPES * 3 / 4)
+                return 0;
+            size_t len = strlen(type);
+            if (len >= TYPE_LEN)
+                len = TYPE_LEN - 1;
+            memcpy(type_names[slot], type, len);
+            type_names[slot][len] = '\0';
+            type_used++;
+            return (uint16_t)slot;
+        }
+        if (strncmp(type_names[slot], type, TYPE_LEN - 1) == 0)
+            return (uint16_t)slot;
+    }
+    return 0;
+}
+
+static void put_range_locked(uintptr_t start, uintptr_t end, uint32_t owner, uint32_t site,
+                             uint16_t type, xs_released_what_t what)
+{
+    range_t *r = &ranges[next_range++ % RANGES];
+    atomic_store_explicit(&r->start, 0, memory_order_relaxed);
+    r->end = end;
+    r->owner = owner;
+    r->site = site;
+    r->type = type;
+    r->what = (uint8_t)what;
+    atomic_store_explicit(&r->start, start, memory_order_release);
+}
+
+void xs_released_block(const void *user, size_t size, uint32_t owner, uint32_t site,
+                       const char *type)
+{
+    uintptr_t start = (uintptr_t)user;
+    if (start == 0)
+        return;
+    lock();
+    uint16_t t = intern_type_locked(type);
+    if (size > PROBE) {
+        /* an object's block is recorded at its destruction, then freed */
+        const range_t *last = next_range ? &ranges[(next_range - 1) % RANGES] : NULL;
+        if (t == 0 && last && atomic_load_explicit(&last->start, memory_order_relaxed) == start) {
+            unlock();
+            return;
+        }
+        put_range_locked(start, start + size, owner, site, t, XS_RELEASED_BLOCK);
+        unlock();
+        return;
+    }
+    entry_t *set = blocks[set_of(start)];
+    entry_t *victim = &set[0];
+    for (size_t i = 0; i < WAYS; i++) {
+        uintptr_t s = atomic_load_explicit(&set[i].start, memory_order_relaxed);
+        if (s == start || s == 0) {
+            victim = &set[i];
+            break;
+        }
+        if ((uint16_t)(clock - set[i].age) > (uint16_t)(clock - victim->age))
+            victim = &set[i];
+    }
+    atomic_store_explicit(&victim->start, 0, memory_order_relaxed);
+    victim->size = (uint32_t)size;
+    victim->owner = owner;
+    victim->site = site;
+    victim->type = t;
+    victim->age = clock++;
+    atomic_store_explicit(&victim->start, start, memory_order_release);
+    unlock();
+}
+
+void xs_released_range(uintptr_t start, size_t size, uint32_t owner, xs_released_what_t what)
+{
+    if (start == 0 || size == 0)
+        return;
+    lock();
+    put_range_locked(start, start + size, owner, 0, 0, what);
+    unlock();
+}
+
+static void fill(xs_released_t *out, uintptr_t start, uintptr_t end, uint32_t owner,
+                 uint32_t site, uint16_t type, xs_released_what_t what)
+{
+    out->start = start;
+    out->end = end;
+    out->owner = owner;
+    out->site = site;
+    out->what = what;
+    if (type > 0 && type < TYPES)
+        memcpy(out->type, type_names[type], TYPE_LEN);
+    else
+        out->type[0] = '\0';
+    out->type[sizeof(out->type) - 1] = '\0';
+}
+
+static bool find_block(uintptr_t addr, xs_released_t *out)
+{
+    uintptr_t first = addr & ~(uintptr_t)15;
+    for (uintptr_t start = first; start + PROBE > first && start >= 16; start -= 16) {
+        entry_t *set = blocks[set_of(start)];
+        for (size_t i = 0; i < WAYS; i++) {
+            if (atomic_load_explicit(&set[i].start, memory_order_acquire) != start)
+                continue;
+            /* the header in front of the block belongs to it too */
+            if (addr >= start - 16 && addr < start + set[i].size) {
+                fill(out, start, start + set[i].size, set[i].owner, set[i].site, set[i].type,
+                     XS_RELEASED_BLOCK);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+bool xs_released_find(uintptr_t addr, xs_released_t *out)
+{
+    if (addr < 4096)
+        return false;
+    if (find_block(addr, out))
+        return true;
+    /* newest first: a range released later over the same addresses wins,
+     * a big block before the arena it may sit in */
+    size_t n = next_range < RANGES ? next_range : RANGES;
+    const range_t *arena = NULL;
+    for (size_t k = 1; k <= n; k++) {
+        const range_t *r = &ranges[(next_range - k) % RANGES];
+        uintptr_t start = atomic_load_explicit(&r->start, memory_order_acquire);
+        if (start == 0 || addr < start || addr >= r->end)
+            continue;
+        if (r->what == XS_RELEASED_BLOCK) {
+            fill(out, start, r->end, r->owner, r->site, r->type, XS_RELEASED_BLOCK);
+            return true;
+        }
+        if (arena == NULL)
+            arena = r;
+    }
+    if (arena == NULL)
+        return false;
+    fill(out, atomic_load(&arena->start), arena->end, arena->owner, 0, 0,
+         (xs_released_what_t)arena->what);
+    return true;
+}
+
+void xs_released_reset(void)
+{
+    lock();
+    memset(blocks, 0, sizeof(blocks));
+    memset(ranges, 0, sizeof(ranges));
+    memset(type_names, 0, sizeof(type_names));
+    next_range = 0;
+    type_used = 0;
+    unlock();
+}

@@ -1,0 +1,243 @@
+/* Crash triage: the record of released memory, what an address is, and the
+ * deadly-signal handler in a child that really crashes (its exit status, its
+ * report on stderr), also while another thread keeps the report lock, when
+ * two threads crash at once and when the report itself faults. */
+#include "unit.h"
+
+#include "address.h"
+#include "crash.h"
+#include "released.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char child_err[64 * 1024];
+
+/* Runs body() in a child whose stderr is captured; returns its wait status. */
+static int run_child(void (*body)(void))
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        char err[256];
+        cr_assert_eq(xs_options_parse("symbolize=0", &xs_opt, err, sizeof(err)), 0);
+        xs_deadly_signals_install();
+        body();
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t len = 0;
+    ssize_t got;
+    while ((got = read(fds[0], child_err + len, sizeof(child_err) - 1 - len)) > 0)
+        len += (size_t)got;
+    child_err[len] = '\0';
+    close(fds[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+static size_t count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void null_write(void)
+{
+    *(volatile int *)0 = 1;
+}
+
+Test(crash, segv_is_reported_and_the_process_dies_of_it)
+{
+    int status = run_child(null_write);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %#x", status);
+    cr_assert(strstr(child_err, "==ERROR: XISan: SEGV on address 0x0 (pc 0x"), "%s", child_err);
+    cr_assert(strstr(child_err, "the address is a NULL pointer plus 0 bytes"), "%s", child_err);
+    cr_assert(strstr(child_err, "SUMMARY: XISan: SEGV "), "%s", child_err);
+}
+
+static void raise_fpe(void)
+{
+    raise(SIGFPE);
+}
+
+Test(crash, a_sent_signal_has_no_fault_address)
+{
+    int status = run_child(raise_fpe);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGFPE, "status %#x", status);
+    cr_assert(strstr(child_err, "==ERROR: XISan: FPE (pc 0x"), "%s", child_err);
+    cr_assert(strstr(child_err, "SIGFPE (sent by a process) from process "), "%s", child_err);
+}
+
+static void *hold_report_lock(void *ready)
+{
+    xs_collect_fork(XS_FORK_PREPARE); /* takes every lock of collect.c: the report lock */
+    atomic_store((_Atomic bool *)ready, true);
+    pause();
+    return NULL;
+}
+
+static void crash_while_report_lock_held(void)
+{
+    static _Atomic bool ready;
+    pthread_t t;
+    pthread_create(&t, NULL, hold_report_lock, &ready);
+    while (!atomic_load(&ready))
+        usleep(1000);
+    null_write();
+}
+
+Test(crash, another_thread_keeps_the_report_lock, .timeout = 30)
+{
+    int status = run_child(crash_while_report_lock_held);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %#x", status);
+    cr_assert(strstr(child_err, "==ERROR: XISan: SEGV on address 0x0"), "%s", child_err);
+    cr_assert(strstr(child_err, "(a shorter report: another thread keeps one of xisan's locks)"),
+              "%s", child_err);
+}
+
+static pthread_barrier_t together;
+
+static void *crash_together(void *unused)
+{
+    pthread_barrier_wait(&together);
+    null_write();
+    return NULL;
+}
+
+static void two_threads_crash(void)
+{
+    pthread_barrier_init(&together, NULL, 2);
+    pthread_t t;
+    pthread_create(&t, NULL, crash_together, NULL);
+    crash_together(NULL);
+}
+
+Test(crash, two_threads_crash_at_once_one_report, .timeout = 60)
+{
+    int status = run_child(two_threads_crash);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %#x", status);
+    cr_assert_eq(count(child_err, "==ERROR: XISan: SEGV"), 1, "%s", child_err);
+}
+
+static size_t faulting_stack(struct xisan_pyframe *out, char (*names)[2][XISAN_PYNAME_MAX],
+                             size_t max)
+{
+    null_write();
+    return 0;
+}
+
+static const struct xisan_adapter faulting_adapter = {
+    .abi_version = XISAN_ABI_VERSION,
+    .python_stack = faulting_stack,
+};
+
+static void report_faults(void)
+{
+    xs_runtime_set_adapter(&faulting_adapter);
+    raise(SIGILL);
+}
+
+Test(crash, a_fault_in_the_report_hands_the_original_signal_on, .timeout = 30)
+{
+    int status = run_child(report_faults);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGILL, "status %#x", status);
+    cr_assert(strstr(child_err, "XISan: SEGV while writing the crash report: stopping it"), "%s",
+              child_err);
+}
+
+static void previous_handler(int sig)
+{
+    static const char line[] = "the program's own handler ran\n";
+    write(2, line, sizeof(line) - 1);
+}
+
+static void program_handler_set_later(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = previous_handler;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old;
+    /* through the preload library this would reach xs_deadly_sigaction */
+    cr_assert_eq(xs_deadly_sigaction(SIGSEGV, &sa, &old), 0);
+    cr_assert(old.sa_handler == SIG_DFL);
+    null_write();
+}
+
+Test(crash, the_programs_handler_runs_after_the_report)
+{
+    int status = run_child(program_handler_set_later);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %#x", status);
+    const char *report = strstr(child_err, "==ERROR: XISan: SEGV");
+    const char *own = strstr(child_err, "the program's own handler ran");
+    cr_assert(report && own && report < own, "%s", child_err);
+}
+
+Test(released, blocks_and_ranges_explain_addresses)
+{
+    xs_released_reset();
+    static char memory[8192] __attribute__((aligned(16)));
+    uintptr_t base = (uintptr_t)memory;
+    xs_released_range(base, sizeof(memory), 3, XS_RELEASED_ARENA);
+    xs_released_block(memory + 256, 64, 3, 7, "Payload");
+    xs_released_t r;
+    cr_assert(xs_released_find(base + 256 + 24, &r));
+    cr_assert_eq(r.what, XS_RELEASED_BLOCK);
+    cr_assert_eq(r.start, base + 256);
+    cr_assert_eq(r.owner, 3);
+    cr_assert_eq(r.site, 7);
+    cr_assert_str_eq(r.type, "Payload");
+    /* past the block's end: the arena it sat in */
+    cr_assert(xs_released_find(base + 256 + 64, &r));
+    cr_assert_eq(r.what, XS_RELEASED_ARENA);
+    cr_assert_eq(r.start, base);
+    cr_assert_str_eq(r.type, "");
+    cr_assert_not(xs_released_find(base + sizeof(memory), &r));
+    /* a later block at the same address replaces the earlier one */
+    xs_released_block(memory + 256, 32, 4, 9, "list");
+    cr_assert(xs_released_find(base + 256, &r));
+    cr_assert_eq(r.owner, 4);
+    cr_assert_str_eq(r.type, "list");
+}
+
+Test(released, a_large_object_keeps_its_type_through_its_free)
+{
+    xs_released_reset();
+    static char big[4096] __attribute__((aligned(16)));
+    xs_released_block(big, sizeof(big), 2, 5, "bytes");
+    xs_released_block(big, sizeof(big), 2, 5, NULL); /* the free after the destruction */
+    xs_released_t r;
+    cr_assert(xs_released_find((uintptr_t)big + 3000, &r));
+    cr_assert_str_eq(r.type, "bytes");
+    cr_assert_eq(r.site, 5);
+}
+
+Test(address, live_blocks_null_and_unknown)
+{
+    xs_released_reset();
+    void *user = unit_new_block(100, 2);
+    xs_place_t p;
+    xs_place_of((uintptr_t)user + 40, 4096, &p);
+    cr_assert_eq(p.kind, XS_PLACE_BLOCK);
+    cr_assert_eq(p.start, (uintptr_t)user);
+    cr_assert_eq(p.owner, 2);
+    xs_place_of((uintptr_t)user + 100, 4096, &p); /* just past it */
+    cr_assert_eq(p.kind, XS_PLACE_UNKNOWN);
+    xs_place_of(0x10, 4096, &p);
+    cr_assert_eq(p.kind, XS_PLACE_NULL);
+    char text[256];
+    xs_place_describe(&p, "", text, sizeof(text));
+    cr_assert_str_eq(text, "a NULL pointer plus 16 bytes");
+    xs_place_of(UINTPTR_MAX - 8, 4096, &p);
+    cr_assert_eq(p.kind, XS_PLACE_UNKNOWN);
+    unit_free_block(user);
+}
