@@ -25,6 +25,15 @@ static void at_exit(void)
     xs_print_summary(xh_main_owner());
 }
 
+/* faulthandler's own test helpers (faulthandler._sigsegv() and the like):
+ * CPython's test suite crashes through them to test faulthandler, and
+ * expects nothing but faulthandler's output. */
+static const char *const deliberate_crashes[] = {
+    "faulthandler_read_null", "faulthandler_sigsegv",         "faulthandler_sigabrt",
+    "faulthandler_sigfpe",    "faulthandler_fatal_error_thread", "faulthandler_stack_overflow",
+    NULL,
+};
+
 static const struct xisan_adapter python_adapter = {
     .abi_version = XISAN_ABI_VERSION,
     .python_stack = xh_python_stack,
@@ -36,6 +45,7 @@ static const struct xisan_adapter python_adapter = {
     .scan = xh_shadow_gc_scan,
     .current_owner = xh_current_owner,
     .dump_threads = xh_dump_other_threads,
+    .deliberate_crashes = deliberate_crashes,
 };
 
 __attribute__((visibility("default"))) int

@@ -39,6 +39,8 @@ typedef struct xs_crash {
     /* the report leaves out what needs a lock that is held, or the
      * symbolizer, when this says why */
     const char *short_reason;
+    /* the adapter's function that crashed on purpose, NULL: none */
+    const char *deliberate;
     xs_place_t fault;
     char fault_owner_name[96];
     size_t n_native, n_python, n_alloc_native, n_alloc_python, n_held;

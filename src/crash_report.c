@@ -211,6 +211,10 @@ void xs_crash_render_json(const xs_crash_t *c, xs_buf_t *b)
         xs_buf_puts(b, ",\"short_report\":");
         xs_buf_json_string(b, c->short_reason);
     }
+    if (c->deliberate) {
+        xs_buf_puts(b, ",\"deliberate\":");
+        xs_buf_json_string(b, c->deliberate);
+    }
     if (c->has_address) {
         xs_buf_puts(b, ",\"fault\":{");
         json_place(b, &c->fault);

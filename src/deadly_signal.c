@@ -1,14 +1,17 @@
 /* The deadly-signal handler: SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT.
  *
- * It reports the crash (crash.h) and then hands the signal on: to the
- * handler the program set (faulthandler's, its own), then to the default
- * action, so the exit status and the core dump are the crash's own.  It
- * stays first however the program sets its handlers: under `xisan run` the
- * preload library routes sigaction() of these signals here, and the
- * program's handler is recorded as the one to call after the report (a
- * handler that ran first would raise the signal again and lose the fault
- * address).  Without the preload library a handler installed later runs
- * first and passes the signal back here.
+ * It stays first however the program sets its own handlers: under `xisan
+ * run` the preload library routes sigaction() of these signals here, and
+ * the program's handler is recorded, not installed.  A signal goes first to
+ * that handler, which may resolve it (a handler of a signal some process
+ * sent, a runtime that traps faults on purpose): then the program goes on
+ * and nothing is reported.  When it cannot (faulthandler prints its
+ * traceback, then raises the signal again; a handler returns from a fault
+ * that comes straight back), or there is none, the crash is reported, with
+ * the fault as the program's handler was handed it, and the process dies of
+ * the signal's default action: the exit status is the crash's.  Without the
+ * preload library a handler installed later runs first and raises the
+ * signal again, and the report has the raise instead of the fault.
  *
  * What it must never do is make things worse:
  * - it runs on an alternate stack (each thread that runs interpreted code
@@ -137,40 +140,6 @@ static void die_by_default(int sig)
     _exit(128 + sig);
 }
 
-/* The program's handler, then the default action. */
-static void pass_on(int sig, siginfo_t *info, void *uc)
-{
-    struct sigaction *prev = program_action_for(sig);
-    if (prev != NULL) {
-        if (prev->sa_flags & SA_SIGINFO) {
-            if (prev->sa_sigaction != NULL)
-                prev->sa_sigaction(sig, info, uc);
-        } else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
-            prev->sa_handler(sig);
-        }
-    }
-    die_by_default(sig);
-}
-
-static void watchdog(int unused)
-{
-    (void)unused;
-    say("the crash report did not finish in %d s: stopping it\n", WATCHDOG_SECONDS);
-    pass_on(crash_sig, &crash_info, &crash_uc);
-}
-
-static void start_watchdog(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = watchdog;
-    sigemptyset(&sa.sa_mask);
-    __sigaction(SIGALRM, &sa, NULL);
-    alarm(WATCHDOG_SECONDS);
-}
-
-/* ---- collecting ---------------------------------------------------------- */
-
 static uintptr_t context_pc(const ucontext_t *uc)
 {
 #if defined(__x86_64__)
@@ -194,6 +163,109 @@ static uintptr_t context_sp(const ucontext_t *uc)
     return 0;
 #endif
 }
+
+static bool is_function(const struct sigaction *act)
+{
+    if (act->sa_flags & SA_SIGINFO)
+        return act->sa_sigaction != NULL;
+    return act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
+}
+
+static void call(const struct sigaction *act, int sig, siginfo_t *info, void *uc)
+{
+    if (act->sa_flags & SA_SIGINFO)
+        act->sa_sigaction(sig, info, uc);
+    else
+        act->sa_handler(sig);
+}
+
+/* What the program's handler was handed, kept per thread (a few threads
+ * at once), for the report when it raises the signal again. */
+typedef struct handed {
+    _Atomic long tid;
+    siginfo_t info;
+    ucontext_t uc;
+} handed_t;
+static handed_t handed[8];
+static XS_TLS int handing;           /* the signal handed to the program's handler, 0: none */
+static XS_TLS uintptr_t handing_frame; /* this handler's frame when it handed it */
+static XS_TLS int last_sig;          /* the last fault handed over: the same one again */
+static XS_TLS uintptr_t last_pc, last_addr; /* means the handler did not resolve it */
+
+static handed_t *handed_slot(long tid, bool claim)
+{
+    for (size_t i = 0; i < XS_ARRAY_LEN(handed); i++)
+        if (atomic_load(&handed[i].tid) == tid)
+            return &handed[i];
+    for (size_t i = 0; claim && i < XS_ARRAY_LEN(handed); i++) {
+        long none = 0;
+        if (atomic_compare_exchange_strong(&handed[i].tid, &none, tid))
+            return &handed[i];
+    }
+    return NULL;
+}
+
+/* The program's handler, when it has one: true when it returned (the
+ * signal is resolved, or ignored), false when the crash is to be
+ * reported. */
+static bool hand_to_program(int sig, siginfo_t *info, ucontext_t *uc, long tid)
+{
+    struct sigaction *mine = program_action_for(sig);
+    if (!is_function(mine))
+        return !(mine->sa_flags & SA_SIGINFO) && mine->sa_handler == SIG_IGN && is_sent(info);
+    if (!is_sent(info)) {
+        uintptr_t pc = context_pc(uc), addr = (uintptr_t)info->si_addr;
+        if (last_sig == sig && last_pc == pc && last_addr == addr)
+            return false; /* its handler returned, and the fault came straight back */
+        last_sig = sig;
+        last_pc = pc;
+        last_addr = addr;
+    }
+    struct sigaction act = *mine;
+    if (mine->sa_flags & SA_RESETHAND) {
+        memset(mine, 0, sizeof(*mine));
+        mine->sa_handler = SIG_DFL;
+    }
+    handed_t *h = handed_slot(tid, true);
+    if (h != NULL) {
+        h->info = *info;
+        h->uc = *uc;
+    }
+    handing = sig;
+    handing_frame = (uintptr_t)__builtin_frame_address(0);
+    call(&act, sig, info, uc);
+    handing = 0;
+    if (h != NULL)
+        atomic_store(&h->tid, 0);
+    return true;
+}
+
+/* The program's handler raised the signal it was handed again, from
+ * inside its call (a deeper frame): it could not resolve it. */
+static bool raised_again(int sig, const siginfo_t *info)
+{
+    return handing == sig && is_sent(info) &&
+           (uintptr_t)__builtin_frame_address(0) < handing_frame;
+}
+
+static void watchdog(int unused)
+{
+    (void)unused;
+    say("the crash report did not finish in %d s: stopping it\n", WATCHDOG_SECONDS);
+    die_by_default(crash_sig);
+}
+
+static void start_watchdog(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = watchdog;
+    sigemptyset(&sa.sa_mask);
+    __sigaction(SIGALRM, &sa, NULL);
+    alarm(WATCHDOG_SECONDS);
+}
+
+/* ---- collecting ---------------------------------------------------------- */
 
 /* The crashed thread's stack, from the interrupted context. */
 static size_t unwind_context(ucontext_t *uc, uintptr_t *pcs, size_t max)
@@ -268,10 +340,13 @@ static bool worth_telling(const xs_place_t *p, uint32_t current)
     switch (p->kind) {
     case XS_PLACE_BLOCK:
     case XS_PLACE_QUARANTINED:
-        if (p->owner == XISAN_UNOWNED || p->owner == current)
-            return p->owner_ended || p->kind == XS_PLACE_QUARANTINED;
-        return p->owner_ended || current == XISAN_UNOWNED ||
-               !(xs_interp_shares_heap(p->owner) && xs_interp_shares_heap(current));
+        if (p->owner_ended || p->kind == XS_PLACE_QUARANTINED)
+            return true;
+        /* a thread outside every interpreter (its GIL released) holds
+         * whatever it last worked on: nothing to tell by owner */
+        if (p->owner == XISAN_UNOWNED || p->owner == current || current == XISAN_UNOWNED)
+            return false;
+        return !(xs_interp_shares_heap(p->owner) && xs_interp_shares_heap(current));
     case XS_PLACE_RELEASED:
         return p->owner_ended;
     case XS_PLACE_UNKNOWN:
@@ -343,6 +418,22 @@ static void explain_fault(xs_crash_t *c, bool locks)
                                        py_max < XS_MAX_PYTHON ? py_max : XS_MAX_PYTHON);
 }
 
+/* A crash inside a function that crashes on purpose (the adapter's list):
+ * its name. */
+static const char *deliberate(const xs_crash_t *c)
+{
+    const char *const *names = xs_adapter()->deliberate_crashes;
+    for (size_t i = 0; names && i < c->n_native && i < 8; i++) {
+        const char *fn = c->native[i].function;
+        for (const char *const *n = names; *n; n++) {
+            size_t len = strlen(*n);
+            if (strncmp(fn, *n, len) == 0 && (fn[len] == '\0' || fn[len] == '.'))
+                return *n;
+        }
+    }
+    return NULL;
+}
+
 static uint32_t current_owner(void)
 {
     const struct xisan_adapter *a = xs_adapter();
@@ -381,6 +472,7 @@ static void collect(xs_crash_t *c, int sig, siginfo_t *info, ucontext_t *uc,
     interp_name(c->current, locks, c->current_name, sizeof(c->current_name));
     c->current_config = locks ? xs_interp_config(c->current) : NULL;
     native_stack(c, uc, locks);
+    c->deliberate = deliberate(c);
     size_t py_max = (size_t)xs_opt.python_stack_depth;
     const struct xisan_adapter *a = xs_adapter();
     if (a->python_stack && py_max > 0)
@@ -393,9 +485,8 @@ static void collect(xs_crash_t *c, int sig, siginfo_t *info, ucontext_t *uc,
 
 /* ---- reporting ----------------------------------------------------------- */
 
-static void emit(xs_crash_t *c)
+static void write_text(const xs_crash_t *c)
 {
-    bool serialised = xs_report_lock_bounded();
     xs_buf_t text;
     xs_buf_init(&text, text_storage, sizeof(text_storage));
     xs_crash_render_head(c, &text);
@@ -406,6 +497,15 @@ static void emit(xs_crash_t *c)
     xs_buf_init(&text, text_storage, sizeof(text_storage));
     xs_crash_render_tail(c, &text);
     xs_write_all(2, text.p, text.len);
+}
+
+static void emit(xs_crash_t *c)
+{
+    bool serialised = xs_report_lock_bounded();
+    /* a program that crashes on purpose to test its own crash handler
+     * expects that handler's output alone */
+    if (!c->deliberate)
+        write_text(c);
     xs_buf_t json;
     xs_buf_init(&json, json_storage, sizeof(json_storage));
     xs_crash_render_json(c, &json);
@@ -413,7 +513,8 @@ static void emit(xs_crash_t *c)
         xs_log_write_unlocked(json.p, json.len);
     if (serialised)
         xs_report_unlock();
-    xs_run_state_note("crash %d %s\n", c->pid, xs_signal_name(c->signal));
+    if (!c->deliberate)
+        xs_run_state_note("crash %d %s\n", c->pid, xs_signal_name(c->signal));
 }
 
 /* Runs on the report stack. */
@@ -443,43 +544,57 @@ static void report(void)
     in_report = 0;
 }
 
-static void handler(int sig, siginfo_t *info, void *uc)
+/* One crash reported at a time, by the first thread that crashes. */
+static void crash(int sig, const siginfo_t *info, const ucontext_t *uc)
 {
-    int saved_errno = errno;
-    long tid = gettid_now();
-    if (sig == SIGABRT && atomic_load(&aborting_tid) == tid) {
-        pass_on(sig, info, uc); /* the runtime's own abort after its report */
-        return;
-    }
-    long none = 0;
+    long tid = gettid_now(), none = 0;
     if (!atomic_compare_exchange_strong(&crashing_tid, &none, tid)) {
-        if (none == tid) {
-            if (in_report) {
-                /* a fault inside the report: the original signal goes on;
-                 * the frames the report ran from are gone */
-                in_report = 0;
-                say("%s while writing the crash report: stopping it\n",
-                    xs_signal_short_name(sig));
-                pass_on(crash_sig, &crash_info, &crash_uc);
-            }
-            die_by_default(sig); /* a handler called after the report raised it */
-            errno = saved_errno;
-            return;
+        if (none == tid && in_report) {
+            /* a fault inside the report: the original signal goes on; the
+             * frames the report ran from are gone */
+            in_report = 0;
+            say("%s while writing the crash report: stopping it\n", xs_signal_short_name(sig));
+            die_by_default(crash_sig);
         }
-        /* another thread reports a crash and then ends the process */
-        struct timespec pause = {0, 100 * 1000 * 1000};
-        for (int i = 0; i < 10 * (WATCHDOG_SECONDS + 5); i++)
-            nanosleep(&pause, NULL);
-        die_by_default(sig);
-        errno = saved_errno;
+        if (none != tid) {
+            /* another thread reports a crash, then ends the process */
+            struct timespec pause = {0, 100 * 1000 * 1000};
+            for (int i = 0; i < 10 * (WATCHDOG_SECONDS + 5); i++)
+                nanosleep(&pause, NULL);
+        }
         return;
     }
     crash_sig = sig;
     crash_info = *info;
-    crash_uc = *(ucontext_t *)uc;
+    crash_uc = *uc;
     report();
-    pass_on(sig, info, uc);
-    errno = saved_errno;
+}
+
+static void handler(int sig, siginfo_t *info, void *context)
+{
+    int saved_errno = errno;
+    ucontext_t *uc = context;
+    long tid = gettid_now();
+    if (sig == SIGABRT && atomic_load(&aborting_tid) == tid) {
+        /* the runtime's own abort after its report */
+        if (is_function(program_action_for(sig)))
+            call(program_action_for(sig), sig, info, uc);
+        die_by_default(sig);
+    }
+    if (raised_again(sig, info)) {
+        handed_t *h = handed_slot(tid, false);
+        if (h != NULL)
+            crash(sig, &h->info, &h->uc);
+        else
+            crash(sig, info, uc);
+        die_by_default(sig);
+    }
+    if (atomic_load(&crashing_tid) == 0 && hand_to_program(sig, info, uc, tid)) {
+        errno = saved_errno;
+        return;
+    }
+    crash(sig, info, uc);
+    die_by_default(sig);
 }
 
 /* ---- installing ---------------------------------------------------------- */

@@ -180,6 +180,9 @@ struct xisan_adapter {
     /* Write the interpreted stacks of every thread but the calling one, of
      * every interpreter, to fd, for a crash report: no lock, no allocation. */
     void (*dump_threads)(int fd);
+    /* Functions that crash on purpose, to test crash handlers (NULL-ended;
+     * NULL: none): a crash inside one is recorded in the log, not printed. */
+    const char *const *deliberate_crashes;
 };
 
 #endif

@@ -155,31 +155,72 @@ Test(crash, a_fault_in_the_report_hands_the_original_signal_on, .timeout = 30)
               child_err);
 }
 
-static void previous_handler(int sig)
+static void set_program_handler(int sig, void (*fn)(int))
+{
+    struct sigaction sa = {0}, old;
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    /* what sigaction() reaches through the preload library */
+    cr_assert_eq(xs_deadly_sigaction(sig, &sa, &old), 0);
+}
+
+/* Like faulthandler: says so, restores the default, raises again. */
+static void like_faulthandler(int sig)
 {
     static const char line[] = "the program's own handler ran\n";
     write(2, line, sizeof(line) - 1);
+    set_program_handler(sig, SIG_DFL);
+    raise(sig);
 }
 
-static void program_handler_set_later(void)
+static void fault_with_faulthandler(void)
 {
-    struct sigaction sa = {0};
-    sa.sa_handler = previous_handler;
-    sigemptyset(&sa.sa_mask);
-    struct sigaction old;
-    /* through the preload library this would reach xs_deadly_sigaction */
-    cr_assert_eq(xs_deadly_sigaction(SIGSEGV, &sa, &old), 0);
-    cr_assert(old.sa_handler == SIG_DFL);
+    set_program_handler(SIGSEGV, like_faulthandler);
     null_write();
 }
 
-Test(crash, the_programs_handler_runs_after_the_report)
+Test(crash, the_programs_handler_runs_first_and_the_fault_is_kept)
 {
-    int status = run_child(program_handler_set_later);
+    int status = run_child(fault_with_faulthandler);
     cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %#x", status);
-    const char *report = strstr(child_err, "==ERROR: XISan: SEGV");
     const char *own = strstr(child_err, "the program's own handler ran");
-    cr_assert(report && own && report < own, "%s", child_err);
+    const char *report = strstr(child_err, "==ERROR: XISan: SEGV on address 0x0 (pc");
+    cr_assert(report && own && own < report, "%s", child_err);
+    cr_assert(strstr(child_err, "SIGSEGV (address not mapped)"), "%s", child_err);
+}
+
+static volatile sig_atomic_t handled;
+
+static void count_signal(int sig)
+{
+    handled++;
+}
+
+static void sent_signal_handled(void)
+{
+    set_program_handler(SIGABRT, count_signal);
+    raise(SIGABRT);
+    _exit(handled == 1 ? 7 : 8);
+}
+
+Test(crash, a_signal_the_program_handles_is_no_crash)
+{
+    int status = run_child(sent_signal_handled);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7, "status %#x", status);
+    cr_assert_str_eq(child_err, "");
+}
+
+static void fault_not_resolved(void)
+{
+    set_program_handler(SIGSEGV, count_signal);
+    null_write();
+}
+
+Test(crash, a_fault_the_handler_does_not_resolve_is_reported_once)
+{
+    int status = run_child(fault_not_resolved);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %#x", status);
+    cr_assert_eq(count(child_err, "==ERROR: XISan: SEGV on address 0x0"), 1, "%s", child_err);
 }
 
 Test(released, blocks_and_ranges_explain_addresses)
