@@ -1,6 +1,8 @@
 /* What an ending interpreter gives back, recorded for crash reports
  * (src/released.h): the objects it frees while it ends, its large raw
- * blocks, and the arenas its object allocator releases. */
+ * blocks, and the arenas CPython's arena allocator releases (object
+ * allocator arenas, frame stack chunks), with the interpreter that
+ * allocated them. */
 #ifndef XH_RELEASED_MEMORY_H
 #define XH_RELEASED_MEMORY_H
 

@@ -143,7 +143,8 @@ void xs_place_describe(const xs_place_t *p, const char *owner_name, char *out, s
     case XS_PLACE_RELEASED:
         if (p->released == XS_RELEASED_ARENA) {
             snprintf(out, len,
-                     "in an object-allocator arena [0x%lx, 0x%lx) that %s released%s", 
+                     "in an arena [0x%lx, 0x%lx) (object allocator or frame stack) that %s "
+                     "released%s",
                      (unsigned long)p->start, (unsigned long)p->end, owner_name,
                      p->owner_ended ? " (it has ended)" : "");
             return;

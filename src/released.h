@@ -12,7 +12,7 @@
 typedef enum xs_released_what {
     XS_RELEASED_NONE = 0,
     XS_RELEASED_BLOCK, /* one block, freed while its interpreter ended */
-    XS_RELEASED_ARENA, /* an arena of the interpreter's object allocator */
+    XS_RELEASED_ARENA, /* an arena of the interpreter's (object allocator, frame stack) */
 } xs_released_what_t;
 
 typedef struct xs_released {
