@@ -31,9 +31,8 @@ static XS_TLS xisan_owner_t thread_current;
  * first (has the owner ended?) takes no lock. */
 enum { ENDED_BITS = 1 << 16 };
 static _Atomic uint64_t ended_bits[ENDED_BITS / 64];
-/* Owners whose interpreter has begun to end or ended: the allocator hooks
- * record what such an owner frees (released.h). */
-static _Atomic uint64_t ending_bits[ENDED_BITS / 64];
+_Atomic uint64_t xs_interp_ending_bits[XS_ENDING_BITS / 64];
+_Static_assert(XS_ENDING_BITS == ENDED_BITS, "one bound for the owner bit sets");
 /* The same for owners that share one heap with others (checks ask it on
  * every touch between two such owners). */
 static _Atomic uint64_t shared_bits[ENDED_BITS / 64];
@@ -82,7 +81,7 @@ void xs_interp_end(uint32_t owner)
         e->state = XS_INTERP_ENDED;
     pthread_mutex_unlock(&registry_lock);
     if (owner < ENDED_BITS) {
-        atomic_fetch_or(&ending_bits[owner / 64], 1ull << (owner % 64));
+        atomic_fetch_or(&xs_interp_ending_bits[owner / 64], 1ull << (owner % 64));
         atomic_fetch_or(&ended_bits[owner / 64], 1ull << (owner % 64));
     }
     atomic_fetch_add_explicit(&xs_interp_generation, 1, memory_order_release);
@@ -91,14 +90,7 @@ void xs_interp_end(uint32_t owner)
 void xs_interp_mark_ending(uint32_t owner)
 {
     if (owner != XISAN_UNOWNED && owner < ENDED_BITS)
-        atomic_fetch_or(&ending_bits[owner / 64], 1ull << (owner % 64));
-}
-
-bool xs_interp_ending(uint32_t owner)
-{
-    return owner < ENDED_BITS &&
-           (atomic_load_explicit(&ending_bits[owner / 64], memory_order_relaxed) &
-            (1ull << (owner % 64)));
+        atomic_fetch_or(&xs_interp_ending_bits[owner / 64], 1ull << (owner % 64));
 }
 
 xs_interp_state_t xs_interp_state(uint32_t owner)

@@ -14,9 +14,17 @@ XS_INTERNAL uint32_t xs_interp_register(int64_t external_id, const char *name);
 XS_INTERNAL void xs_interp_end(uint32_t owner);
 XS_INTERNAL xs_interp_state_t xs_interp_state(uint32_t owner);
 /* The interpreter has begun to end; xs_interp_ending() stays true from
- * then on, and from xs_interp_end() on.  Lock-free. */
+ * then on, and from xs_interp_end() on.  Inline: the allocator hooks ask
+ * at every free and object death. */
 XS_INTERNAL void xs_interp_mark_ending(uint32_t owner);
-XS_INTERNAL bool xs_interp_ending(uint32_t owner);
+#define XS_ENDING_BITS (1 << 16)
+XS_INTERNAL extern _Atomic uint64_t xs_interp_ending_bits[XS_ENDING_BITS / 64];
+static inline bool xs_interp_ending(uint32_t owner)
+{
+    return owner < XS_ENDING_BITS &&
+           (atomic_load_explicit(&xs_interp_ending_bits[owner / 64], memory_order_relaxed) &
+            (1ull << (owner % 64)));
+}
 /* xs_interp_state(owner) == XS_INTERP_ENDED, without a lock. */
 XS_INTERNAL bool xs_interp_ended(uint32_t owner);
 /* How an interpreter relates to the others, as its adapter tells: one word

@@ -2,10 +2,10 @@
  *
  * Blocks sit in a set-associative table keyed by their address: a later
  * block at the same address (the memory reused by another interpreter that
- * then ended) replaces the earlier one, and a full set drops its oldest
- * entry, so the record stays bounded (about 1 MiB, touched only once
- * interpreters end) while the most recent ends are kept whole.  Blocks
- * larger than a lookup probes and arenas go to a ring of ranges.
+ * then ended) replaces the earlier one, and a full set drops an entry in
+ * turn, so the record stays bounded (16,384 blocks of 16 bytes: 256 KiB,
+ * touched only once interpreters end).  Blocks larger than a lookup probes
+ * and arenas go to a ring of ranges.
  *
  * Writers serialise on a spin lock (frees of two ending interpreters in
  * parallel, rare); the reader, a crashing thread, takes no lock: an entry
@@ -19,21 +19,22 @@
 
 enum {
     WAYS = 4,
-    SETS = 8192,
+    SETS = 4096,
     PROBE = 1024,  /* bytes before an address where a block start is looked for */
     RANGES = 4096,
     TYPES = 1024,
     TYPE_LEN = 64,
 };
 
+/* One word says where: user addresses fit in 48 bits, and the size of a
+ * block kept here in 16. */
 typedef struct entry {
-    _Atomic uintptr_t start; /* 0: empty */
-    uint32_t size;
-    uint32_t owner;
+    _Atomic uint64_t where; /* start << 16 | size; 0: empty */
     uint32_t site;
+    uint16_t owner;
     uint16_t type; /* index into type_names, 0: none */
-    uint16_t age;
 } entry_t;
+_Static_assert(sizeof(entry_t) == 16, "a block's entry is two words");
 
 typedef struct range {
     _Atomic uintptr_t start;
@@ -50,7 +51,7 @@ static size_t next_range;
 static char type_names[TYPES][TYPE_LEN];
 static uint16_t type_used;
 static atomic_flag writing = ATOMIC_FLAG_INIT;
-static uint16_t clock;
+static unsigned turn; /* which way of a full set goes next */
 
 static void lock(void)
 {
@@ -111,7 +112,7 @@ void xs_released_block(const void *user, size_t size, uint32_t owner, uint32_t s
                        const char *type)
 {
     uintptr_t start = (uintptr_t)user;
-    if (start == 0)
+    if (start == 0 || start >> 48 || owner > UINT16_MAX)
         return;
     lock();
     uint16_t t = intern_type_locked(type);
@@ -127,23 +128,19 @@ void xs_released_block(const void *user, size_t size, uint32_t owner, uint32_t s
         return;
     }
     entry_t *set = blocks[set_of(start)];
-    entry_t *victim = &set[0];
+    entry_t *victim = &set[turn++ % WAYS];
     for (size_t i = 0; i < WAYS; i++) {
-        uintptr_t s = atomic_load_explicit(&set[i].start, memory_order_relaxed);
-        if (s == start || s == 0) {
+        uint64_t w = atomic_load_explicit(&set[i].where, memory_order_relaxed);
+        if (w == 0 || w >> 16 == start) {
             victim = &set[i];
             break;
         }
-        if ((uint16_t)(clock - set[i].age) > (uint16_t)(clock - victim->age))
-            victim = &set[i];
     }
-    atomic_store_explicit(&victim->start, 0, memory_order_relaxed);
-    victim->size = (uint32_t)size;
-    victim->owner = owner;
+    atomic_store_explicit(&victim->where, 0, memory_order_relaxed);
     victim->site = site;
+    victim->owner = (uint16_t)owner;
     victim->type = t;
-    victim->age = clock++;
-    atomic_store_explicit(&victim->start, start, memory_order_release);
+    atomic_store_explicit(&victim->where, (uint64_t)start << 16 | size, memory_order_release);
     unlock();
 }
 
@@ -177,12 +174,13 @@ static bool find_block(uintptr_t addr, xs_released_t *out)
     for (uintptr_t start = first; start + PROBE > first && start >= 16; start -= 16) {
         entry_t *set = blocks[set_of(start)];
         for (size_t i = 0; i < WAYS; i++) {
-            if (atomic_load_explicit(&set[i].start, memory_order_acquire) != start)
+            uint64_t w = atomic_load_explicit(&set[i].where, memory_order_acquire);
+            if (w >> 16 != start)
                 continue;
+            uintptr_t end = start + (w & 0xffff);
             /* the header in front of the block belongs to it too */
-            if (addr >= start - 16 && addr < start + set[i].size) {
-                fill(out, start, start + set[i].size, set[i].owner, set[i].site, set[i].type,
-                     XS_RELEASED_BLOCK);
+            if (addr >= start - 16 && addr < end) {
+                fill(out, start, end, set[i].owner, set[i].site, set[i].type, XS_RELEASED_BLOCK);
                 return true;
             }
         }
