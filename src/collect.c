@@ -16,6 +16,7 @@
 #include "registry.h"
 #include "runtime.h"
 #include "site.h"
+#include "suppress.h"
 #include "tag.h"
 
 #include <pthread.h>
@@ -31,6 +32,34 @@ static xs_report_t report_storage;
 static char text_storage[96 * 1024];
 static char json_storage[96 * 1024];
 static _Atomic unsigned long reports_made;
+static xs_suppressions_t suppressions;
+
+int xs_collect_load_suppressions(const char *path, char *err, size_t err_len)
+{
+    xs_suppressions_free(&suppressions);
+    if (path == NULL || !path[0])
+        return 0;
+    return xs_suppressions_load(path, xs_kind_names(), &suppressions, err, err_len);
+}
+
+xs_suppressions_t *xs_collect_suppressions(void)
+{
+    return &suppressions;
+}
+
+/* Is the collected report suppressed? */
+static bool suppressed(const xs_report_t *r)
+{
+    xs_suppress_subject_t subject = {
+        .kind = xs_kind_name(r->kind),
+        .native = {r->native, r->alloc_native},
+        .n_native = {r->n_native, r->n_alloc_native},
+        .python = {r->python, r->alloc_python},
+        .n_python = {r->n_python, r->n_alloc_python},
+        .object_type = r->object_type,
+    };
+    return xs_suppressions_match_subject(&suppressions, &subject) != NULL;
+}
 
 bool xs_collect_fork(xs_fork_phase_t phase)
 {
@@ -230,7 +259,10 @@ static __attribute__((noreturn)) void halt(int pid)
 bool xs_report_touch(const xs_touch_t *t)
 {
     bool halting = xs_opt.halt_on_error;
-    uint64_t early = halting ? 0 : xs_dedup_key_early(t);
+    /* halting, the first report is the last: only a suppressed site can
+     * come back, and it is not looked at again */
+    bool dedup = !halting || suppressions.n > 0;
+    uint64_t early = dedup ? xs_dedup_key_early(t) : 0;
     if (early && !xs_dedup_first(early))
         return false;
     xs_in_runtime++;
@@ -244,7 +276,7 @@ bool xs_report_touch(const xs_touch_t *t)
     uintptr_t pcs[XS_MAX_NATIVE];
     size_t n = xs_unwind(pcs, (size_t)xs_opt.stack_depth);
     python_stack(r);
-    if (!halting && !early && !xs_dedup_first(xs_dedup_key_stack(r, pcs, n))) {
+    if (dedup && !early && !xs_dedup_first(xs_dedup_key_stack(r, pcs, n))) {
         xs_report_unlock();
         xs_in_runtime--;
         return false;
@@ -254,6 +286,11 @@ bool xs_report_touch(const xs_touch_t *t)
     if (t->src_file)
         put_source_frame(r, t);
     fill_alloc_site(r, h);
+    if (suppressed(r)) {
+        xs_report_unlock();
+        xs_in_runtime--;
+        return false;
+    }
     xs_interp_name(r->owner, r->owner_name, sizeof(r->owner_name));
     xs_interp_name(r->current, r->current_name, sizeof(r->current_name));
     r->owner_config = xs_interp_config(r->owner);

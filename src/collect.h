@@ -34,6 +34,10 @@ typedef struct xs_touch {
 /* Make a report for `t`; aborts when halting.  Returns true when the report
  * was printed (false: a repeat of a reported site, counted). */
 XS_INTERNAL bool xs_report_touch(const xs_touch_t *t);
+/* The suppressions reports are checked against (option suppressions):
+ * -1 with the message in err when the file cannot be used. */
+XS_INTERNAL int xs_collect_load_suppressions(const char *path, char *err, size_t err_len);
+XS_INTERNAL struct xs_suppressions *xs_collect_suppressions(void);
 /* Append one whole JSON line (a record that is no report) to the log,
  * serialised with the reports. */
 XS_INTERNAL void xs_log_record(const char *line, size_t len);

@@ -37,6 +37,7 @@
 #include "report.h"
 #include "runtime.h"
 #include "site.h"
+#include "suppress.h"
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -522,8 +523,18 @@ static void report_main(void)
 {
     const char *short_reason = why_short();
     xs_in_runtime++; /* the hooks stay out of what the report allocates */
-    collect(&crash_storage, crash_sig, &crash_info, &crash_uc, short_reason);
-    emit(&crash_storage);
+    xs_crash_t *c = &crash_storage;
+    collect(c, crash_sig, &crash_info, &crash_uc, short_reason);
+    xs_suppress_subject_t subject = {
+        .kind = "crash",
+        .native = {c->native, c->alloc_native},
+        .n_native = {c->n_native, c->n_alloc_native},
+        .python = {c->python, c->alloc_python},
+        .n_python = {c->n_python, c->n_alloc_python},
+        .object_type = c->fault.type,
+    };
+    if (!xs_suppressions_match_subject(xs_collect_suppressions(), &subject))
+        emit(c);
     xs_in_runtime--;
 }
 

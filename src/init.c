@@ -119,6 +119,11 @@ static void do_init(void)
         return;
     }
     xs_log_check_path(xs_opt.log_path);
+    if (xs_collect_load_suppressions(xs_opt.suppressions, err, sizeof(err)) < 0) {
+        xs_message("error", "%s", err);
+        init_result = -1;
+        return;
+    }
     xs_deadly_signals_install();
 }
 

@@ -23,6 +23,17 @@ const char *xs_kind_name(xs_kind_t kind)
     return xs_kind(kind)->name;
 }
 
+const char *const *xs_kind_names(void)
+{
+    static const char *const names[] = {
+#define XS_KIND(id, name, dedup, payload, description) name,
+#include "kinds.inc"
+#undef XS_KIND
+        NULL,
+    };
+    return names;
+}
+
 void xs_kinds_print_help(int fd)
 {
     char storage[512];

@@ -26,6 +26,8 @@ typedef struct xs_kind_desc {
 
 XS_INTERNAL const xs_kind_desc_t *xs_kind(xs_kind_t kind);
 XS_INTERNAL const char *xs_kind_name(xs_kind_t kind);
+/* Every kind's name, NULL-ended. */
+XS_INTERNAL const char *const *xs_kind_names(void);
 XS_INTERNAL const char *xs_access_name(xisan_access_t access);
 /* `xisan help`'s list of kinds. */
 XS_INTERNAL void xs_kinds_print_help(int fd);

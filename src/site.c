@@ -33,16 +33,24 @@ unsigned long xs_sites_captured(void)
     return atomic_load(&sites_captured);
 }
 
-size_t xs_site_stacks(uint32_t site, xs_native_frame_t *native, size_t *n_native,
-                      xs_pyframe_t *python, size_t py_max)
+/* A site's native return addresses (their count) and its Python stack id. */
+static size_t site_pcs(uint32_t site, uintptr_t pcs[XS_MAX_NATIVE], uint32_t *python_id)
 {
-    uint32_t native_id, python_id;
-    xs_site_get(site, &native_id, &python_id);
+    uint32_t native_id;
+    xs_site_get(site, &native_id, python_id);
     uint64_t words[XS_MAX_NATIVE];
-    uintptr_t pcs[XS_MAX_NATIVE];
     size_t n = xs_depot_get(native_id, words, XS_MAX_NATIVE);
     for (size_t i = 0; i < n; i++)
         pcs[i] = (uintptr_t)words[i];
+    return n;
+}
+
+size_t xs_site_stacks(uint32_t site, xs_native_frame_t *native, size_t *n_native,
+                      xs_pyframe_t *python, size_t py_max)
+{
+    uint32_t python_id;
+    uintptr_t pcs[XS_MAX_NATIVE];
+    size_t n = site_pcs(site, pcs, &python_id);
     *n_native = xs_symbolize(pcs, n, native, XS_MAX_NATIVE);
     return xs_pystack_get(python_id, python, py_max);
 }
@@ -56,13 +64,9 @@ bool xs_site_fork(xs_fork_phase_t phase)
 
 void xs_site_describe(uint32_t site, char *out, size_t len)
 {
-    uint32_t native_id, python_id;
-    xs_site_get(site, &native_id, &python_id);
-    uint64_t words[XS_MAX_NATIVE];
+    uint32_t python_id;
     uintptr_t pcs[XS_MAX_NATIVE];
-    size_t n = xs_depot_get(native_id, words, XS_MAX_NATIVE);
-    for (size_t i = 0; i < n; i++)
-        pcs[i] = (uintptr_t)words[i];
+    size_t n = site_pcs(site, pcs, &python_id);
     static xs_native_frame_t frames[2 * XS_MAX_NATIVE]; /* too large for every stack */
     pthread_mutex_lock(&frames_lock);
     size_t nf = n ? xs_symbolize(pcs, n, frames, XS_ARRAY_LEN(frames)) : 0;

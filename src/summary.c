@@ -9,14 +9,35 @@
 #include "output.h"
 #include "quarantine.h"
 #include "site.h"
+#include "suppress.h"
 #include "survivors.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <unistd.h>
 
+/* What each suppression matched: to `xisan run`, which adds up its
+ * processes, or to stderr. */
+static void print_suppressed(void)
+{
+    const xs_suppressions_t *s = xs_collect_suppressions();
+    for (size_t i = 0; i < s->n; i++) {
+        unsigned long n = atomic_load(&s->rules[i].matched);
+        if (n == 0)
+            continue;
+        if (xs_run_by_command())
+            xs_run_state_note("suppressed\t%s:%d\t%s:%s\t%lu\n", s->path, s->rules[i].line,
+                              s->rules[i].kind, s->rules[i].pattern, n);
+        else
+            xs_message("info", "%lu report%s suppressed by %s:%d (%s:%s)", n, n == 1 ? "" : "s",
+                       s->path, s->rules[i].line, s->rules[i].kind, s->rules[i].pattern);
+    }
+}
+
 void xs_print_summary(uint32_t exiting)
 {
     xs_survivors_print(exiting);
+    print_suppressed();
     if (xs_opt.verbosity >= 2)
         xs_message("info", "%lu allocation-site captures; depot: %zu nodes, %zu strings",
                    xs_sites_captured(), xs_depot_count(), xs_string_count());

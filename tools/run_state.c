@@ -3,6 +3,7 @@
  *   active <pid> <version>        a supported Python was checked
  *   report <pid> <kind>           a report was made
  *   crash <pid> <signal>          a crash was reported (src/deadly_signal.c)
+ *   suppressed\t<file:line>\t<rule>\t<n>   a suppression matched n reports (src/summary.c)
  *   message\t<line>               a warning, left for the command to print
  *   survivors\t<pid>\t...         a process's survivor summary, and its groups
  *   survivor-group\t<pid>\t...    (src/survivor_summary.c)
@@ -20,6 +21,11 @@ typedef struct site {
     unsigned long count;
 } site_t;
 
+typedef struct suppressed {
+    char *where, *rule; /* "file:line", "kind:pattern" */
+    unsigned long count;
+} suppressed_t;
+
 typedef struct group {
     char *type; /* "": blocks that are no object */
     unsigned long count, bytes, unlisted_sites;
@@ -31,6 +37,8 @@ struct run_state {
     unsigned long active, reports;
     long *crashed; /* pids that reported a crash */
     size_t n_crashed;
+    suppressed_t *suppressed; /* one per suppression line, added up over processes */
+    size_t n_suppressed;
     char **messages;
     size_t n_messages;
     unsigned long processes, blocks, objects, referenced, never_freed, more_groups;
@@ -60,6 +68,29 @@ bool run_state_crashed(const run_state_t *s, long pid)
         if (s->crashed[i] == pid)
             return true;
     return false;
+}
+
+static void add_suppressed(run_state_t *s, char **f, size_t n)
+{
+    if (n < 3)
+        return;
+    unsigned long count = strtoul(f[2], NULL, 10);
+    for (size_t i = 0; i < s->n_suppressed; i++) {
+        if (strcmp(s->suppressed[i].where, f[0]) == 0) {
+            s->suppressed[i].count += count;
+            return;
+        }
+    }
+    suppressed_t *more = grow(s->suppressed, s->n_suppressed, sizeof(suppressed_t));
+    if (more == NULL)
+        return;
+    s->suppressed = more;
+    suppressed_t *e = &s->suppressed[s->n_suppressed];
+    e->where = strdup(f[0]);
+    e->rule = strdup(f[1]);
+    e->count = count;
+    if (e->where && e->rule)
+        s->n_suppressed++;
 }
 
 static void add_crash(run_state_t *s, const char *line)
@@ -176,6 +207,8 @@ run_state_t *run_state_read(const char *path)
             s->reports++;
         else if (strncmp(line, "crash ", 6) == 0)
             add_crash(s, line + 6);
+        else if (strncmp(line, "suppressed\t", 11) == 0)
+            add_suppressed(s, fields, split(line + 11, fields, 3));
         else if (strncmp(line, "message\t", 8) == 0)
             add_message(s, line + 8);
         else if (strncmp(line, "survivors\t", 10) == 0)
@@ -232,6 +265,9 @@ void run_state_print(run_state_t *s, FILE *out)
 {
     for (size_t i = 0; i < s->n_messages; i++)
         fputs(s->messages[i], out);
+    for (size_t i = 0; i < s->n_suppressed; i++)
+        fprintf(out, "xisan: %lu report%s suppressed by %s (%s)\n", s->suppressed[i].count,
+                plural(s->suppressed[i].count), s->suppressed[i].where, s->suppressed[i].rule);
     if (s->processes == 0)
         return;
     if (s->exit_scan)
@@ -268,5 +304,11 @@ void run_state_free(run_state_t *s)
         free(s->groups[i].type);
     }
     free(s->groups);
+    for (size_t i = 0; i < s->n_suppressed; i++) {
+        free(s->suppressed[i].where);
+        free(s->suppressed[i].rule);
+    }
+    free(s->suppressed);
+    free(s->crashed);
     free(s);
 }

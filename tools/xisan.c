@@ -1,5 +1,6 @@
 /* The xisan command: run a program under the checker, list the options. */
 #include "log.h"
+#include "collect.h"
 #include "options.h"
 #include "python_options.h"
 #include "report.h"
@@ -150,6 +151,16 @@ static int cmd_run(int argc, char **argv)
     if (xs_options_parse(options, &xs_opt, err, sizeof(err)) < 0)
         return fail(2, "%s", err);
     xs_log_check_path(xs_opt.log_path); /* once for the whole run */
+    if (xs_collect_load_suppressions(xs_opt.suppressions, err, sizeof(err)) < 0)
+        return fail(2, "%s", err);
+    char absolute[PATH_MAX];
+    if (xs_opt.suppressions[0] && realpath(xs_opt.suppressions, absolute) &&
+        strcmp(absolute, xs_opt.suppressions) != 0) {
+        /* the program's processes may run in other directories */
+        size_t len = strlen(options);
+        snprintf(options + len, sizeof(options) - len, "%ssuppressions=%s", len ? ":" : "",
+                 absolute);
+    }
 
     char preload[PATH_MAX + 64];
     if (find_preload(preload, sizeof(preload)) < 0)
