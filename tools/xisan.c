@@ -1,6 +1,7 @@
 /* The xisan command: run a program under the checker, list the options. */
 #include "log.h"
 #include "collect.h"
+#include "sites.h"
 #include "options.h"
 #include "python_options.h"
 #include "report.h"
@@ -21,6 +22,8 @@
 
 static const char usage[] =
     "usage: xisan run [-o name=value]... [--] PROGRAM [ARGS...]\n"
+    "       xisan report [--format text|json|sarif] [--output FILE] [--suppressions FILE]\n"
+    "                    [--source-root DIR] LOG...\n"
     "       xisan config --cflags | --libs | --includedir\n"
     "       xisan help [--markdown]\n"
     "       xisan version\n";
@@ -46,7 +49,11 @@ static int cmd_help(int argc, char **argv)
     fputs(usage, stdout);
     fputs("\n`xisan run` checks every CPython 3.12/3.13 process PROGRAM starts, child processes\n"
           "included. Options come from XISAN_OPTIONS (name=value:name=value) and -o flags\n"
-          "(which win). Exit status: PROGRAM's own; `exitcode` when it exits 0 after reports.\n\n",
+          "(which win). Exit status: PROGRAM's own; `exitcode` when it exits 0 after reports.\n"
+          "`xisan report` merges the JSON logs of a run (log_path) into one list of sites,\n"
+          "as text, JSON or SARIF 2.1.0; exit status 0: nothing found, 1: findings, 2: bad\n"
+          "input. Suppressions (option suppressions, --suppressions) are KIND:PATTERN lines:\n"
+          "docs/suppressions.md.\n\n",
           stdout);
     fflush(stdout);
     xs_options_print_help(1);
@@ -256,6 +263,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config(argc - 2, argv + 2);
+    if (strcmp(cmd, "report") == 0)
+        return report_main(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
         return cmd_help(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
