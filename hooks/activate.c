@@ -7,6 +7,7 @@
 #include "instrumented.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "object_name.h"
 #include "options.h"
 #include "output.h"
 #include "pystack.h"
@@ -45,6 +46,7 @@ static const struct xisan_adapter python_adapter = {
     .scan = xh_shadow_gc_scan,
     .current_owner = xh_current_owner,
     .dump_threads = xh_dump_other_threads,
+    .name_object = xh_object_name,
     .deliberate_crashes = deliberate_crashes,
 };
 

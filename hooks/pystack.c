@@ -78,9 +78,49 @@ static xs_pyframe_t read_frame(xh_iframe_t *f, char *file, size_t file_len, char
     return (xs_pyframe_t){file, func, frame_line(f)};
 }
 
-static size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out,
-                               char (*strings)[2][XISAN_PYNAME_MAX],
-                               size_t max)
+/* The unittest id of the test method a frame runs (module.Class.method),
+ * or false: a function named test* of a class found in the function's
+ * module whose MRO has a TestCase.  Read without calling Python code or
+ * allocating: dict iteration and string comparisons only. */
+static bool test_id(xh_iframe_t *f, char *out, size_t len)
+{
+    PyObject *fn = f->funcobj;
+    if (fn == NULL || !PyFunction_Check(fn))
+        return false;
+    PyFunctionObject *func = (PyFunctionObject *)fn;
+    char qualname[256], module[256];
+    copy_unicode(func->func_qualname, qualname, sizeof(qualname));
+    char *dot = strrchr(qualname, '.');
+    if (dot == NULL || strncmp(dot + 1, "test", 4) != 0 || strchr(qualname, '<'))
+        return false;
+    *dot = '\0'; /* the class */
+    if (strchr(qualname, '.') || func->func_globals == NULL || !PyDict_Check(func->func_globals))
+        return false;
+    PyObject *key, *value, *cls = NULL;
+    Py_ssize_t pos = 0;
+    while (cls == NULL && PyDict_Next(func->func_globals, &pos, &key, &value))
+        if (PyUnicode_Check(key) && PyUnicode_CompareWithASCIIString(key, qualname) == 0)
+            cls = value;
+    if (cls == NULL || !PyType_Check(cls) || ((PyTypeObject *)cls)->tp_mro == NULL)
+        return false;
+    PyObject *mro = ((PyTypeObject *)cls)->tp_mro;
+    bool is_test = false;
+    for (Py_ssize_t i = 0; PyTuple_Check(mro) && i < PyTuple_GET_SIZE(mro) && !is_test; i++) {
+        const char *name = ((PyTypeObject *)PyTuple_GET_ITEM(mro, i))->tp_name;
+        is_test = strcmp(name, "TestCase") == 0 || strcmp(name, "unittest.case.TestCase") == 0;
+    }
+    if (!is_test)
+        return false;
+    copy_unicode(func->func_module, module, sizeof(module));
+    *dot = '.';
+    xs_buf_t b;
+    xs_buf_init(&b, out, len);
+    xs_buf_printf(&b, "%s.%s", module, qualname);
+    return true;
+}
+
+static size_t thread_frames(PyThreadState *ts, xs_pyframe_t *out,
+                            char (*strings)[2][XISAN_PYNAME_MAX], size_t max)
 {
     size_t n = 0;
     for (xh_iframe_t *f = xh_python_frame(xh_top_frame(ts)); f && n < max;
@@ -88,6 +128,36 @@ static size_t xh_python_frames(PyThreadState *ts, xs_pyframe_t *out,
         out[n] = read_frame(f, strings[n][0], sizeof(strings[n][0]), strings[n][1],
                             sizeof(strings[n][1]));
     return n;
+}
+
+/* The innermost test method on a thread state's whole stack (beyond the
+ * frames a report keeps), bounded against a corrupted frame chain. */
+static bool find_test(PyThreadState *ts, char *out, size_t len)
+{
+    size_t depth = 0;
+    for (xh_iframe_t *f = xh_python_frame(xh_top_frame(ts)); f && depth < 4096;
+         f = xh_python_frame(f->previous), depth++)
+        if (test_id(f, out, len))
+            return true;
+    return false;
+}
+
+/* Is `ts` a thread state of some interpreter still?  (An entered one may
+ * have been deleted since.)  Unlocked, as faulthandler reads them. */
+static bool alive(PyThreadState *ts)
+{
+    for (PyInterpreterState *i = PyInterpreterState_Head(); i; i = PyInterpreterState_Next(i))
+        for (PyThreadState *t = PyInterpreterState_ThreadHead(i); t; t = PyThreadState_Next(t))
+            if (t == ts)
+                return true;
+    return false;
+}
+
+static void add_section(struct xisan_pystack_info *info, size_t first, PyThreadState *ts)
+{
+    if (info->n_sections < XISAN_PYSECTIONS_MAX)
+        info->section[info->n_sections++] = (typeof(info->section[0])){
+            first, (long)PyInterpreterState_GetID(ts->interp)};
 }
 
 /* Resolving a frame (file and function names, line number from the line
@@ -144,10 +214,31 @@ size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max)
     return n;
 }
 
-size_t xh_python_stack(struct xisan_pyframe *out, char (*names)[2][XISAN_PYNAME_MAX], size_t max)
+size_t xh_python_stack(struct xisan_pyframe *out, char (*names)[2][XISAN_PYNAME_MAX], size_t max,
+                       struct xisan_pystack_info *info)
 {
     PyThreadState *ts = xh_tstate();
-    return ts ? xh_python_frames(ts, out, names, max) : 0;
+    if (ts == NULL)
+        return 0;
+    if (info == NULL)
+        return thread_frames(ts, out, names, max);
+    memset(info, 0, sizeof(*info));
+    add_section(info, 0, ts);
+    size_t n = thread_frames(ts, out, names, max);
+    bool test = find_test(ts, info->test, sizeof(info->test));
+    /* then the interpreters that entered this one, innermost first */
+    for (size_t k = xh_thread.n_entered; k-- > 0;) {
+        PyThreadState *outer = xh_thread.entered[k];
+        if (outer == ts || !alive(outer))
+            break;
+        if (n < max) {
+            add_section(info, n, outer);
+            n += thread_frames(outer, out + n, names + n, max - n);
+        }
+        if (!test)
+            test = find_test(outer, info->test, sizeof(info->test));
+    }
+    return n;
 }
 
 static void dump_frames(int fd, PyThreadState *ts)

@@ -41,9 +41,28 @@ void *xh_thread_table(size_t count, size_t size)
     return table;
 }
 
+/* The thread moved to thread state `ts`: back to one that entered the
+ * current one, or into a new one, entered by the last. */
+static void note_switch(PyThreadState *ts)
+{
+    xh_thread_t *t = &xh_thread;
+    for (size_t i = t->n_entered; i-- > 0;) {
+        if (t->entered[i] == ts) {
+            t->n_entered = i;
+            t->last_tstate = ts;
+            return;
+        }
+    }
+    if (t->last_tstate && t->n_entered < XS_ARRAY_LEN(t->entered))
+        t->entered[t->n_entered++] = t->last_tstate;
+    t->last_tstate = ts;
+}
+
 uint32_t xh_owner_slow(PyThreadState *ts)
 {
     struct xisan_python_thread *cache = &xisan_python_thread;
+    if (ts != xh_thread.last_tstate)
+        note_switch(ts);
     if (cache->interp == NULL) { /* once in each thread */
         xh_tstate_fast_verify();
         xh_lifecycle_ensure_audit_hook();

@@ -46,6 +46,12 @@ typedef struct xh_thread {
     uintptr_t stack_hi;           /* top of this thread's stack */
     struct xh_site_tables *sites; /* allocation-site caches (site_cache.c) */
     struct xh_frame_memo *memo;   /* resolved Python frames (pystack.c) */
+    /* The thread states that entered the current one on this thread
+     * (`_interpreters.exec` and the like), outermost first, as seen when
+     * the thread changed interpreters; checked to be alive before use. */
+    PyThreadState *last_tstate;
+    PyThreadState *entered[XISAN_PYSECTIONS_MAX - 1];
+    size_t n_entered;
 } xh_thread_t;
 
 extern XS_TLS xh_thread_t xh_thread;

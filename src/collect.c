@@ -212,13 +212,22 @@ static void collect_touch(xs_report_t *r, const xs_touch_t *t, const xs_header_t
     }
 }
 
+/* Only a live object has a name: a freed block's memory is no object. */
+static void name_object(xs_report_t *r)
+{
+    const struct xisan_adapter *a = xs_adapter();
+    if (a->name_object && r->object_address && r->object_type[0] &&
+        r->access != XISAN_ACCESS_FREE && r->access != XISAN_ACCESS_REALLOC)
+        a->name_object(r->object_address, r->object_name, sizeof(r->object_name));
+}
+
 static void python_stack(xs_report_t *r)
 {
     size_t max = (size_t)xs_opt.python_stack_depth;
     const struct xisan_adapter *a = xs_adapter();
     if (a->python_stack && max > 0)
         r->n_python = a->python_stack(r->python, r->python_strings,
-                                      max < XS_MAX_PYTHON ? max : XS_MAX_PYTHON);
+                                      max < XS_MAX_PYTHON ? max : XS_MAX_PYTHON, &r->python_info);
 }
 
 /* Text to stderr, then one whole JSON line to the log. */
@@ -276,7 +285,9 @@ bool xs_report_touch(const xs_touch_t *t)
     uintptr_t pcs[XS_MAX_NATIVE];
     size_t n = xs_unwind(pcs, (size_t)xs_opt.stack_depth);
     python_stack(r);
-    if (dedup && !early && !xs_dedup_first(xs_dedup_key_stack(r, pcs, n))) {
+    uint64_t key = early ? early : dedup ? xs_dedup_key_stack(t, r, pcs, n) : 0;
+    r->site_id = key ? xs_dedup_site_id(key) : 0;
+    if (key && !early && !xs_dedup_first(key)) {
         xs_report_unlock();
         xs_in_runtime--;
         return false;
@@ -286,6 +297,7 @@ bool xs_report_touch(const xs_touch_t *t)
     if (t->src_file)
         put_source_frame(r, t);
     fill_alloc_site(r, h);
+    name_object(r);
     if (suppressed(r)) {
         xs_report_unlock();
         xs_in_runtime--;

@@ -47,6 +47,7 @@ typedef struct xs_crash {
     xs_native_frame_t native[XS_MAX_NATIVE];
     xs_pyframe_t python[XS_MAX_PYTHON];
     char python_strings[XS_MAX_PYTHON][2][XISAN_PYNAME_MAX];
+    xs_pystack_info_t python_info;
     xs_native_frame_t alloc_native[XS_MAX_NATIVE];
     xs_pyframe_t alloc_python[XS_MAX_PYTHON];
     xs_crash_held_t held[XS_CRASH_HELD_MAX];

@@ -113,17 +113,19 @@ void xs_crash_render_head(const xs_crash_t *c, xs_buf_t *b)
         xs_place_describe(&c->fault, c->fault_owner_name, phrase, sizeof(phrase));
         xs_buf_printf(b, "  the address is %s\n", phrase);
     }
+    if (c->python_info.test[0])
+        xs_buf_printf(b, "  test: %s\n", c->python_info.test);
     if (c->short_reason)
         xs_buf_printf(b, "  (a shorter report: %s)\n", c->short_reason);
     xs_buf_puts(b, "  native stack of the crashing thread:\n");
     xs_render_native_text(b, c->native, c->n_native);
     xs_buf_puts(b, "  Python stack of the crashing thread (most recent call first):\n");
-    xs_render_python_text(b, c->python, c->n_python);
+    xs_render_python_text(b, c->python, c->n_python, &c->python_info);
     if (c->has_address && fault_has_owner(c) && (c->n_alloc_native || c->n_alloc_python)) {
         xs_buf_printf(b, "  that memory was allocated by %s here:\n", c->fault_owner_name);
         xs_render_native_text(b, c->alloc_native, c->n_alloc_native);
         xs_buf_puts(b, "  Python stack at allocation (most recent call first):\n");
-        xs_render_python_text(b, c->alloc_python, c->n_alloc_python);
+        xs_render_python_text(b, c->alloc_python, c->n_alloc_python, NULL);
     }
     if (c->n_held) {
         xs_buf_puts(b, "  the crashing code held (registers, innermost stack frames):\n");
@@ -227,11 +229,13 @@ void xs_crash_render_json(const xs_crash_t *c, xs_buf_t *b)
             else
                 xs_buf_puts(b, "null");
             xs_render_native_json(b, "alloc_native_stack", c->alloc_native, c->n_alloc_native);
-            xs_render_python_json(b, "alloc_python_stack", c->alloc_python, c->n_alloc_python);
+            xs_render_python_json(b, "alloc_python_stack", c->alloc_python, c->n_alloc_python,
+                                  NULL);
         }
     }
     xs_render_native_json(b, "native_stack", c->native, c->n_native);
-    xs_render_python_json(b, "python_stack", c->python, c->n_python);
+    xs_render_python_json(b, "python_stack", c->python, c->n_python, &c->python_info);
+    xs_render_test_json(b, &c->python_info);
     xs_buf_puts(b, ",\"held_objects\":[");
     for (size_t i = 0; i < c->n_held; i++) {
         const xs_crash_held_t *h = &c->held[i];

@@ -478,7 +478,8 @@ static void collect(xs_crash_t *c, int sig, siginfo_t *info, ucontext_t *uc,
     const struct xisan_adapter *a = xs_adapter();
     if (a->python_stack && py_max > 0)
         c->n_python = a->python_stack(c->python, c->python_strings,
-                                      py_max < XS_MAX_PYTHON ? py_max : XS_MAX_PYTHON);
+                                      py_max < XS_MAX_PYTHON ? py_max : XS_MAX_PYTHON,
+                                      &c->python_info);
     if (c->has_address)
         explain_fault(c, locks);
     held_values(c, uc, locks);

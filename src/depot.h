@@ -21,6 +21,7 @@ XS_INTERNAL bool xs_depot_fork(xs_fork_phase_t phase);
 
 /* Python frames travel through the depot as one word each. */
 typedef struct xisan_pyframe xs_pyframe_t;
+typedef struct xisan_pystack_info xs_pystack_info_t;
 #define XS_MAX_PYTHON 64
 
 /* An allocation site is a (native stack id, python stack id) pair, itself

@@ -169,15 +169,30 @@ void xs_render_native_text(xs_buf_t *b, const xs_native_frame_t *frames, size_t 
     }
 }
 
-void xs_render_python_text(xs_buf_t *b, const xs_pyframe_t *frames, size_t n)
+/* The interpreter whose frame frames[i] is (sections of `info`), -1: not
+ * known. */
+static long frame_interp(const xs_pystack_info_t *info, size_t i)
+{
+    long interp = -1;
+    for (size_t k = 0; info && k < info->n_sections && info->section[k].first <= i; k++)
+        interp = info->section[k].interp;
+    return interp;
+}
+
+void xs_render_python_text(xs_buf_t *b, const xs_pyframe_t *frames, size_t n,
+                           const xs_pystack_info_t *info)
 {
     if (n == 0) {
         xs_buf_puts(b, "    <no Python frames>\n");
         return;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 1; info && k < info->n_sections; k++)
+            if (info->section[k].first == i && i > 0)
+                xs_buf_printf(b, "    -- entered from interpreter %ld --\n", info->section[k].interp);
         xs_buf_printf(b, "    #%zu File \"%s\", line %d, in %s\n", i, frames[i].file,
                       frames[i].line, frames[i].function);
+    }
 }
 
 /* An interpreter's configuration after its name, unless the name says it
@@ -221,13 +236,17 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
 {
     const char *kind = xs_kind_name(r->kind);
     xs_buf_puts(b, "=================================================================\n");
-    xs_buf_printf(b, "==%d==ERROR: XISan: %s on %s object at 0x%lx (access: %s)\n", r->pid, kind,
-                  object_desc(r), (unsigned long)r->object_address, access_text(r));
-    xs_buf_printf(b, "  owner: interpreter %ld (%s%s%s)%s; touched by interpreter %ld (%s%s%s) in "
+    xs_buf_printf(b, "==%d==ERROR: XISan: %s on %s object %s%sat 0x%lx (access: %s)\n", r->pid,
+                  kind, object_desc(r), r->object_name, r->object_name[0] ? " " : "",
+                  (unsigned long)r->object_address, access_text(r));
+    /* a shadow GC scan finds a reference: nothing touched the object yet */
+    bool found = xs_kind(r->kind)->payload == XS_PAYLOAD_HOLDER;
+    xs_buf_printf(b, "  owner: interpreter %ld (%s%s%s)%s; %s interpreter %ld (%s%s%s) in "
                      "thread %lu\n",
                   xs_interp_number(r->owner), r->owner_name, config_sep(r->owner_name, r->owner_config),
                   config_text(r->owner_name, r->owner_config),
-                  r->owner_ended ? ", which has ended" : "", xs_interp_number(r->current),
+                  r->owner_ended ? ", which has ended" : "",
+                  found ? "referenced from" : "touched by", xs_interp_number(r->current),
                   r->current_name, config_sep(r->current_name, r->current_config),
                   config_text(r->current_name, r->current_config), r->thread);
     switch (xs_kind(r->kind)->payload) {
@@ -241,17 +260,19 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
                       r->path[0] ? " at " : "", r->path);
         break;
     }
+    if (r->python_info.test[0])
+        xs_buf_printf(b, "  test: %s\n", r->python_info.test);
     if (r->note)
         xs_buf_printf(b, "  %s\n", r->note);
     xs_buf_puts(b, "  native stack of the touching thread:\n");
     xs_render_native_text(b, r->native, r->n_native);
     xs_buf_puts(b, "  Python stack of the touching thread (most recent call first):\n");
-    xs_render_python_text(b, r->python, r->n_python);
+    xs_render_python_text(b, r->python, r->n_python, &r->python_info);
     xs_buf_printf(b, "  allocated by interpreter %ld (%s) here:\n", xs_interp_number(r->owner),
                   r->owner_name);
     xs_render_native_text(b, r->alloc_native, r->n_alloc_native);
     xs_buf_puts(b, "  Python stack at allocation (most recent call first):\n");
-    xs_render_python_text(b, r->alloc_python, r->n_alloc_python);
+    xs_render_python_text(b, r->alloc_python, r->n_alloc_python, NULL);
     summary_site_t s = summary_site(r);
     xs_buf_printf(b, "SUMMARY: XISan: %s %s:%d in %s\n", kind, s.file, s.line, s.function);
     xs_buf_puts(b, "=================================================================\n");
@@ -272,7 +293,8 @@ void xs_render_native_json(xs_buf_t *b, const char *key, const xs_native_frame_t
     xs_buf_puts(b, "]");
 }
 
-void xs_render_python_json(xs_buf_t *b, const char *key, const xs_pyframe_t *f, size_t n)
+void xs_render_python_json(xs_buf_t *b, const char *key, const xs_pyframe_t *f, size_t n,
+                           const xs_pystack_info_t *info)
 {
     xs_buf_printf(b, ",\"%s\":[", key);
     for (size_t i = 0; i < n; i++) {
@@ -280,9 +302,20 @@ void xs_render_python_json(xs_buf_t *b, const char *key, const xs_pyframe_t *f, 
         xs_buf_json_string(b, f[i].file);
         xs_buf_printf(b, ",\"line\":%d,\"function\":", f[i].line);
         xs_buf_json_string(b, f[i].function);
+        if (info && info->n_sections)
+            xs_buf_printf(b, ",\"interp\":%ld", frame_interp(info, i));
         xs_buf_puts(b, "}");
     }
     xs_buf_puts(b, "]");
+}
+
+void xs_render_test_json(xs_buf_t *b, const xs_pystack_info_t *info)
+{
+    xs_buf_puts(b, ",\"test\":");
+    if (info && info->test[0])
+        xs_buf_json_string(b, info->test);
+    else
+        xs_buf_puts(b, "null");
 }
 
 void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
@@ -293,6 +326,11 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     xs_buf_json_string(b, access_text(r));
     xs_buf_puts(b, ",\"object_type\":");
     xs_buf_json_string(b, r->object_type);
+    xs_buf_puts(b, ",\"object_name\":");
+    if (r->object_name[0])
+        xs_buf_json_string(b, r->object_name);
+    else
+        xs_buf_puts(b, "null");
     xs_buf_printf(b, ",\"object_address\":\"0x%lx\",\"object_size\":%zu", (unsigned long)r->object_address,
                   r->object_size);
     xs_buf_printf(b, ",\"owner_interp\":%ld,\"owner_interp_name\":", xs_interp_number(r->owner));
@@ -303,6 +341,8 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     json_config(b, "owner_interp_config", r->owner_config);
     json_config(b, "current_interp_config", r->current_config);
     xs_buf_printf(b, ",\"pid\":%d,\"thread\":%lu", r->pid, r->thread);
+    if (r->site_id)
+        xs_buf_printf(b, ",\"site\":\"%016llx\"", (unsigned long long)r->site_id);
     if (r->note) {
         xs_buf_puts(b, ",\"note\":");
         xs_buf_json_string(b, r->note);
@@ -321,8 +361,9 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     }
     xs_render_native_json(b, "native_stack", r->native, r->n_native);
     xs_render_native_json(b, "alloc_native_stack", r->alloc_native, r->n_alloc_native);
-    xs_render_python_json(b, "python_stack", r->python, r->n_python);
-    xs_render_python_json(b, "alloc_python_stack", r->alloc_python, r->n_alloc_python);
+    xs_render_python_json(b, "python_stack", r->python, r->n_python, &r->python_info);
+    xs_render_python_json(b, "alloc_python_stack", r->alloc_python, r->n_alloc_python, NULL);
+    xs_render_test_json(b, &r->python_info);
     summary_site_t s = summary_site(r);
     xs_buf_puts(b, ",\"summary\":{\"file\":");
     xs_buf_json_string(b, s.file);

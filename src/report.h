@@ -37,6 +37,7 @@ typedef struct xs_report {
     xisan_access_t access;
     char access_text[96]; /* "api:PyList_Append" (empty: the access's own name) */
     char object_type[96];
+    char object_name[192]; /* the adapter's name of the object, "" none */
     uintptr_t object_address;
     size_t object_size; /* 0: not known */
     uint32_t owner;
@@ -55,6 +56,7 @@ typedef struct xs_report {
     xs_pyframe_t alloc_python[XS_MAX_PYTHON];
     /* storage for python frame strings of the touching thread */
     char python_strings[XS_MAX_PYTHON][2][XISAN_PYNAME_MAX];
+    xs_pystack_info_t python_info; /* interpreter sections, the test */
     const char *note;           /* what happened to the block, e.g. "quarantined" */
     const char *runtime_module; /* module prefix the SUMMARY line skips */
     /* payload HOLDER: the object that holds the reference */
@@ -64,6 +66,7 @@ typedef struct xs_report {
     char container_name[64];
     char path[256];             /* from a root, when known */
     bool from_source;           /* native[0] is an instrumented call site */
+    uint64_t site_id;           /* its site in the log's "repeats" record, 0: none */
 } xs_report_t;
 
 /* The first of frames[0..n) that is the user's native code: outside the
@@ -77,11 +80,14 @@ XS_INTERNAL long xs_first_user_frame(const xs_native_frame_t *frames, size_t n,
 /* Stacks as the reports show them: numbered text lines, and a JSON member
  * `,"key":[...]`. */
 XS_INTERNAL void xs_render_native_text(xs_buf_t *b, const xs_native_frame_t *frames, size_t n);
-XS_INTERNAL void xs_render_python_text(xs_buf_t *b, const xs_pyframe_t *frames, size_t n);
+XS_INTERNAL void xs_render_python_text(xs_buf_t *b, const xs_pyframe_t *frames, size_t n,
+                                       const xs_pystack_info_t *info);
 XS_INTERNAL void xs_render_native_json(xs_buf_t *b, const char *key, const xs_native_frame_t *f,
                                        size_t n);
 XS_INTERNAL void xs_render_python_json(xs_buf_t *b, const char *key, const xs_pyframe_t *f,
-                                       size_t n);
+                                       size_t n, const xs_pystack_info_t *info);
+/* `,"test":...` of a stack's info (null: none). */
+XS_INTERNAL void xs_render_test_json(xs_buf_t *b, const xs_pystack_info_t *info);
 /* The number people know an interpreter by (CPython's id); -1: none. */
 XS_INTERNAL long xs_interp_number(uint32_t owner);
 

@@ -34,8 +34,37 @@ static void print_suppressed(void)
     }
 }
 
+typedef struct repeats_record {
+    xs_buf_t b;
+    size_t sites;
+} repeats_record_t;
+
+static void add_repeat(uint64_t site_id, unsigned long n, void *arg)
+{
+    repeats_record_t *r = arg;
+    xs_buf_printf(&r->b, "%s\"%016llx\":%lu", r->sites++ ? "," : "",
+                  (unsigned long long)site_id, n);
+}
+
+/* How often each reported site came back, for `xisan report` to count
+ * occurrences exactly: one "repeats" record in the log. */
+static void log_repeats(void)
+{
+    if (!xs_opt.log_path[0] || xs_dedup_repeats() == 0)
+        return;
+    static char storage[256 * 1024];
+    repeats_record_t r = {.sites = 0};
+    xs_buf_init(&r.b, storage, sizeof(storage));
+    xs_buf_printf(&r.b, "{\"kind\":\"repeats\",\"pid\":%d,\"sites\":{", (int)getpid());
+    xs_dedup_foreach_repeated(add_repeat, &r);
+    xs_buf_puts(&r.b, "}}\n");
+    if (r.sites && !r.b.truncated)
+        xs_log_record(r.b.p, r.b.len);
+}
+
 void xs_print_summary(uint32_t exiting)
 {
+    log_repeats();
     xs_survivors_print(exiting);
     print_suppressed();
     if (xs_opt.verbosity >= 2)

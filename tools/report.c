@@ -158,7 +158,8 @@ static bool suppressed(const json_t *rec)
 
 /* ---- merging ----------------------------------------------------------- */
 
-static json_t *index_of_key; /* key -> index into the sites */
+static json_t *index_of_key;  /* key -> index into the sites */
+static json_t *index_of_site; /* "pid:site" of a record -> index into the sites */
 
 static site_t *site_for(merged_t *m, const char *key)
 {
@@ -248,11 +249,32 @@ static void add_finding(merged_t *m, const json_t *rec)
         free_location(&where);
         free_location(&alloc);
     }
-    if (s)
+    if (s) {
         count(m, s, rec, 1);
+        const char *site = str(rec, "site");
+        char *id = site[0] ? format("%ld:%s", num(rec, "pid", -1), site) : NULL;
+        if (id)
+            json_object_set_new(index_of_site, id, json_integer((json_int_t)(s - m->sites)));
+        free(id);
+    }
     free(key);
     free(w);
     free(a);
+}
+
+/* A process's repeats of the sites it reported once (continue mode). */
+static void add_repeats(merged_t *m, const json_t *rec)
+{
+    const char *site;
+    json_t *n;
+    json_object_foreach(json_object_get(rec, "sites"), site, n)
+    {
+        char *id = format("%ld:%s", num(rec, "pid", -1), site);
+        json_t *at = id ? json_object_get(index_of_site, id) : NULL;
+        if (at && json_is_integer(n))
+            m->sites[json_integer_value(at)].occurrences += (unsigned long)json_integer_value(n);
+        free(id);
+    }
 }
 
 /* Each group of a survivors record is a site of its own. */
@@ -308,6 +330,11 @@ static int read_log(merged_t *m, const char *path)
                         where, rec ? "no \"kind\"" : err.text);
                 status = 2;
             }
+            json_decref(rec);
+            continue;
+        }
+        if (strcmp(str(rec, "kind"), "repeats") == 0) {
+            add_repeats(m, rec);
             json_decref(rec);
             continue;
         }
@@ -521,6 +548,7 @@ int report_main(int argc, char **argv)
         return bad_input("%s%s", err, "");
     merged_t m = {.pids = json_object()};
     index_of_key = json_object();
+    index_of_site = json_object();
     int status = 0;
     for (int i = first; i < argc && status == 0; i++)
         status = read_arg(&m, argv[i]);
@@ -546,6 +574,7 @@ int report_main(int argc, char **argv)
     }
     free_merged(&m);
     json_decref(index_of_key);
+    json_decref(index_of_site);
     xs_suppressions_free(&suppressions);
     return status;
 }

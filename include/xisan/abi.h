@@ -146,14 +146,29 @@ struct xisan_pyframe {
 /* Room for a frame's file and function names in a report. */
 #define XISAN_PYNAME_MAX 160
 
+/* What a stack says beyond its frames: where it crosses from one
+ * interpreter into the one that entered it (frames [first, next first)
+ * run in interpreter `interp`, CPython's id), and the test it runs. */
+#define XISAN_PYSECTIONS_MAX 8
+struct xisan_pystack_info {
+    size_t n_sections;
+    struct {
+        size_t first;
+        long interp;
+    } section[XISAN_PYSECTIONS_MAX];
+    char test[256]; /* unittest id (module.Class.method) of the innermost test, "": none */
+};
+
 /* What the core asks of the interpreter it runs under; registered with
  * xs_runtime_set_adapter().  Every member may be NULL. */
 struct xisan_adapter {
     uint32_t abi_version; /* XISAN_ABI_VERSION */
     /* The calling thread's stack, innermost first, names copied into
-     * `names`; returns the number of frames. */
+     * `names`, continued through the interpreters that entered this one on
+     * this thread; returns the number of frames.  `info` (may be NULL)
+     * gets the interpreter sections and the test. */
     size_t (*python_stack)(struct xisan_pyframe *out, char (*names)[2][XISAN_PYNAME_MAX],
-                           size_t max);
+                           size_t max, struct xisan_pystack_info *info);
     /* Write a faulthandler-style traceback of the calling thread to fd. */
     void (*dump_traceback)(int fd);
     /* Prefix of the interpreter runtime's module name ("libpython"): the
@@ -180,6 +195,10 @@ struct xisan_adapter {
     /* Write the interpreted stacks of every thread but the calling one, of
      * every interpreter, to fd, for a crash report: no lock, no allocation. */
     void (*dump_threads)(int fd);
+    /* What to call the live object at `object` beyond its type (a type's
+     * or function's qualified name, an excerpt of a string); "" for none.
+     * No allocation. */
+    void (*name_object)(uintptr_t object, char *out, size_t len);
     /* Functions that crash on purpose, to test crash handlers (NULL-ended;
      * NULL: none): a crash inside one is recorded in the log, not printed. */
     const char *const *deliberate_crashes;

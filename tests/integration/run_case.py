@@ -89,7 +89,7 @@ def sequence_matches(want, got):
     return bool(got) and mismatch(want[0], got[0]) is None and sequence_matches(want[1:], got[1:])
 
 
-NOT_REPORTS = {"survivors"}  # record kinds of the log that are no report (docs/reports.md)
+NOT_REPORTS = {"survivors", "repeats"}  # record kinds of the log that are no report (docs/reports.md)
 
 
 class Result:

@@ -259,7 +259,8 @@ Test(check, log_path_gets_json_lines, .init = setup_log)
 static void *nested_block;
 
 static size_t reporting_python_stack(struct xisan_pyframe *frames,
-                                     char (*names)[2][XISAN_PYNAME_MAX], size_t max)
+                                     char (*names)[2][XISAN_PYNAME_MAX], size_t max,
+                                     struct xisan_pystack_info *info)
 {
     xs_touch_t t = {
         .kind = XS_KIND_CROSS_INTERPRETER_FREE,

@@ -130,7 +130,7 @@ Test(crash, two_threads_crash_at_once_one_report, .timeout = 60)
 }
 
 static size_t faulting_stack(struct xisan_pyframe *out, char (*names)[2][XISAN_PYNAME_MAX],
-                             size_t max)
+                             size_t max, struct xisan_pystack_info *info)
 {
     null_write();
     return 0;

@@ -15,8 +15,12 @@ import json
 
 
 def verify(case):
+    # a site: the place (kind, access, stacks) and the object (type, owner,
+    # allocation site), as the runtime deduplicates
     sites = [(r["kind"], r["access"], json.dumps(r["native_stack"][:8]),
-              json.dumps(r["python_stack"][:1])) for r in case.runs[0].reports]
+              json.dumps(r["python_stack"][:1]), r["object_type"], r["owner_interp"],
+              json.dumps(r["alloc_native_stack"]), json.dumps(r["alloc_python_stack"]))
+             for r in case.runs[0].reports]
     case.check(len(sites) == len(set(sites)), "a site was reported twice", sites)
 
 

@@ -18,7 +18,7 @@
 # REPORT-JSON: {"alloc_python_stack": []}
 # REPORT-JSON: {"native_stack": {"$every": {"pc": "re:0x[0-9a-f]+"}}, \
 #   "alloc_native_stack": {"$every": {"pc": "re:0x[0-9a-f]+"}}}
-# CHECK: ^==%pid==ERROR: XISan: cross-interpreter-access on code object at 0x[0-9a-f]+ \(access: py-start\)$
+# CHECK: ^==%pid==ERROR: XISan: cross-interpreter-access on code object callback at \S+/stored_callback\.py:\d+ at 0x[0-9a-f]+ \(access: py-start\)$
 # CHECK: ^SUMMARY: XISan: cross-interpreter-access \S+:\d+ in \S+$
 # CHECK: ^Current thread 0x
 # CHECK: ABORTING
