@@ -24,6 +24,54 @@ typedef struct scan {
     long found;
 } scan_t;
 
+/* Where in its holder a reference sits, for holders that say: a dict's
+ * key, a list's or tuple's index, a cell's contents, a function's globals,
+ * defaults or closure; "" otherwise.  Containers are searched up to a bound,
+ * so a scan never turns quadratic. */
+static void slot_of(PyObject *holder, PyObject *ref, char *out, size_t len)
+{
+    enum { SEARCHED = 4096 };
+    out[0] = '\0';
+    if (PyDict_Check(holder) && PyDict_GET_SIZE(holder) <= SEARCHED) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(holder, &pos, &key, &value)) {
+            if (value != ref && key != ref)
+                continue;
+            const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+            if (name == NULL)
+                PyErr_Clear();
+            if (key == ref)
+                snprintf(out, len, "a key");
+            else if (name)
+                snprintf(out, len, "['%.200s']", name);
+            else
+                snprintf(out, len, "[a %s key]", Py_TYPE(key)->tp_name);
+            return;
+        }
+    } else if ((PyList_Check(holder) || PyTuple_Check(holder)) && Py_SIZE(holder) <= SEARCHED) {
+        PyObject **items = PyList_Check(holder) ? ((PyListObject *)holder)->ob_item
+                                                : ((PyTupleObject *)holder)->ob_item;
+        for (Py_ssize_t i = 0; i < Py_SIZE(holder); i++) {
+            if (items[i] == ref) {
+                snprintf(out, len, "[%zd]", i);
+                return;
+            }
+        }
+    } else if (PyCell_Check(holder)) {
+        snprintf(out, len, ".cell_contents");
+    } else if (PyFunction_Check(holder)) {
+        PyFunctionObject *f = (PyFunctionObject *)holder;
+        snprintf(out, len, "%s",
+                 ref == f->func_globals    ? ".__globals__"
+                 : ref == f->func_defaults ? ".__defaults__"
+                 : ref == f->func_closure  ? ".__closure__"
+                 : ref == f->func_code     ? ".__code__"
+                 : ref == f->func_module   ? ".__module__"
+                                           : "");
+    }
+}
+
 static int visit_reference(PyObject *ref, void *arg)
 {
     scan_t *s = arg;
@@ -48,7 +96,10 @@ static int visit_reference(PyObject *ref, void *arg)
     t.container_class = (uintptr_t)Py_TYPE(s->container);
     t.container_address = (uintptr_t)s->container;
     t.container_owner = s->current;
-    t.path = s->path;
+    char slot[256];
+    if (s->path == NULL)
+        slot_of(s->container, ref, slot, sizeof(slot));
+    t.path = s->path ? s->path : slot[0] ? slot : NULL;
     t.note = ended ? "its owner has ended" : NULL;
     xs_report_touch(&t);
     return 0;

@@ -190,8 +190,15 @@ typedef struct handed {
 static handed_t handed[8];
 static XS_TLS int handing;           /* the signal handed to the program's handler, 0: none */
 static XS_TLS uintptr_t handing_frame; /* this handler's frame when it handed it */
-static XS_TLS int last_sig;          /* the last fault handed over: the same one again */
-static XS_TLS uintptr_t last_pc, last_addr; /* means the handler did not resolve it */
+/* The last fault the program's handler returned from, and how many times in
+ * a row: the same fault coming back again and again means the handler does
+ * not resolve it (without the checker the process would loop forever).  A
+ * handler that resolves faults (a runtime that traps on purpose, an
+ * mprotect-based write barrier) meets the same one again only now and then. */
+enum { UNRESOLVED_AFTER = 64 };
+static XS_TLS int last_sig;
+static XS_TLS uintptr_t last_pc, last_addr;
+static XS_TLS unsigned last_times;
 
 static handed_t *handed_slot(long tid, bool claim)
 {
@@ -214,14 +221,10 @@ static bool hand_to_program(int sig, siginfo_t *info, ucontext_t *uc, long tid)
     struct sigaction *mine = program_action_for(sig);
     if (!is_function(mine))
         return !(mine->sa_flags & SA_SIGINFO) && mine->sa_handler == SIG_IGN && is_sent(info);
-    if (!is_sent(info)) {
-        uintptr_t pc = context_pc(uc), addr = (uintptr_t)info->si_addr;
-        if (last_sig == sig && last_pc == pc && last_addr == addr)
-            return false; /* its handler returned, and the fault came straight back */
-        last_sig = sig;
-        last_pc = pc;
-        last_addr = addr;
-    }
+    uintptr_t pc = context_pc(uc), addr = (uintptr_t)info->si_addr;
+    bool again = !is_sent(info) && last_sig == sig && last_pc == pc && last_addr == addr;
+    if (again && last_times >= UNRESOLVED_AFTER)
+        return false;
     struct sigaction act = *mine;
     if (mine->sa_flags & SA_RESETHAND) {
         memset(mine, 0, sizeof(*mine));
@@ -238,6 +241,11 @@ static bool hand_to_program(int sig, siginfo_t *info, ucontext_t *uc, long tid)
     handing = 0;
     if (h != NULL)
         atomic_store(&h->tid, 0);
+    /* it returned (a handler that jumps away never gets here) */
+    last_times = again ? last_times + 1 : 1;
+    last_sig = is_sent(info) ? 0 : sig;
+    last_pc = pc;
+    last_addr = addr;
     return true;
 }
 

@@ -442,6 +442,32 @@ static void write_text(const merged_t *m, FILE *out)
     }
     if (m->n)
         fputs("\n", out);
+    /* by test: which tests found what */
+    json_t *by_test = json_object();
+    for (size_t i = 0; i < m->n; i++) {
+        const char *test;
+        json_t *unused;
+        json_object_foreach(m->sites[i].tests, test, unused)
+        {
+            json_t *list = json_object_get(by_test, test);
+            if (list == NULL) {
+                list = json_array();
+                json_object_set_new(by_test, test, list);
+            }
+            json_array_append_new(list, json_integer((json_int_t)i + 1));
+        }
+    }
+    const char *test;
+    json_t *sites;
+    json_object_foreach(by_test, test, sites)
+    {
+        fprintf(out, "test %s: site%s", test, json_array_size(sites) == 1 ? "" : "s");
+        size_t k;
+        json_t *n;
+        json_array_foreach(sites, k, n) fprintf(out, " #%lld", (long long)json_integer_value(n));
+        fputs("\n", out);
+    }
+    json_decref(by_test);
     const char *kind;
     json_t *t;
     json_object_foreach(totals, kind, t)

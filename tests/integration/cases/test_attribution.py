@@ -19,6 +19,15 @@
 # CHECK: ^    -- entered from interpreter 0 --$
 # CHECK: ^    #3 File "%s", line %line(%s, XISAN-EXPECT: test_exec), in test_cached$
 # CHECK: test_clean .* ok$
+#
+# `xisan report` says which tests found what.
+# RUN: %xisan run -- %python %s
+# OPTIONS: halt_on_error=0:survivors=0:log_path=tl
+# EXIT: 66
+# RUN: %xisan report tl
+# EXIT: 1
+# CHECK-STDOUT: ^    tests: __main__\.Bugs\.test_cached$
+# CHECK-STDOUT: ^test __main__\.Bugs\.test_cached: site #1$
 import unittest
 
 import xfix
