@@ -13,6 +13,7 @@
 #include "pystack.h"
 #include "python_options.h"
 #include "released_memory.h"
+#include "runtime_code.h"
 #include "runtime.h"
 #include "shadow_gc.h"
 #include "summary.h"
@@ -39,9 +40,10 @@ static const struct xisan_adapter python_adapter = {
     .abi_version = XISAN_ABI_VERSION,
     .python_stack = xh_python_stack,
     .dump_traceback = xh_dump_traceback,
-    .runtime_module = "libpython",
+    .runtime_module = XH_RUNTIME_MODULE,
     .dispatch_prefix = "_Py_call_instrumentation",
-    .eval_prefix = "_PyEval_EvalFrame",
+    .eval_prefix = XH_EVAL_PREFIX,
+    .runtime_sources = xh_runtime_sources,
     .describe_block = xh_describe_live_block,
     .scan = xh_shadow_gc_scan,
     .current_owner = xh_current_owner,

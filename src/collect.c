@@ -196,7 +196,8 @@ static void collect_touch(xs_report_t *r, const xs_touch_t *t, const xs_header_t
     r->pid = (int)getpid();
     r->thread = (unsigned long)syscall(SYS_gettid);
     r->note = t->note;
-    r->runtime_module = xs_adapter()->runtime_module;
+    r->runtime = xs_runtime_code();
+    r->eval_prefix = xs_adapter()->eval_prefix;
     switch (xs_kind(t->kind)->payload) {
     case XS_PAYLOAD_NONE:
     case XS_PAYLOAD_CRASH:

@@ -51,7 +51,7 @@ typedef struct xs_crash {
     xs_native_frame_t alloc_native[XS_MAX_NATIVE];
     xs_pyframe_t alloc_python[XS_MAX_PYTHON];
     xs_crash_held_t held[XS_CRASH_HELD_MAX];
-    const char *runtime_module;
+    xs_runtime_code_t runtime;
 } xs_crash_t;
 
 /* "SEGV", "BUS", ... and "SIGSEGV", ...; "signal N" for others. */

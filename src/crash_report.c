@@ -61,7 +61,7 @@ static const char *config_or_empty(const char *config)
  * else the innermost with a source line, else the innermost Python frame. */
 static void summary(const xs_crash_t *c, const char **file, int *line, const char **function)
 {
-    long user = xs_first_user_frame(c->native, c->n_native, c->runtime_module, NULL);
+    long user = xs_first_user_frame(c->native, c->n_native, &c->runtime, NULL);
     if (user < 0)
         user = xs_first_user_frame(c->native, c->n_native, NULL, NULL);
     if (user >= 0) {

@@ -474,7 +474,7 @@ static void collect(xs_crash_t *c, int sig, siginfo_t *info, ucontext_t *uc,
     c->sp = context_sp(uc);
     c->pid = (int)getpid();
     c->thread = (unsigned long)gettid_now();
-    c->runtime_module = xs_adapter()->runtime_module;
+    c->runtime = xs_runtime_code();
     c->short_reason = short_reason;
     bool locks = c->short_reason == NULL;
     c->current = current_owner();

@@ -40,6 +40,11 @@ const struct xisan_adapter *xs_adapter(void)
     return adapter;
 }
 
+xs_runtime_code_t xs_runtime_code(void)
+{
+    return (xs_runtime_code_t){adapter->runtime_module, adapter->runtime_sources};
+}
+
 bool xs_mutex_lock_bounded(pthread_mutex_t *lock)
 {
     /* long enough for a report in progress on another thread */

@@ -84,15 +84,22 @@ typedef struct summary_site {
     const char *function;
 } summary_site_t;
 
-static bool is_runtime_module(const char *runtime_module, const char *module)
+static bool is_runtime_frame(const xs_runtime_code_t *runtime, const xs_native_frame_t *f)
 {
     static const char *const prefixes[] = {"libc.", "libc-", "ld-linux", "libxisan"};
     for (size_t i = 0; i < XS_ARRAY_LEN(prefixes); i++) {
-        if (strncmp(module, prefixes[i], strlen(prefixes[i])) == 0)
+        if (strncmp(f->module, prefixes[i], strlen(prefixes[i])) == 0)
             return true;
     }
-    return runtime_module && runtime_module[0] &&
-           strncmp(module, runtime_module, strlen(runtime_module)) == 0;
+    if (runtime == NULL)
+        return false;
+    if (runtime->module && runtime->module[0] &&
+        strncmp(f->module, runtime->module, strlen(runtime->module)) == 0)
+        return true;
+    for (const char *const *p = runtime->sources; p && *p; p++)
+        if (strncmp(f->file, *p, strlen(*p)) == 0)
+            return true;
+    return false;
 }
 
 static bool python_level_access(xisan_access_t access)
@@ -108,8 +115,8 @@ static bool is_header(const char *file)
     return n >= 2 && file[n - 2] == '.' && file[n - 1] == 'h';
 }
 
-long xs_first_user_frame(const xs_native_frame_t *frames, size_t n, const char *runtime_module,
-                         const char *stop_prefix)
+long xs_first_user_frame(const xs_native_frame_t *frames, size_t n,
+                         const xs_runtime_code_t *runtime, const char *stop_prefix)
 {
     if (stop_prefix) {
         size_t stop = 0, len = strlen(stop_prefix);
@@ -122,21 +129,52 @@ long xs_first_user_frame(const xs_native_frame_t *frames, size_t n, const char *
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < n; i++) {
             const xs_native_frame_t *f = &frames[i];
-            if (f->file[0] && !is_runtime_module(runtime_module, f->module) &&
-                (pass || !is_header(f->file)))
+            if (f->file[0] && !is_runtime_frame(runtime, f) && (pass || !is_header(f->file)))
                 return (long)i;
         }
     }
     return -1;
 }
 
+static bool is_eval(const xs_report_t *r, size_t i)
+{
+    return strncmp(r->native[i].function, r->eval_prefix, strlen(r->eval_prefix)) == 0;
+}
+
+/* A Python function entered from the user's native code (an extension
+ * calling a callback): the frame of that code, between the callee's
+ * evaluation loop and its caller's; -1 when none. */
+static long entered_from_native(const xs_report_t *r)
+{
+    if (r->eval_prefix == NULL || !r->eval_prefix[0])
+        return -1;
+    size_t i = 0, n = r->n_native;
+    while (i < n && !is_eval(r, i))
+        i++;
+    while (i < n && is_eval(r, i))
+        i++;
+    size_t end = i;
+    while (end < n && !is_eval(r, end))
+        end++;
+    if (end == n)
+        return -1; /* entered from no interpreted code */
+    long user = xs_first_user_frame(r->native + i, end - i, &r->runtime, NULL);
+    return user < 0 ? -1 : (long)i + user;
+}
+
 static summary_site_t summary_site(const xs_report_t *r)
 {
     if (r->from_source && r->n_native > 0)
         return (summary_site_t){r->native[0].file, r->native[0].line, r->native[0].function};
-    if (python_level_access(r->access) && r->n_python > 0)
+    if (python_level_access(r->access) && r->n_python > 0) {
+        long caller = entered_from_native(r);
+        if (caller >= 0) {
+            const xs_native_frame_t *f = &r->native[caller];
+            return (summary_site_t){f->file, f->line, f->function};
+        }
         return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};
-    long user = xs_first_user_frame(r->native, r->n_native, r->runtime_module, NULL);
+    }
+    long user = xs_first_user_frame(r->native, r->n_native, &r->runtime, NULL);
     if (user >= 0) {
         const xs_native_frame_t *f = &r->native[user];
         return (summary_site_t){f->file, f->line, f->function};

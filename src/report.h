@@ -58,7 +58,10 @@ typedef struct xs_report {
     char python_strings[XS_MAX_PYTHON][2][XISAN_PYNAME_MAX];
     xs_pystack_info_t python_info; /* interpreter sections, the test */
     const char *note;           /* what happened to the block, e.g. "quarantined" */
-    const char *runtime_module; /* module prefix the SUMMARY line skips */
+    xs_runtime_code_t runtime;  /* the runtime's code, which the SUMMARY line skips */
+    /* the adapter's eval_prefix: a Python function entered from the user's
+     * native code (NULL: not known) */
+    const char *eval_prefix;
     /* payload HOLDER: the object that holds the reference */
     char container_type[96];
     uintptr_t container_address;
@@ -70,12 +73,12 @@ typedef struct xs_report {
 } xs_report_t;
 
 /* The first of frames[0..n) that is the user's native code: outside the
- * interpreter runtime (modules named `runtime_module*`), libc and the
- * dynamic loader, with a source line, a .c line before a header's; only
- * frames inner to the first whose function starts with `stop_prefix` count
- * (none when there is no such frame; NULL: all).  Its index, or -1. */
+ * interpreter runtime (`runtime`, may be NULL), libc and the dynamic
+ * loader, with a source line, a .c line before a header's; only frames
+ * inner to the first whose function starts with `stop_prefix` count (none
+ * when there is no such frame; NULL: all).  Its index, or -1. */
 XS_INTERNAL long xs_first_user_frame(const xs_native_frame_t *frames, size_t n,
-                                     const char *runtime_module, const char *stop_prefix);
+                                     const xs_runtime_code_t *runtime, const char *stop_prefix);
 
 /* Stacks as the reports show them: numbered text lines, and a JSON member
  * `,"key":[...]`. */

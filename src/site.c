@@ -71,7 +71,8 @@ void xs_site_describe(uint32_t site, char *out, size_t len)
     pthread_mutex_lock(&frames_lock);
     size_t nf = n ? xs_symbolize(pcs, n, frames, XS_ARRAY_LEN(frames)) : 0;
     const struct xisan_adapter *a = xs_adapter();
-    long user = xs_first_user_frame(frames, nf, a->runtime_module, a->eval_prefix);
+    xs_runtime_code_t runtime = xs_runtime_code();
+    long user = xs_first_user_frame(frames, nf, &runtime, a->eval_prefix);
     xs_pyframe_t py;
     if (user >= 0 && a->eval_prefix) /* native code the interpreted code called */
         snprintf(out, len, "%s:%d in %s", frames[user].file, frames[user].line,

@@ -25,4 +25,13 @@ XS_INTERNAL size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_
                                 size_t max);
 XS_INTERNAL bool xs_symbolize_fork(xs_fork_phase_t phase);
 
+/* Which native frames are the interpreter runtime's own code, as its
+ * adapter names it: a module name prefix ("libpython") and source file
+ * prefixes of its bundled extension modules (NULL-ended; either may be
+ * NULL). */
+typedef struct xs_runtime_code {
+    const char *module;
+    const char *const *sources;
+} xs_runtime_code_t;
+
 #endif

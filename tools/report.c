@@ -10,6 +10,7 @@
 
 #include "hash.h"
 #include "report.h"
+#include "runtime_code.h"
 #include "stack.h"
 #include "suppress.h"
 
@@ -19,11 +20,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* What the CPython adapter calls its runtime and its evaluation loop
- * (hooks/activate.c): the most useful frame of an allocation is the first
- * of the user's native code that interpreted code called. */
-#define RUNTIME_MODULE "libpython"
-#define EVAL_PREFIX "_PyEval_EvalFrame"
+/* CPython's own code, as the adapter names it: the most useful frame of an
+ * allocation is the first of the user's native code that interpreted code
+ * called. */
+static const xs_runtime_code_t cpython = {XH_RUNTIME_MODULE, xh_runtime_sources};
 
 typedef struct options {
     const char *format, *output, *suppressions, *source_root;
@@ -103,7 +103,7 @@ static location_t alloc_location(const json_t *rec)
 {
     static xs_native_frame_t frames[XS_MAX_NATIVE];
     size_t n = native_frames(json_object_get(rec, "alloc_native_stack"), frames, XS_MAX_NATIVE);
-    long user = xs_first_user_frame(frames, n, RUNTIME_MODULE, EVAL_PREFIX);
+    long user = xs_first_user_frame(frames, n, &cpython, XH_EVAL_PREFIX);
     if (user >= 0)
         return location(frames[user].file, frames[user].line, frames[user].function);
     const json_t *py = json_array_get(json_object_get(rec, "alloc_python_stack"), 0);

@@ -182,6 +182,10 @@ struct xisan_adapter {
      * prefix: native frames inner to the first of them are native code the
      * interpreted code called (an extension's, say). */
     const char *eval_prefix;
+    /* Source file prefixes of the runtime's own native code outside its
+     * runtime module (the interpreter's bundled extension modules), so
+     * they are not taken for the user's; NULL-ended, or NULL. */
+    const char *const *runtime_sources;
     /* The live object in a tagged block of `size` bytes, given a copy of its
      * first `n` bytes: its type name (empty when the block is no object),
      * its address, and whether the runtime never frees it by design. */

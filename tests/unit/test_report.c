@@ -39,7 +39,7 @@ static void make_report(xs_report_t *r)
     r->current_config = "isolated";
     r->pid = 4242;
     r->thread = 4243;
-    r->runtime_module = "libpython";
+    r->runtime = (xs_runtime_code_t){"libpython", NULL};
     r->n_native = 2;
     set_native(&r->native[0], 0x7f12aa001234, "libpython3.13.so.1.0", "PyList_Append",
                "Objects/listobject.c", 528);
