@@ -1,7 +1,7 @@
 /* How CPython configured an interpreter.  Whether it has its own object
  * allocator and GIL is kept in CPython's internal interpreter state (there
- * is no API for it in 3.12 and 3.13), so this file, alone in the adapter,
- * reads CPython's internal headers.
+ * is no API for it in 3.12 and 3.13), so this file reads CPython's internal
+ * headers (as inline_values.c does for instance attributes).
  *
  * Legacy interpreters (Py_NewInterpreter(), _interpreters.create('legacy')
  * on 3.13, isolated=False on 3.12) share the main interpreter's allocator

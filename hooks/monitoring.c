@@ -60,8 +60,10 @@ static PyObject *on_raise(PyObject *self, PyObject *const *args, Py_ssize_t narg
     (void)self;
     if (nargs >= 3) {
         uint32_t current = xh_current();
-        xh_check((PyObject *)Py_TYPE(args[2]), current, XISAN_ACCESS_RAISE);
-        xh_check(args[2], current, XISAN_ACCESS_RAISE);
+        /* an exception an extension set: the report names its C line */
+        uintptr_t origin = args[2] == xh_thread.error_set ? xh_thread.error_set_pc : 0;
+        xh_check_from((PyObject *)Py_TYPE(args[2]), current, XISAN_ACCESS_RAISE, origin);
+        xh_check_from(args[2], current, XISAN_ACCESS_RAISE, origin);
     }
     Py_RETURN_NONE;
 }

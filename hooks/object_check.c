@@ -39,11 +39,12 @@ bool xh_is_python_code(PyObject *op)
 }
 
 void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
-                      xisan_access_t access, const char *detail)
+                      xisan_access_t access, const char *detail, uintptr_t origin)
 {
     if (xh_shared_by_design(op, owner, current))
         return;
     xs_touch_t t = xh_object_touch(op, block, owner, current, access);
     t.access_detail = detail;
+    t.origin_pc = origin;
     xs_report_touch(&t);
 }

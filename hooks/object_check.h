@@ -45,12 +45,16 @@ static inline bool xh_shared_by_design(PyObject *op, uint32_t owner, uint32_t cu
 xs_touch_t xh_object_touch(PyObject *op, void *block, uint32_t owner, uint32_t current,
                            xisan_access_t access);
 /* Reports the touch unless it is CPython's own sharing between legacy
- * interpreters; `detail` names what touched it (an API function), or NULL. */
+ * interpreters; `detail` names what touched it (an API function), or NULL;
+ * `origin` is the return address of the native code that set a raised
+ * exception, or 0. */
 void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
-                      xisan_access_t access, const char *detail);
+                      xisan_access_t access, const char *detail, uintptr_t origin);
 
-/* Check that interpreter `current` (the calling thread's) may touch `op`. */
-static inline void xh_check(PyObject *op, uint32_t current, xisan_access_t access)
+/* Check that interpreter `current` (the calling thread's) may touch `op`;
+ * `origin` as for xh_report_object. */
+static inline void xh_check_from(PyObject *op, uint32_t current, xisan_access_t access,
+                                 uintptr_t origin)
 {
     if (op == NULL || _Py_IsImmortal(op) || xs_in_runtime || current == XISAN_UNOWNED)
         return;
@@ -60,7 +64,12 @@ static inline void xh_check(PyObject *op, uint32_t current, xisan_access_t acces
         return;
     if (XS_LIKELY(xs_owner_allows(h->owner, current)))
         return;
-    xh_report_object(op, block, h->owner & XISAN_OWNER_MASK, current, access, NULL);
+    xh_report_object(op, block, h->owner & XISAN_OWNER_MASK, current, access, NULL, origin);
+}
+
+static inline void xh_check(PyObject *op, uint32_t current, xisan_access_t access)
+{
+    xh_check_from(op, current, access, 0);
 }
 
 #endif

@@ -8,6 +8,7 @@
 #include "shadow_gc.h"
 
 #include "object_check.h"
+#include "inline_values.h"
 #include "options.h"
 #include "output.h"
 #include "survivors.h"
@@ -24,9 +25,11 @@ typedef struct scan {
     long found;
 } scan_t;
 
-/* Where in its holder a reference sits, for holders that say: a dict's
- * key, a list's or tuple's index, a cell's contents, a function's globals,
- * defaults or closure; "" otherwise.  Containers are searched up to a bound,
+/* Where in its holder a reference sits: a dict's key, a list's or tuple's
+ * index, a set's element, a cell's contents, a function's globals, defaults
+ * or closure, a method's self or function, a module's or type's dict, a
+ * type's bases and MRO, an instance's attribute kept inline; "" for other
+ * holders (a C type's own fields, frames).  Containers are searched up to a bound,
  * so a scan never turns quadratic. */
 static void slot_of(PyObject *holder, PyObject *ref, char *out, size_t len)
 {
@@ -58,8 +61,24 @@ static void slot_of(PyObject *holder, PyObject *ref, char *out, size_t len)
                 return;
             }
         }
+    } else if (PyAnySet_Check(holder)) {
+        snprintf(out, len, "{an element}");
+    } else if (xh_inline_attribute(holder, ref, out, len)) {
+        return;
     } else if (PyCell_Check(holder)) {
         snprintf(out, len, ".cell_contents");
+    } else if (PyMethod_Check(holder)) {
+        snprintf(out, len, "%s", ref == PyMethod_GET_SELF(holder) ? ".__self__" : ".__func__");
+    } else if (PyModule_Check(holder)) {
+        snprintf(out, len, ".__dict__");
+    } else if (PyType_Check(holder)) {
+        PyTypeObject *tp = (PyTypeObject *)holder;
+        snprintf(out, len, "%s",
+                 ref == tp->tp_dict                ? ".__dict__"
+                 : ref == tp->tp_mro               ? ".__mro__"
+                 : ref == tp->tp_bases             ? ".__bases__"
+                 : ref == (PyObject *)tp->tp_base  ? ".__base__"
+                                                   : "");
     } else if (PyFunction_Check(holder)) {
         PyFunctionObject *f = (PyFunctionObject *)holder;
         snprintf(out, len, "%s",

@@ -50,6 +50,10 @@ typedef struct xh_thread {
      * (`_interpreters.exec` and the like), outermost first, as seen when
      * the thread changed interpreters; checked to be alive before use. */
     PyThreadState *last_tstate;
+    /* The exception the thread's C code last set through the API
+     * (PyErr_SetObject...), and where it was called from. */
+    PyObject *error_set;
+    uintptr_t error_set_pc;
     PyThreadState *entered[XISAN_PYSECTIONS_MAX - 1];
     size_t n_entered;
 } xh_thread_t;

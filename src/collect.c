@@ -298,6 +298,8 @@ bool xs_report_touch(const xs_touch_t *t)
     if (t->src_file)
         put_source_frame(r, t);
     fill_alloc_site(r, h);
+    if (t->origin_pc) /* a return address, like any frame but the innermost */
+        r->n_origin = xs_symbolize(&t->origin_pc, 1, r->origin, XS_ARRAY_LEN(r->origin));
     name_object(r);
     if (suppressed(r)) {
         xs_report_unlock();

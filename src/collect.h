@@ -23,6 +23,9 @@ typedef struct xs_touch {
     int src_line;
     const char *src_function;
     uintptr_t src_pc;
+    /* A raised exception that native code set: the return address of the
+     * call that set it (0: none); shown, and named by the SUMMARY line. */
+    uintptr_t origin_pc;
     /* payload HOLDER: the holder of the reference */
     const char *container_type;
     uintptr_t container_address;

@@ -166,6 +166,11 @@ static summary_site_t summary_site(const xs_report_t *r)
 {
     if (r->from_source && r->n_native > 0)
         return (summary_site_t){r->native[0].file, r->native[0].line, r->native[0].function};
+    long set_at = xs_first_user_frame(r->origin, r->n_origin, &r->runtime, NULL);
+    if (set_at >= 0) { /* a raise: where the user's native code set the exception */
+        const xs_native_frame_t *f = &r->origin[set_at];
+        return (summary_site_t){f->file, f->line, f->function};
+    }
     if (python_level_access(r->access) && r->n_python > 0) {
         long caller = entered_from_native(r);
         if (caller >= 0) {
@@ -306,6 +311,10 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
     xs_render_native_text(b, r->native, r->n_native);
     xs_buf_puts(b, "  Python stack of the touching thread (most recent call first):\n");
     xs_render_python_text(b, r->python, r->n_python, &r->python_info);
+    if (r->n_origin) {
+        xs_buf_puts(b, "  the exception was set by native code here:\n");
+        xs_render_native_text(b, r->origin, r->n_origin);
+    }
     xs_buf_printf(b, "  allocated by interpreter %ld (%s) here:\n", xs_interp_number(r->owner),
                   r->owner_name);
     xs_render_native_text(b, r->alloc_native, r->n_alloc_native);
@@ -402,6 +411,8 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     xs_render_python_json(b, "python_stack", r->python, r->n_python, &r->python_info);
     xs_render_python_json(b, "alloc_python_stack", r->alloc_python, r->n_alloc_python, NULL);
     xs_render_test_json(b, &r->python_info);
+    if (r->n_origin)
+        xs_render_native_json(b, "set_at", r->origin, r->n_origin);
     summary_site_t s = summary_site(r);
     xs_buf_puts(b, ",\"summary\":{\"file\":");
     xs_buf_json_string(b, s.file);

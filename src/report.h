@@ -70,6 +70,9 @@ typedef struct xs_report {
     char path[256];             /* from a root, when known */
     bool from_source;           /* native[0] is an instrumented call site */
     uint64_t site_id;           /* its site in the log's "repeats" record, 0: none */
+    /* where native code set the raised exception (n_origin 0: not known) */
+    size_t n_origin;
+    xs_native_frame_t origin[4];
 } xs_report_t;
 
 /* The first of frames[0..n) that is the user's native code: outside the

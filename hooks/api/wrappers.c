@@ -34,7 +34,7 @@ static __attribute__((noinline, cold)) void report(int row, int position, PyObje
                                                     void *block, uint32_t owner, uint32_t current)
 {
     if (!testing.active) {
-        xh_report_object(op, block, owner, current, XISAN_ACCESS_API, xh_api_rows[row].name);
+        xh_report_object(op, block, owner, current, XISAN_ACCESS_API, xh_api_rows[row].name, 0);
     } else if (!xh_shared_by_design(op, owner, current)) {
         if (row == testing.row && position == testing.position)
             testing.hits++;
@@ -135,6 +135,23 @@ enum {
 #undef XH_API_VOID
 };
 
+/* The functions that set the current exception: each remembers, for the
+ * calling thread, the exception it set and where it was called from, so a
+ * RAISE report of that exception names the C line (monitoring.c). */
+#define XH_SETS_ERROR(row)                                                              \
+    ((row) == XH_ROW_PyErr_SetObject || (row) == XH_ROW_PyErr_SetString ||              \
+     (row) == XH_ROW_PyErr_SetNone || (row) == XH_ROW_PyErr_SetRaisedException ||       \
+     (row) == XH_ROW_PyErr_SetFromErrno)
+
+static inline void note_error_set(int row, void *caller)
+{
+    if (!XH_SETS_ERROR(row) || XS_UNLIKELY(testing.active))
+        return;
+    PyThreadState *ts = xh_tstate();
+    xh_thread.error_set = ts ? ts->current_exception : NULL;
+    xh_thread.error_set_pc = (uintptr_t)caller;
+}
+
 /* The wrappers.  Each is asserted to have its function's exact type. */
 #define XH_PROTOTYPE_MATCHES(name)                                                     \
     _Static_assert(__builtin_types_compatible_p(__typeof__(&name), __typeof__(&wrap_##name)), \
@@ -147,6 +164,7 @@ enum {
         XH_CHECKS(XH_ROW_##name, ##__VA_ARGS__)                                      \
         ret r = XS_UNLIKELY(testing.active) ? (ret)(uintptr_t)testing.result         \
                                             : name(XH_ARGS(__VA_ARGS__));            \
+        note_error_set(XH_ROW_##name, __builtin_return_address(0));                  \
         if (XH_IS_OBJ(ret))                                                          \
             check_object(XH_ROW_##name, RESULT_POSITION, XH_AS_OBJ(r), current);     \
         return r;                                                                    \
@@ -165,6 +183,7 @@ enum {
         XH_CHECKS(XH_ROW_##name, ##__VA_ARGS__)                                      \
         if (!XS_UNLIKELY(testing.active))                                            \
             name(XH_ARGS(__VA_ARGS__));                                              \
+        note_error_set(XH_ROW_##name, __builtin_return_address(0));                  \
     }                                                                                \
     XH_PROTOTYPE_MATCHES(name);                                                      \
     static void test_##name(int position, PyObject *obj)                             \

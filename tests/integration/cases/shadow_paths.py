@@ -1,6 +1,6 @@
 # A shadow GC report says where in its holder the other interpreter's
 # object sits, for holders that are no root: a list's index, a dict's key,
-# a closure cell.  The main interpreter's objects reach a sub-interpreter
+# a closure cell, an instance attribute kept inline (no __dict__), a set.  The main interpreter's objects reach a sub-interpreter
 # through C slots; the sub-interpreter keeps them in its own containers
 # and scans (continue mode: one report per holder kind).
 #
@@ -13,6 +13,10 @@
 #   "object_type": "Token"}
 # REPORT-JSON: {"kind": "cross-interpreter-reference", "container_type": "cell", \
 #   "path": ".cell_contents", "object_type": "Marker"}
+# REPORT-JSON: {"kind": "cross-interpreter-reference", "container_type": "Box", \
+#   "path": ".item", "object_type": "Widget"}
+# REPORT-JSON: {"kind": "cross-interpreter-reference", "container_type": "set", \
+#   "path": "{an element}", "object_type": "Gadget"}
 # CHECK: ^  referenced by list object at 0x[0-9a-f]+ of interpreter 1 \(interpreter 1\) at \[2\]$
 import xfix
 import xinterp
@@ -30,8 +34,16 @@ class Marker:
     pass
 
 
+class Widget:
+    pass
+
+
+class Gadget:
+    pass
+
+
 if __name__ == "__main__":
-    for i, obj in enumerate([Payload(), Token(), Marker()]):
+    for i, obj in enumerate([Payload(), Token(), Marker(), Widget(), Gadget()]):
         xfix.put(i, obj)
     interp = xinterp.create()
     xinterp.run(interp, """
@@ -42,7 +54,12 @@ def make():
     marker = xfix.get(2)
     return lambda: marker
 closure = make()
+class Box:
+    pass
+box = Box()
+box.item = xfix.get(3)
+bag = {xfix.get(4)}
 _xisan.scan()
-del listed, keyed, closure
+del listed, keyed, closure, box, bag
 """)
     xinterp.destroy(interp)
