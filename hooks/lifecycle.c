@@ -144,11 +144,17 @@ static void before_initialize(void)
     add_audit_hook();
 }
 
-/* An interpreter is about to end, its modules still there: from here on
+/* An interpreter is about to end, in its own context, its modules still
+ * there: the shadow GC's last look at it sees module globals (the scan at
+ * PyInterpreterState_Clear comes after they are gone), and from here on
  * what it frees is recorded for crash reports (released_memory.h). */
 static void before_end_interpreter(void *tstate)
 {
-    xs_interp_mark_ending(xh_owner_of((PyThreadState *)tstate));
+    PyThreadState *ts = tstate;
+    if (xh_opt.shadow_gc && atomic_load(&several_interpreters) && ts == xh_tstate() &&
+        !xs_in_runtime)
+        xh_shadow_gc_scan();
+    xs_interp_mark_ending(xh_owner_of(ts));
 }
 
 void xh_lifecycle_ensure_audit_hook(void)
