@@ -3,20 +3,17 @@
  * object (or a freed one) is never dereferenced. */
 #include "describe_block.h"
 
+#include "address.h"
 #include "thread.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
-/* Reads memory that may not be mapped without faulting. */
+/* Reads memory that may not be mapped, without faulting (address.h). */
 static bool safe_read(const void *addr, void *out, size_t len)
 {
-    struct iovec local = {out, len};
-    struct iovec remote = {(void *)addr, len};
-    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+    return xs_safe_read((uintptr_t)addr, out, len) == len;
 }
 
 /* A GC head's next link: 0 (not tracked) or a pointer (its low bit is a

@@ -52,11 +52,6 @@ static const char *code_text(const xs_crash_t *c)
     return "";
 }
 
-static const char *config_or_empty(const char *config)
-{
-    return config ? config : "";
-}
-
 /* The frame the SUMMARY line names: the innermost one of the user's code,
  * else the innermost with a source line, else the innermost Python frame. */
 static void summary(const xs_crash_t *c, const char **file, int *line, const char **function)
@@ -104,10 +99,8 @@ void xs_crash_render_head(const xs_crash_t *c, xs_buf_t *b)
         xs_buf_printf(b, " from process %d", c->sender);
     xs_buf_printf(b, " in thread %lu of interpreter %ld (%s%s%s)\n", c->thread,
                   xs_interp_number(c->current), c->current_name,
-                  c->current_config && strcmp(c->current_config, c->current_name) ? ", " : "",
-                  c->current_config && strcmp(c->current_config, c->current_name)
-                      ? c->current_config
-                      : "");
+                  xs_config_sep(c->current_name, c->current_config),
+                  xs_config_text(c->current_name, c->current_config));
     if (c->has_address) {
         char phrase[384];
         xs_place_describe(&c->fault, c->fault_owner_name, phrase, sizeof(phrase));
@@ -204,11 +197,7 @@ void xs_crash_render_json(const xs_crash_t *c, xs_buf_t *b)
     xs_buf_printf(b, ",\"current_interp\":%ld,\"current_interp_name\":",
                   xs_interp_number(c->current));
     xs_buf_json_string(b, c->current_name);
-    xs_buf_puts(b, ",\"current_interp_config\":");
-    if (c->current_config)
-        xs_buf_json_string(b, config_or_empty(c->current_config));
-    else
-        xs_buf_puts(b, "null");
+    xs_render_config_json(b, "current_interp_config", c->current_config);
     if (c->short_reason) {
         xs_buf_puts(b, ",\"short_report\":");
         xs_buf_json_string(b, c->short_reason);

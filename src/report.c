@@ -245,17 +245,17 @@ static bool config_shown(const char *name, const char *config)
     return config && config[0] && strcmp(name, config) != 0;
 }
 
-static const char *config_sep(const char *name, const char *config)
+const char *xs_config_sep(const char *name, const char *config)
 {
     return config_shown(name, config) ? ", " : "";
 }
 
-static const char *config_text(const char *name, const char *config)
+const char *xs_config_text(const char *name, const char *config)
 {
     return config_shown(name, config) ? config : "";
 }
 
-static void json_config(xs_buf_t *b, const char *key, const char *config)
+void xs_render_config_json(xs_buf_t *b, const char *key, const char *config)
 {
     xs_buf_printf(b, ",\"%s\":", key);
     if (config)
@@ -286,12 +286,12 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
     bool found = xs_kind(r->kind)->payload == XS_PAYLOAD_HOLDER;
     xs_buf_printf(b, "  owner: interpreter %ld (%s%s%s)%s; %s interpreter %ld (%s%s%s) in "
                      "thread %lu\n",
-                  xs_interp_number(r->owner), r->owner_name, config_sep(r->owner_name, r->owner_config),
-                  config_text(r->owner_name, r->owner_config),
+                  xs_interp_number(r->owner), r->owner_name, xs_config_sep(r->owner_name, r->owner_config),
+                  xs_config_text(r->owner_name, r->owner_config),
                   r->owner_ended ? ", which has ended" : "",
                   found ? "referenced from" : "touched by", xs_interp_number(r->current),
-                  r->current_name, config_sep(r->current_name, r->current_config),
-                  config_text(r->current_name, r->current_config), r->thread);
+                  r->current_name, xs_config_sep(r->current_name, r->current_config),
+                  xs_config_text(r->current_name, r->current_config), r->thread);
     switch (xs_kind(r->kind)->payload) {
     case XS_PAYLOAD_NONE:
     case XS_PAYLOAD_CRASH: /* never a touch: crash_report.c */
@@ -385,8 +385,8 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     xs_buf_printf(b, ",\"owner_ended\":%s,\"current_interp\":%ld,\"current_interp_name\":",
                   r->owner_ended ? "true" : "false", xs_interp_number(r->current));
     xs_buf_json_string(b, r->current_name);
-    json_config(b, "owner_interp_config", r->owner_config);
-    json_config(b, "current_interp_config", r->current_config);
+    xs_render_config_json(b, "owner_interp_config", r->owner_config);
+    xs_render_config_json(b, "current_interp_config", r->current_config);
     xs_buf_printf(b, ",\"pid\":%d,\"thread\":%lu", r->pid, r->thread);
     if (r->site_id)
         xs_buf_printf(b, ",\"site\":\"%016llx\"", (unsigned long long)r->site_id);

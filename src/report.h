@@ -94,6 +94,12 @@ XS_INTERNAL void xs_render_python_json(xs_buf_t *b, const char *key, const xs_py
                                        size_t n, const xs_pystack_info_t *info);
 /* `,"test":...` of a stack's info (null: none). */
 XS_INTERNAL void xs_render_test_json(xs_buf_t *b, const xs_pystack_info_t *info);
+/* An interpreter's configuration after its name ("interpreter 1,
+ * isolated"), unless the name says it ("main"): the separator and the
+ * text, both "" when not shown; and the JSON member `,"key":config|null`. */
+XS_INTERNAL const char *xs_config_sep(const char *name, const char *config);
+XS_INTERNAL const char *xs_config_text(const char *name, const char *config);
+XS_INTERNAL void xs_render_config_json(xs_buf_t *b, const char *key, const char *config);
 /* The number people know an interpreter by (CPython's id); -1: none. */
 XS_INTERNAL long xs_interp_number(uint32_t owner);
 

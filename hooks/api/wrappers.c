@@ -135,17 +135,15 @@ enum {
 #undef XH_API_VOID
 };
 
-/* The functions that set the current exception: each remembers, for the
- * calling thread, the exception it set and where it was called from, so a
- * RAISE report of that exception names the C line (monitoring.c). */
-#define XH_SETS_ERROR(row)                                                              \
-    ((row) == XH_ROW_PyErr_SetObject || (row) == XH_ROW_PyErr_SetString ||              \
-     (row) == XH_ROW_PyErr_SetNone || (row) == XH_ROW_PyErr_SetRaisedException ||       \
-     (row) == XH_ROW_PyErr_SetFromErrno)
+/* The functions that set the current exception (the rows named
+ * PyErr_Set*, a constant of each wrapper): each remembers, for the calling
+ * thread, the exception it set and where it was called from, so a RAISE
+ * report of that exception names the C line (monitoring.c). */
+#define XH_SETS_ERROR(name) (__builtin_memcmp(#name, "PyErr_Set", 9) == 0)
 
-static inline void note_error_set(int row, void *caller)
+static inline __attribute__((always_inline)) void note_error_set(bool sets_error, void *caller)
 {
-    if (!XH_SETS_ERROR(row) || XS_UNLIKELY(testing.active))
+    if (!sets_error || XS_UNLIKELY(testing.active))
         return;
     PyThreadState *ts = xh_tstate();
     xh_thread.error_set = ts ? ts->current_exception : NULL;
@@ -164,7 +162,7 @@ static inline void note_error_set(int row, void *caller)
         XH_CHECKS(XH_ROW_##name, ##__VA_ARGS__)                                      \
         ret r = XS_UNLIKELY(testing.active) ? (ret)(uintptr_t)testing.result         \
                                             : name(XH_ARGS(__VA_ARGS__));            \
-        note_error_set(XH_ROW_##name, __builtin_return_address(0));                  \
+        note_error_set(XH_SETS_ERROR(name), __builtin_return_address(0));            \
         if (XH_IS_OBJ(ret))                                                          \
             check_object(XH_ROW_##name, RESULT_POSITION, XH_AS_OBJ(r), current);     \
         return r;                                                                    \
@@ -183,7 +181,7 @@ static inline void note_error_set(int row, void *caller)
         XH_CHECKS(XH_ROW_##name, ##__VA_ARGS__)                                      \
         if (!XS_UNLIKELY(testing.active))                                            \
             name(XH_ARGS(__VA_ARGS__));                                              \
-        note_error_set(XH_ROW_##name, __builtin_return_address(0));                  \
+        note_error_set(XH_SETS_ERROR(name), __builtin_return_address(0));            \
     }                                                                                \
     XH_PROTOTYPE_MATCHES(name);                                                      \
     static void test_##name(int position, PyObject *obj)                             \
