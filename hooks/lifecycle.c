@@ -5,6 +5,7 @@
 #include "lifecycle.h"
 
 #include "alloc_hooks.h"
+#include "builtin_views.h"
 #include "crash.h"
 #include "interp_config.h"
 #include "monitoring.h"
@@ -15,6 +16,7 @@
 #include "runtime.h"
 #include "shadow_gc.h"
 #include "site_cache.h"
+#include "static_types.h"
 #include "thread.h"
 
 #include <string.h>
@@ -44,6 +46,26 @@ static void shadow_gc_setup(uint32_t owner)
         xs_interp_release_flag(owner, XH_FLAG_SHADOW_GC);
 }
 
+/* Static types: sys.modules watched (imports check the static types they
+ * expose), and a sub-interpreter's views of the static builtin types taken
+ * as they are before its code runs; once per interpreter, retried while it
+ * has no sys.modules or its views are not all made. */
+static void static_types_setup(uint32_t owner)
+{
+    if (!xh_builtin_views_ready())
+        return;
+    if (!xs_interp_claim_flag(owner, XH_FLAG_STATIC_TYPES)) {
+        xh_thread.static_types_owner = owner;
+        return;
+    }
+    if (!xh_static_types_watch(owner)) {
+        xs_interp_release_flag(owner, XH_FLAG_STATIC_TYPES);
+        return;
+    }
+    xh_builtin_views_start(owner);
+    xh_thread.static_types_owner = owner;
+}
+
 /* sys.monitoring callbacks and the shadow GC hook of the calling thread's
  * interpreter, once a second interpreter exists; each set up once per
  * interpreter, looked at once per thread and interpreter. */
@@ -57,6 +79,8 @@ static void start_checks(uint32_t owner)
     }
     if (xh_opt.shadow_gc && xh_thread.shadow_owner != owner)
         shadow_gc_setup(owner);
+    if (xh_opt.static_types && xh_thread.static_types_owner != owner)
+        static_types_setup(owner);
 }
 
 static int enable_in_main(void *unused)
@@ -108,7 +132,8 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         xs_crash_thread_init();
     }
     if (XS_UNLIKELY(xh_thread.monitored_owner != owner ||
-                    (xh_opt.shadow_gc && xh_thread.shadow_owner != owner)))
+                    (xh_opt.shadow_gc && xh_thread.shadow_owner != owner) ||
+                    (xh_opt.static_types && xh_thread.static_types_owner != owner)))
         start_checks(owner);
     return 0;
 }
@@ -151,10 +176,16 @@ static void before_initialize(void)
 static void before_end_interpreter(void *tstate)
 {
     PyThreadState *ts = tstate;
-    if (xh_opt.shadow_gc && atomic_load(&several_interpreters) && ts == xh_tstate() &&
-        !xs_in_runtime)
-        xh_shadow_gc_scan();
-    xs_interp_mark_ending(xh_owner_of(ts));
+    uint32_t owner = xh_owner_of(ts);
+    if (atomic_load(&several_interpreters) && ts == xh_tstate() && !xs_in_runtime) {
+        if (xh_opt.static_types) {
+            xh_static_types_check_exposed(owner);
+            xh_builtin_views_compare(owner);
+        }
+        if (xh_opt.shadow_gc)
+            xh_shadow_gc_scan();
+    }
+    xs_interp_mark_ending(owner);
 }
 
 void xh_lifecycle_ensure_audit_hook(void)

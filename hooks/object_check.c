@@ -3,6 +3,7 @@
 #include "object_check.h"
 
 #include "check.h"
+#include "survivors.h"
 
 xs_touch_t xh_object_touch(PyObject *op, void *block, uint32_t owner, uint32_t current,
                            xisan_access_t access)
@@ -46,5 +47,25 @@ void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t curren
     xs_touch_t t = xh_object_touch(op, block, owner, current, access);
     t.access_detail = detail;
     t.origin_pc = origin;
+    xs_report_touch(&t);
+}
+
+void xh_report_reference(PyObject *ref, void *block, uint32_t owner, uint32_t viewer,
+                         PyObject *holder, uint32_t holder_owner, uintptr_t holder_class,
+                         const char *path, const char *note)
+{
+    bool ended = xs_interp_ended(owner);
+    if (ended) {
+        const xs_header_t *h = xs_tagged_header(block);
+        xs_survivor_note(owner, Py_TYPE(ref)->tp_name, (uintptr_t)ref, h ? h->site : 0);
+    }
+    xs_touch_t t = xh_object_touch(ref, block, owner, viewer, XISAN_ACCESS_REFERENCE);
+    t.kind = XS_KIND_CROSS_INTERPRETER_REFERENCE;
+    t.container_type = Py_TYPE(holder)->tp_name;
+    t.container_class = holder_class;
+    t.container_address = (uintptr_t)holder;
+    t.container_owner = holder_owner;
+    t.path = path;
+    t.note = ended ? "its owner has ended" : note;
     xs_report_touch(&t);
 }

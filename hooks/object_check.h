@@ -51,6 +51,34 @@ xs_touch_t xh_object_touch(PyObject *op, void *block, uint32_t owner, uint32_t c
 void xh_report_object(PyObject *op, void *block, uint32_t owner, uint32_t current,
                       xisan_access_t access, const char *detail, uintptr_t origin);
 
+/* A reference to another interpreter's object `ref` (block `block`,
+ * owner `owner`), found by looking, not by a touch: from `holder`, which
+ * belongs to `holder_owner` (XISAN_UNOWNED: shared by every interpreter,
+ * a static type say), at `path` (NULL: not known), seen from `viewer`.
+ * Reported as cross-interpreter-reference, deduplicated by (holder_class,
+ * the object's class, its allocation site); an ended owner's object is
+ * also noted for the survivor summary. */
+void xh_report_reference(PyObject *ref, void *block, uint32_t owner, uint32_t viewer,
+                         PyObject *holder, uint32_t holder_owner, uintptr_t holder_class,
+                         const char *path, const char *note);
+/* The owner of live object `op` when it is not `viewer`'s to hold (tagged,
+ * not immortal, not shareable, not shared by design); XISAN_UNOWNED
+ * otherwise.  `block_out` gets its block. */
+static inline uint32_t xh_foreign_owner(PyObject *op, uint32_t viewer, void **block_out)
+{
+    if (op == NULL || _Py_IsImmortal(op))
+        return XISAN_UNOWNED;
+    void *block = xh_object_block(op);
+    const xs_header_t *h = xs_tagged_header(block);
+    if (h == NULL || XS_LIKELY(xs_owner_allows(h->owner, viewer)))
+        return XISAN_UNOWNED;
+    uint32_t owner = h->owner & XISAN_OWNER_MASK;
+    if (xh_shared_by_design(op, owner, viewer))
+        return XISAN_UNOWNED;
+    *block_out = block;
+    return owner;
+}
+
 /* Check that interpreter `current` (the calling thread's) may touch `op`;
  * `origin` as for xh_report_object. */
 static inline void xh_check_from(PyObject *op, uint32_t current, xisan_access_t access,

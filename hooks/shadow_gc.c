@@ -8,21 +8,29 @@
 #include "shadow_gc.h"
 
 #include "object_check.h"
+#include "builtin_views.h"
+#include "static_types.h"
 #include "inline_values.h"
 #include "options.h"
 #include "output.h"
-#include "survivors.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+enum { SHARED_WALKED = 256 };
+
 typedef struct scan {
     uint32_t current;
     PyObject *container; /* the object whose references are visited */
     const char *path;    /* a root path to the container's slot, or NULL */
+    bool shared_holder;  /* the container is shared by every interpreter */
     size_t objects, edges;
     long found;
+    /* shared objects walked through in this scan, and how deep */
+    PyObject *walked[SHARED_WALKED];
+    size_t n_walked;
+    unsigned depth;
 } scan_t;
 
 /* Where in its holder a reference sits: a dict's key, a list's or tuple's
@@ -91,37 +99,78 @@ static void slot_of(PyObject *holder, PyObject *ref, char *out, size_t len)
     }
 }
 
+static void walk_shared(scan_t *s, PyObject *op);
+
 static int visit_reference(PyObject *ref, void *arg)
 {
     scan_t *s = arg;
     s->edges++;
-    if (ref == NULL || _Py_IsImmortal(ref))
+    if (ref == NULL)
         return 0;
-    void *block = xh_object_block(ref);
-    const xs_header_t *h = xs_tagged_header(block);
-    if (h == NULL || XS_LIKELY(xs_owner_allows(h->owner, s->current)) ||
-        xh_shared_by_design(ref, h->owner & XISAN_OWNER_MASK, s->current))
+    bool immortal = _Py_IsImmortal(ref);
+    if (XS_UNLIKELY(immortal || PyType_Check(ref))) {
+        /* shared by every interpreter: static types and immortal
+         * containers are walked through (once per scan) */
+        walk_shared(s, ref);
+        if (immortal)
+            return 0;
+    }
+    void *block = NULL;
+    uint32_t owner = xh_foreign_owner(ref, s->current, &block);
+    if (owner == XISAN_UNOWNED)
         return 0;
     s->found++;
-    uint32_t owner = h->owner & XISAN_OWNER_MASK;
-    bool ended = xs_interp_ended(owner);
-    if (ended)
-        xs_survivor_note(owner, Py_TYPE(ref)->tp_name, (uintptr_t)ref, h->site);
     /* reported once per (holder type, referent type, referent site): the
      * kind's dedup rule */
-    xs_touch_t t = xh_object_touch(ref, block, owner, s->current, XISAN_ACCESS_REFERENCE);
-    t.kind = XS_KIND_CROSS_INTERPRETER_REFERENCE;
-    t.container_type = Py_TYPE(s->container)->tp_name;
-    t.container_class = (uintptr_t)Py_TYPE(s->container);
-    t.container_address = (uintptr_t)s->container;
-    t.container_owner = s->current;
     char slot[256];
     if (s->path == NULL)
         slot_of(s->container, ref, slot, sizeof(slot));
-    t.path = s->path ? s->path : slot[0] ? slot : NULL;
-    t.note = ended ? "its owner has ended" : NULL;
-    xs_report_touch(&t);
+    xh_report_reference(ref, block, owner, s->current, s->container,
+                        s->shared_holder ? XISAN_UNOWNED : s->current,
+                        (uintptr_t)Py_TYPE(s->container), s->path ? s->path : slot[0] ? slot : NULL,
+                        NULL);
     return 0;
+}
+
+/* Objects every interpreter shares, reached from this interpreter: an
+ * extension's static type is checked whole (static_types.c), an immortal
+ * container (tuple, list, dict, set) is walked like one of this
+ * interpreter's, its holder shown as shared. */
+static void walk_shared(scan_t *s, PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    bool static_type = xh_is_extension_static_type(op);
+    bool container = _Py_IsImmortal(op) &&
+                     ((PyTuple_Check(op) && PyTuple_GET_SIZE(op) > 0) ||
+                      (PyList_Check(op) && PyList_GET_SIZE(op) > 0) ||
+                      (PyDict_Check(op) && PyDict_GET_SIZE(op) > 0) ||
+                      (PyAnySet_Check(op) && PySet_GET_SIZE(op) > 0));
+    if (!static_type && !container)
+        return;
+    for (size_t i = 0; i < s->n_walked; i++) {
+        if (s->walked[i] == op)
+            return;
+    }
+    if (s->n_walked == SHARED_WALKED || s->depth >= 4)
+        return;
+    s->walked[s->n_walked++] = op;
+    if (static_type) {
+        s->found += xh_static_type_check((PyTypeObject *)op, s->current);
+        return;
+    }
+    PyObject *holder = s->container;
+    const char *path = s->path;
+    bool shared = s->shared_holder;
+    s->container = op;
+    s->path = NULL;
+    s->shared_holder = true;
+    s->depth++;
+    if (tp->tp_traverse != NULL)
+        tp->tp_traverse(op, visit_reference, s);
+    s->depth--;
+    s->container = holder;
+    s->path = path;
+    s->shared_holder = shared;
 }
 
 static void visit_container(scan_t *s, PyObject *op, const char *path)
@@ -215,6 +264,10 @@ long xh_shadow_gc_scan(void)
     scan_roots(&s);
     PyUnstable_GC_VisitObjects(visit_tracked, &s);
     PyErr_SetRaisedException(exc);
+    if (xh_opt.static_types) {
+        s.found += xh_static_types_check_exposed(current);
+        xh_builtin_views_compare(current);
+    }
     double took = now_seconds() - start;
     if (xs_opt.verbosity >= 1)
         xs_message("info",

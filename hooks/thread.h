@@ -37,12 +37,14 @@ enum {
     XH_FLAG_MONITORED = 2u, /* sys.monitoring callbacks registered */
     XH_FLAG_SHADOW_GC = 4u, /* shadow GC collection hook added */
     XH_FLAG_CONFIG = 8u,    /* its configuration noted (interp_config.c) */
+    XH_FLAG_STATIC_TYPES = 16u, /* sys.modules watched, views' baseline taken */
 };
 
 typedef struct xh_thread {
     uint32_t seen_owner;          /* last owner set up in this thread */
     uint32_t monitored_owner;     /* last owner whose monitoring was checked */
     uint32_t shadow_owner;        /* last owner whose shadow GC hook was checked */
+    uint32_t static_types_owner;  /* last owner whose static-type checks were set up */
     uintptr_t stack_hi;           /* top of this thread's stack */
     struct xh_site_tables *sites; /* allocation-site caches (site_cache.c) */
     struct xh_frame_memo *memo;   /* resolved Python frames (pystack.c) */

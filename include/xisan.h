@@ -67,7 +67,8 @@ typedef uint32_t xisan_owner_t;
     X(ADD_OBJECT, 20, "add-object", NATIVE)     \
     X(ITER_NEXT, 21, "iter-next", NATIVE)       \
     X(REFERENCE, 22, "reference", PY)           \
-    X(API, 23, "api", NATIVE)
+    X(API, 23, "api", NATIVE)                   \
+    X(VIEW, 24, "view", PY)
 
 typedef enum xisan_access {
 #define XISAN_ACCESS_ENUM(name, value, str, seen) XISAN_ACCESS_##name = value,

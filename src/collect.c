@@ -210,6 +210,10 @@ static void collect_touch(xs_report_t *r, const xs_touch_t *t, const xs_header_t
         snprintf(r->path, sizeof(r->path), "%s", t->path ? t->path : "");
         xs_interp_name(r->container_owner, r->container_name, sizeof(r->container_name));
         break;
+    case XS_PAYLOAD_VIEWS:
+        snprintf(r->differences, sizeof(r->differences), "%s",
+                 t->differences ? t->differences : "");
+        break;
     }
 }
 

@@ -32,6 +32,9 @@ typedef struct xs_touch {
     uintptr_t container_class;
     uint32_t container_owner;
     const char *path;
+    /* payload VIEWS: "name\tdifference\n" per name whose entry differs
+     * between the views of `owner` and `current` */
+    const char *differences;
 } xs_touch_t;
 
 /* Make a report for `t`; aborts when halting.  Returns true when the report

@@ -88,6 +88,8 @@ uint64_t xs_dedup_key_early(const xs_touch_t *t)
         h = xs_mix64(xs_mix64(h, t->container_class), t->object_class);
         return xs_mix64(h, header ? header->site : 0) | 1;
     }
+    case XS_DEDUP_TYPE:
+        return xs_mix64(h, t->object_address) | 1;
     }
     return 0;
 }

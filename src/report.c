@@ -3,6 +3,7 @@
  * Kinds and accesses come from their tables (kinds.inc, <xisan.h>). */
 #include "report.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const xs_kind_desc_t kinds[] = {
@@ -162,6 +163,16 @@ static long entered_from_native(const xs_report_t *r)
     return user < 0 ? -1 : (long)i + user;
 }
 
+/* The innermost Python frame that is not the import machinery's (an
+ * import checked as it happens names the import statement). */
+static summary_site_t python_site(const xs_report_t *r)
+{
+    size_t i = 0;
+    while (i + 1 < r->n_python && strncmp(r->python[i].file, "<frozen importlib.", 18) == 0)
+        i++;
+    return (summary_site_t){r->python[i].file, r->python[i].line, r->python[i].function};
+}
+
 static summary_site_t summary_site(const xs_report_t *r)
 {
     if (r->from_source && r->n_native > 0)
@@ -177,7 +188,7 @@ static summary_site_t summary_site(const xs_report_t *r)
             const xs_native_frame_t *f = &r->native[caller];
             return (summary_site_t){f->file, f->line, f->function};
         }
-        return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};
+        return python_site(r);
     }
     long user = xs_first_user_frame(r->native, r->n_native, &r->runtime, NULL);
     if (user >= 0) {
@@ -185,7 +196,7 @@ static summary_site_t summary_site(const xs_report_t *r)
         return (summary_site_t){f->file, f->line, f->function};
     }
     if (r->n_python > 0)
-        return (summary_site_t){r->python[0].file, r->python[0].line, r->python[0].function};
+        return python_site(r);
     if (r->n_native > 0) {
         const xs_native_frame_t *f = &r->native[0];
         return (summary_site_t){f->file[0] ? f->file : (f->module[0] ? f->module : "??"), f->line,
@@ -275,6 +286,45 @@ static const char *object_desc(const xs_report_t *r)
     return r->object_type[0] ? r->object_type : "memory block";
 }
 
+/* payload VIEWS: each "name\tdifference\n" line of r->differences */
+static void for_each_difference(const char *text, void (*fn)(xs_buf_t *b, const char *name,
+                                                             size_t name_len, const char *what,
+                                                             size_t what_len),
+                                xs_buf_t *b)
+{
+    while (*text) {
+        const char *tab = strchr(text, '\t'), *end = strchr(text, '\n');
+        if (end == NULL)
+            end = text + strlen(text);
+        if (tab == NULL || tab > end)
+            tab = end;
+        fn(b, text, (size_t)(tab - text), tab < end ? tab + 1 : end,
+           (size_t)(end - (tab < end ? tab + 1 : end)));
+        text = *end ? end + 1 : end;
+    }
+}
+
+static void text_difference(xs_buf_t *b, const char *name, size_t name_len, const char *what,
+                            size_t what_len)
+{
+    xs_buf_printf(b, "    '%.*s': %.*s\n", (int)name_len, name, (int)what_len, what);
+}
+
+static void json_difference(xs_buf_t *b, const char *name, size_t name_len, const char *what,
+                            size_t what_len)
+{
+    char n[128], w[256];
+    snprintf(n, sizeof(n), "%.*s", (int)name_len, name);
+    snprintf(w, sizeof(w), "%.*s", (int)what_len, what);
+    if (b->len > 0 && b->p[b->len - 1] == '}')
+        xs_buf_puts(b, ",");
+    xs_buf_puts(b, "{\"name\":");
+    xs_buf_json_string(b, n);
+    xs_buf_puts(b, ",\"difference\":");
+    xs_buf_json_string(b, w);
+    xs_buf_puts(b, "}");
+}
+
 void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
 {
     const char *kind = xs_kind_name(r->kind);
@@ -282,25 +332,43 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
     xs_buf_printf(b, "==%d==ERROR: XISan: %s on %s object %s%sat 0x%lx (access: %s)\n", r->pid,
                   kind, object_desc(r), r->object_name, r->object_name[0] ? " " : "",
                   (unsigned long)r->object_address, access_text(r));
+    xs_payload_t payload = xs_kind(r->kind)->payload;
     /* a shadow GC scan finds a reference: nothing touched the object yet */
-    bool found = xs_kind(r->kind)->payload == XS_PAYLOAD_HOLDER;
-    xs_buf_printf(b, "  owner: interpreter %ld (%s%s%s)%s; %s interpreter %ld (%s%s%s) in "
-                     "thread %lu\n",
-                  xs_interp_number(r->owner), r->owner_name, xs_config_sep(r->owner_name, r->owner_config),
-                  xs_config_text(r->owner_name, r->owner_config),
-                  r->owner_ended ? ", which has ended" : "",
-                  found ? "referenced from" : "touched by", xs_interp_number(r->current),
-                  r->current_name, xs_config_sep(r->current_name, r->current_config),
-                  xs_config_text(r->current_name, r->current_config), r->thread);
-    switch (xs_kind(r->kind)->payload) {
+    bool found = payload == XS_PAYLOAD_HOLDER;
+    if (payload == XS_PAYLOAD_VIEWS)
+        xs_buf_printf(b, "  views of interpreter %ld (%s) and interpreter %ld (%s%s%s), compared in "
+                         "thread %lu\n",
+                      xs_interp_number(r->owner), r->owner_name, xs_interp_number(r->current),
+                      r->current_name, xs_config_sep(r->current_name, r->current_config),
+                      xs_config_text(r->current_name, r->current_config), r->thread);
+    else
+        xs_buf_printf(b, "  owner: interpreter %ld (%s%s%s)%s; %s interpreter %ld (%s%s%s) in "
+                         "thread %lu\n",
+                      xs_interp_number(r->owner), r->owner_name,
+                      xs_config_sep(r->owner_name, r->owner_config),
+                      xs_config_text(r->owner_name, r->owner_config),
+                      r->owner_ended ? ", which has ended" : "",
+                      found ? "referenced from" : "touched by", xs_interp_number(r->current),
+                      r->current_name, xs_config_sep(r->current_name, r->current_config),
+                      xs_config_text(r->current_name, r->current_config), r->thread);
+    switch (payload) {
     case XS_PAYLOAD_NONE:
     case XS_PAYLOAD_CRASH: /* never a touch: crash_report.c */
         break;
     case XS_PAYLOAD_HOLDER:
-        xs_buf_printf(b, "  referenced by %s object at 0x%lx of interpreter %ld (%s)%s%s\n",
-                      r->container_type, (unsigned long)r->container_address,
-                      xs_interp_number(r->container_owner), r->container_name,
-                      r->path[0] ? " at " : "", r->path);
+        if (r->container_owner == XISAN_UNOWNED)
+            xs_buf_printf(b, "  referenced by %s object at 0x%lx, shared by every interpreter%s%s\n",
+                          r->container_type, (unsigned long)r->container_address,
+                          r->path[0] ? ", at " : "", r->path);
+        else
+            xs_buf_printf(b, "  referenced by %s object at 0x%lx of interpreter %ld (%s)%s%s\n",
+                          r->container_type, (unsigned long)r->container_address,
+                          xs_interp_number(r->container_owner), r->container_name,
+                          r->path[0] ? " at " : "", r->path);
+        break;
+    case XS_PAYLOAD_VIEWS:
+        xs_buf_puts(b, "  names whose entries differ:\n");
+        for_each_difference(r->differences, text_difference, b);
         break;
     }
     if (r->python_info.test[0])
@@ -315,11 +383,13 @@ void xs_report_render_text(const xs_report_t *r, xs_buf_t *b)
         xs_buf_puts(b, "  the exception was set by native code here:\n");
         xs_render_native_text(b, r->origin, r->n_origin);
     }
-    xs_buf_printf(b, "  allocated by interpreter %ld (%s) here:\n", xs_interp_number(r->owner),
-                  r->owner_name);
-    xs_render_native_text(b, r->alloc_native, r->n_alloc_native);
-    xs_buf_puts(b, "  Python stack at allocation (most recent call first):\n");
-    xs_render_python_text(b, r->alloc_python, r->n_alloc_python, NULL);
+    if (payload != XS_PAYLOAD_VIEWS) { /* a static type was never allocated */
+        xs_buf_printf(b, "  allocated by interpreter %ld (%s) here:\n",
+                      xs_interp_number(r->owner), r->owner_name);
+        xs_render_native_text(b, r->alloc_native, r->n_alloc_native);
+        xs_buf_puts(b, "  Python stack at allocation (most recent call first):\n");
+        xs_render_python_text(b, r->alloc_python, r->n_alloc_python, NULL);
+    }
     summary_site_t s = summary_site(r);
     xs_buf_printf(b, "SUMMARY: XISan: %s %s:%d in %s\n", kind, s.file, s.line, s.function);
     xs_buf_puts(b, "=================================================================\n");
@@ -401,9 +471,19 @@ void xs_report_render_json(const xs_report_t *r, xs_buf_t *b)
     case XS_PAYLOAD_HOLDER:
         xs_buf_puts(b, ",\"container_type\":");
         xs_buf_json_string(b, r->container_type);
-        xs_buf_printf(b, ",\"container_address\":\"0x%lx\",\"container_interp\":%ld,\"path\":",
-                      (unsigned long)r->container_address, xs_interp_number(r->container_owner));
+        xs_buf_printf(b, ",\"container_address\":\"0x%lx\",\"container_interp\":",
+                      (unsigned long)r->container_address);
+        if (r->container_owner == XISAN_UNOWNED) /* shared by every interpreter */
+            xs_buf_puts(b, "null");
+        else
+            xs_buf_printf(b, "%ld", xs_interp_number(r->container_owner));
+        xs_buf_puts(b, ",\"path\":");
         xs_buf_json_string(b, r->path);
+        break;
+    case XS_PAYLOAD_VIEWS:
+        xs_buf_puts(b, ",\"differences\":[");
+        for_each_difference(r->differences, json_difference, b);
+        xs_buf_puts(b, "]");
         break;
     }
     xs_render_native_json(b, "native_stack", r->native, r->n_native);

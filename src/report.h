@@ -14,8 +14,13 @@ typedef enum xs_kind {
     XS_KIND_COUNT
 } xs_kind_t;
 
-typedef enum xs_dedup { XS_DEDUP_SITE, XS_DEDUP_HOLDER } xs_dedup_t;
-typedef enum xs_payload { XS_PAYLOAD_NONE, XS_PAYLOAD_HOLDER, XS_PAYLOAD_CRASH } xs_payload_t;
+typedef enum xs_dedup { XS_DEDUP_SITE, XS_DEDUP_HOLDER, XS_DEDUP_TYPE } xs_dedup_t;
+typedef enum xs_payload {
+    XS_PAYLOAD_NONE,
+    XS_PAYLOAD_HOLDER,
+    XS_PAYLOAD_VIEWS,
+    XS_PAYLOAD_CRASH
+} xs_payload_t;
 
 typedef struct xs_kind_desc {
     const char *name;
@@ -68,6 +73,8 @@ typedef struct xs_report {
     uint32_t container_owner;
     char container_name[64];
     char path[256];             /* from a root, when known */
+    /* payload VIEWS: "name\tdifference\n" per name whose entry differs */
+    char differences[1024];
     bool from_source;           /* native[0] is an instrumented call site */
     uint64_t site_id;           /* its site in the log's "repeats" record, 0: none */
     /* where native code set the raised exception (n_origin 0: not known) */
