@@ -11,6 +11,7 @@
 #include "builtin_views.h"
 #include "static_types.h"
 #include "inline_values.h"
+#include "lifecycle.h"
 #include "options.h"
 #include "output.h"
 
@@ -300,8 +301,33 @@ static PyObject *on_gc(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 static PyMethodDef on_gc_def = {"xisan_shadow_gc", (PyCFunction)(void (*)(void))on_gc,
                                 METH_FASTCALL, NULL};
 
-/* Adds the gc.callbacks entry; false when the interpreter cannot import
- * yet (early in its start), to be tried again at a later audit event. */
+/* The main interpreter's end: an atexit callback, called before CPython
+ * finalizes its modules (a sub-interpreter's is scanned at
+ * Py_EndInterpreter, see lifecycle.c). */
+static PyObject *at_exit(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    xh_shadow_gc_scan();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef at_exit_def = {"xisan_shadow_gc_at_exit", at_exit, METH_NOARGS, NULL};
+
+/* fn(...) of module `module` with one argument; false on failure. */
+static bool call_with(const char *module, const char *function, PyObject *arg)
+{
+    PyObject *m = arg ? PyImport_ImportModule(module) : NULL;
+    PyObject *result = m ? PyObject_CallMethod(m, function, "O", arg) : NULL;
+    bool ok = result != NULL;
+    Py_XDECREF(result);
+    Py_XDECREF(m);
+    return ok;
+}
+
+/* Adds the gc.callbacks entry (and, in the main interpreter, the atexit
+ * callback); false when the interpreter cannot import yet (early in its
+ * start), to be tried again at a later audit event. */
 bool xh_shadow_gc_setup(void)
 {
     PyObject *exc = PyErr_GetRaisedException();
@@ -311,6 +337,15 @@ bool xh_shadow_gc_setup(void)
     bool ok = fn != NULL && PyList_Check(callbacks) && PyList_Append(callbacks, fn) == 0;
     if (!ok)
         PyErr_Clear();
+    if (ok && xh_current() == xh_main_owner()) {
+        PyObject *end = PyCFunction_New(&at_exit_def, NULL);
+        if (!call_with("atexit", "register", end)) {
+            PyErr_Clear();
+            xs_message("warning", "cannot add the shadow GC's atexit callback: the main "
+                                  "interpreter is scanned at exit after its modules are gone");
+        }
+        Py_XDECREF(end);
+    }
     Py_XDECREF(fn);
     Py_XDECREF(callbacks);
     Py_XDECREF(gc);
