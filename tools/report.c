@@ -211,6 +211,27 @@ static char *describe_loc(const location_t *l)
     return format("%s:%d:%s", l->file ? l->file : "", l->line, l->function ? l->function : "");
 }
 
+/* A holder every interpreter shares (a static type): container_interp null. */
+static bool shared_holder(const json_t *rec)
+{
+    return json_object_get(rec, "container_type") &&
+           json_is_null(json_object_get(rec, "container_interp"));
+}
+
+/* "__repr__, extra" of a static-type-divergence record. */
+static char *difference_names(const json_t *differences)
+{
+    char *out = strdup("");
+    size_t i;
+    const json_t *d;
+    json_array_foreach(differences, i, d) {
+        char *more = out ? format("%s%s%s", out, i ? ", " : "", str(d, "name")) : NULL;
+        free(out);
+        out = more;
+    }
+    return out;
+}
+
 static void add_finding(merged_t *m, const json_t *rec)
 {
     const char *kind = str(rec, "kind");
@@ -220,11 +241,17 @@ static void add_finding(merged_t *m, const json_t *rec)
     location_t alloc = alloc_location(rec);
     char *w = describe_loc(&where), *a = describe_loc(&alloc);
     bool crash = strcmp(kind, "crash") == 0;
+    const json_t *differences = json_object_get(rec, "differences");
+    char *names = differences ? difference_names(differences) : NULL;
     const char *type = crash ? str(json_object_get(rec, "fault"), "object_type") : str(rec, "object_type");
     char *key = crash ? format("crash\t%s\t%s\t%s\t%s\t%s", str(rec, "signal"), w,
                                str(json_object_get(rec, "fault"), "memory"), type, a)
-                      : format("%s\t%s\t%s\t%s\t%ld\t%s\t%s", kind, str(rec, "access"), w, type,
-                               num(rec, "owner_interp", -1), str(rec, "container_type"), a);
+                      : format("%s\t%s\t%s\t%s\t%ld\t%s\t%s\t%s", kind, str(rec, "access"), w, type,
+                               num(rec, "owner_interp", -1), str(rec, "container_type"), a,
+                               shared_holder(rec) || differences ? str(rec, "path")[0]
+                                                                       ? str(rec, "path")
+                                                                       : str(rec, "object_name")
+                                                                 : "");
     site_t *s = key ? site_for(m, key) : NULL;
     if (s && s->kind == NULL) {
         s->kind = strdup(kind);
@@ -236,6 +263,15 @@ static void add_finding(merged_t *m, const json_t *rec)
                                  ? str(json_object_get(rec, "fault"), "memory")
                                  : "no fault address:",
                              type[0] ? ", " : "", type);
+        else if (differences)
+            s->what = format("type %s: the views of interpreter %ld and interpreter %ld differ in %s",
+                             str(rec, "object_name"), num(rec, "owner_interp", -1),
+                             num(rec, "current_interp", -1), names);
+        else if (shared_holder(rec))
+            s->what = format("%s object of interpreter %ld referenced by a %s every interpreter "
+                             "shares, at %s",
+                             type[0] ? type : "memory block", num(rec, "owner_interp", -1),
+                             str(rec, "container_type"), str(rec, "path"));
         else if (json_object_get(rec, "container_type"))
             s->what = format("%s object of interpreter %ld referenced by %s of interpreter %ld",
                              type[0] ? type : "memory block", num(rec, "owner_interp", -1),
@@ -260,6 +296,7 @@ static void add_finding(merged_t *m, const json_t *rec)
     free(key);
     free(w);
     free(a);
+    free(names);
 }
 
 /* A process's repeats of the sites it reported once (continue mode). */

@@ -28,6 +28,9 @@
 # REPORT-JSON: {"path": "xstatic.Thing.__dict__['limits']", "object_type": "dict"}
 # REPORT-JSON: {"path": "xstatic.Thing.__dict__", "object_type": "dict"}
 # CHECK-STDOUT: ^done$
+# RUN: %xisan report log-2-*
+# EXIT: 1
+# CHECK-STDOUT: ^#\d cross-interpreter-reference: list object of interpreter 0 referenced by a type every interpreter shares, at xstatic\.Thing\.__dict__\['registry'\]$
 #
 # With shadow_gc=1 (and the import check off) the walk reaches the type
 # from the module's dict and reports the same objects with their paths.

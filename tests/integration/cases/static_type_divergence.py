@@ -23,6 +23,13 @@
 # CHECK-STDOUT: ^<slot wrapper '__repr__' of 'object' objects>$
 # CHECK-STDOUT: ^done$
 #
+# xisan report names the type and the names; the second interpreter's
+# divergence is the same site.
+# RUN: %xisan report log-1-*
+# EXIT: 1
+# CHECK-STDOUT: ^#1 static-type-divergence: type int: the views of interpreter 0 and interpreter 1 differ in __repr__, extra$
+# CHECK-STDOUT: ^    2 occurrences in 1 process$
+#
 # CPython's own differences, reported on request: many types, int's among them.
 # RUN: %xisan run -- %python %s --fresh
 # OPTIONS: halt_on_error=0:report_builtin_type_baseline=1
