@@ -32,6 +32,10 @@ typedef struct scan {
     PyObject *walked[SHARED_WALKED];
     size_t n_walked;
     unsigned depth;
+    /* dicts of single-phase modules that CPython filled with a copy of
+     * another interpreter's (not walked) */
+    PyObject *copies[SHARED_WALKED];
+    size_t n_copies;
 } scan_t;
 
 /* Where in its holder a reference sits: a dict's key, a list's or tuple's
@@ -210,6 +214,26 @@ static void scan_dict(scan_t *s, PyObject *dict, const char *module)
     }
 }
 
+/* A single-phase extension module without per-module state (m_size -1)
+ * that CPython imported into this interpreter by copying the dict the
+ * first interpreter's import made (its m_copy): the module has no def of
+ * its own, and its `__name__`, which CPython sets for every module it
+ * makes, is another interpreter's string.  The names in it are that
+ * interpreter's objects by CPython's design.  An isolated interpreter
+ * only gets one when it was created to allow single-phase modules
+ * (check_multi_interp_extensions off), as CPython's own tests do; touches
+ * of those objects are still checked. */
+static bool dict_copied_by_cpython(PyObject *module, PyObject *dict, uint32_t current)
+{
+    PyObject *name = PyDict_GetItemString(dict, "__name__"); /* borrowed */
+    if (name == NULL || !PyUnicode_CheckExact(name) || PyModule_GetDef(module) != NULL) {
+        PyErr_Clear();
+        return false;
+    }
+    void *block;
+    return xh_foreign_owner(name, current, &block) != XISAN_UNOWNED;
+}
+
 /* Roots first, for the paths they give: sys.modules['m'].__dict__['name']. */
 static void scan_roots(scan_t *s)
 {
@@ -223,6 +247,11 @@ static void scan_roots(scan_t *s)
         PyObject *dict = PyModule_Check(module) ? PyModule_GetDict(module) : NULL; /* borrowed */
         if (module_name == NULL || dict == NULL) {
             PyErr_Clear();
+            continue;
+        }
+        if (dict_copied_by_cpython(module, dict, s->current)) {
+            if (s->n_copies < SHARED_WALKED)
+                s->copies[s->n_copies++] = dict;
             continue;
         }
         scan_dict(s, dict, module_name);
@@ -239,8 +268,13 @@ static int visit_tracked(PyObject *op, void *arg)
      * owner are not its own to walk (a block reported at its deallocation
      * and reused from this interpreter's free list names this one again) */
     const xs_header_t *h = xs_tagged_header(xh_object_block(op));
-    if (h == NULL || (h->owner & XISAN_OWNER_MASK) == s->current)
-        visit_container(s, op, NULL);
+    if (h != NULL && (h->owner & XISAN_OWNER_MASK) != s->current)
+        return 1;
+    for (size_t i = 0; i < s->n_copies; i++) {
+        if (s->copies[i] == op)
+            return 1;
+    }
+    visit_container(s, op, NULL);
     return 1;
 }
 

@@ -286,3 +286,70 @@ Test(output, long_message_keeps_its_newline)
     cr_assert_eq(strncmp(out, "xisan: error: xxx", 17), 0);
     cr_assert_eq(out[1022], '\n');
 }
+
+/* A static builtin type whose two views differ: the names in text, a
+ * {name, difference} list in JSON, no allocation stack (never allocated). */
+Test(report, views_payload)
+{
+    make_report(&report);
+    report.kind = XS_KIND_STATIC_TYPE_DIVERGENCE;
+    report.access = XISAN_ACCESS_VIEW;
+    snprintf(report.object_type, sizeof(report.object_type), "type");
+    snprintf(report.differences, sizeof(report.differences),
+             "__repr__\town in interpreter 0 (main), inherited from object in interpreter 1\n"
+             "we\"ird\tonly in interpreter 1\n");
+    xs_buf_t b;
+    xs_buf_init(&b, storage, sizeof(storage));
+    xs_report_render_text(&report, &b);
+    cr_assert(strstr(storage, "\n  views of interpreter 0 (main) and interpreter 1 (sub \"1\", "
+                              "isolated), compared in thread 4243\n"),
+              "%s", storage);
+    cr_assert(strstr(storage, "\n    '__repr__': own in interpreter 0 (main), inherited from "
+                              "object in interpreter 1\n    'we\"ird': only in interpreter 1\n"),
+              "%s", storage);
+    cr_assert_null(strstr(storage, "allocated by"), "%s", storage);
+    xs_buf_init(&b, storage, sizeof(storage));
+    xs_report_render_json(&report, &b);
+    cr_assert(strstr(storage,
+                     ",\"differences\":[{\"name\":\"__repr__\",\"difference\":\"own in interpreter "
+                     "0 (main), inherited from object in interpreter 1\"},{\"name\":\"we\\\"ird\","
+                     "\"difference\":\"only in interpreter 1\"}]"),
+              "%s", storage);
+}
+
+/* A holder every interpreter shares (a static type) has no owner. */
+Test(report, shared_holder)
+{
+    make_report(&report);
+    report.kind = XS_KIND_CROSS_INTERPRETER_REFERENCE;
+    report.access = XISAN_ACCESS_REFERENCE;
+    snprintf(report.container_type, sizeof(report.container_type), "type");
+    report.container_address = 0x1000;
+    report.container_owner = XISAN_UNOWNED;
+    snprintf(report.path, sizeof(report.path), "m.Thing.__dict__['registry']");
+    xs_buf_t b;
+    xs_buf_init(&b, storage, sizeof(storage));
+    xs_report_render_text(&report, &b);
+    cr_assert(strstr(storage, "\n  referenced by type object at 0x1000, shared by every "
+                              "interpreter, at m.Thing.__dict__['registry']\n"),
+              "%s", storage);
+    xs_buf_init(&b, storage, sizeof(storage));
+    xs_report_render_json(&report, &b);
+    cr_assert(strstr(storage, "\"container_interp\":null,\"path\":\"m.Thing.__dict__['registry']\""),
+              "%s", storage);
+}
+
+/* An import checked as it happens: the SUMMARY line names the import
+ * statement, not CPython's import machinery. */
+Test(report, summary_skips_import_machinery)
+{
+    make_report(&report);
+    report.kind = XS_KIND_CROSS_INTERPRETER_REFERENCE;
+    report.access = XISAN_ACCESS_REFERENCE;
+    report.n_python = 3;
+    report.python[0] = (xs_pyframe_t){"<frozen importlib._bootstrap>", "_load_unlocked", 947};
+    report.python[1] = (xs_pyframe_t){"<frozen importlib._bootstrap>", "_find_and_load", 1360};
+    report.python[2] = (xs_pyframe_t){"/app/main.py", "<module>", 3};
+    cr_assert_str_eq(summary_line(&report),
+                     "SUMMARY: XISan: cross-interpreter-reference /app/main.py:3 in <module>");
+}

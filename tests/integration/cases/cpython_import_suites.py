@@ -23,11 +23,12 @@ SUITES = ["test_import", "test_importlib", "test_capi", "test_atexit", "test_exc
           "test_datetime"]
 
 
-def verify(case):
+def verify(case, extra=""):
+    """`extra`: options added to the checked run's (a variant's)."""
     plain = case.runs[0]
     minor = int(case.run("%python -c 'import sys; print(sys.version_info[1])'").stdout)
-    options = "halt_on_error=0" if minor == 12 else ""
-    checked = case.run("%xisan run -- %python %s", options, timeout=1200)
+    options = ":".join(o for o in ("halt_on_error=0" if minor == 12 else "", extra) if o)
+    checked = case.run("%xisan run -- %python %S/cpython_import_suites.py", options, timeout=1200)
     totals = [re.findall(r"^Total tests: .*$", run.stdout, re.M) for run in (plain, checked)]
     case.check(totals[0] and totals[0] == totals[1], "test totals differ", *totals)
     case.check("Result: SUCCESS" in checked.stdout, "the suites failed under xisan",
