@@ -61,26 +61,6 @@ static uint64_t difference_key(PyTypeObject *tp, PyObject *name, side_t side)
                     side) | 1;
 }
 
-/* Adds `key`; true when it was there already. */
-static bool baseline_has(uint64_t key, bool add)
-{
-    for (size_t i = 0, k = key % BASELINE; i < BASELINE; i++, k = (k + 1) % BASELINE) {
-        uint64_t now = atomic_load_explicit(&baseline[k], memory_order_acquire);
-        if (now == key)
-            return true;
-        if (now == 0) {
-            if (!add)
-                return false;
-            uint64_t empty = 0;
-            if (atomic_compare_exchange_strong(&baseline[k], &empty, key))
-                return false;
-            if (empty == key)
-                return true;
-        }
-    }
-    return false;
-}
-
 /* ---- one type's two views --------------------------------------------- */
 
 typedef struct compare {
@@ -165,7 +145,8 @@ static void one_side(compare_t *c, PyTypeObject *tp, PyObject *have, PyObject *o
             PyErr_Clear();
             continue;
         }
-        bool known = baseline_has(difference_key(tp, name, side), c->take_baseline);
+        bool known = xs_keyset_find(baseline, BASELINE, difference_key(tp, name, side),
+                                    c->take_baseline);
         if (known && !c->take_baseline)
             continue;
         describe(c, tp, name, side);

@@ -178,12 +178,12 @@ static void before_end_interpreter(void *tstate)
     PyThreadState *ts = tstate;
     uint32_t owner = xh_owner_of(ts);
     if (atomic_load(&several_interpreters) && ts == xh_tstate() && !xs_in_runtime) {
-        if (xh_opt.static_types) {
+        if (xh_opt.shadow_gc) { /* the scan checks static types too */
+            xh_shadow_gc_scan();
+        } else if (xh_opt.static_types) {
             xh_static_types_check_exposed(owner);
             xh_builtin_views_compare(owner);
         }
-        if (xh_opt.shadow_gc)
-            xh_shadow_gc_scan();
     }
     xs_interp_mark_ending(owner);
 }

@@ -10,6 +10,7 @@
  * the shadow GC checks every one its walk reaches. */
 #include "static_types.h"
 
+#include "hash.h"
 #include "object_check.h"
 #include "thread.h"
 
@@ -19,18 +20,10 @@
 
 /* ---- which types ------------------------------------------------------ */
 
-/* Types classified once: the pointer, low bit set for an extension's type
- * (0: CPython's own).  Insert-only, lock-free. */
-enum { CLASSIFIED = 1024 };
-static _Atomic uintptr_t classified[CLASSIFIED];
-
-static size_t slot_of_pointer(const void *p, size_t n)
-{
-    uintptr_t h = (uintptr_t)p;
-    h ^= h >> 17;
-    h *= 0x9e3779b97f4a7c15ull;
-    return (size_t)(h >> 40) % n;
-}
+/* Types classified once, lock-free: the type pointer with its low bit set
+ * for an extension's type, or its second bit for CPython's own. */
+enum { CLASSIFIED = 1024, EXTENSION = 1, CPYTHON = 2 };
+static _Atomic uint64_t classified[CLASSIFIED];
 
 /* The file a static type's storage lies in is CPython's own: libpython
  * (or the executable it is linked into) or an extension module it ships
@@ -53,23 +46,13 @@ bool xh_is_extension_static_type(PyObject *op)
     PyTypeObject *tp = (PyTypeObject *)op;
     if (tp->tp_flags & (Py_TPFLAGS_HEAPTYPE | _Py_TPFLAGS_STATIC_BUILTIN))
         return false;
-    size_t k = slot_of_pointer(tp, CLASSIFIED);
-    for (size_t i = 0; i < CLASSIFIED; i++, k = (k + 1) % CLASSIFIED) {
-        uintptr_t v = atomic_load_explicit(&classified[k], memory_order_acquire);
-        if (v == 0)
-            break;
-        if ((v & ~(uintptr_t)1) == (uintptr_t)tp)
-            return v & 1;
-    }
+    uint64_t key = (uint64_t)(uintptr_t)tp;
+    if (xs_keyset_find(classified, CLASSIFIED, key | EXTENSION, false))
+        return true;
+    if (xs_keyset_find(classified, CLASSIFIED, key | CPYTHON, false))
+        return false;
     bool extension = !defined_by_cpython(tp);
-    uintptr_t v = (uintptr_t)tp | (extension ? 1 : 0);
-    k = slot_of_pointer(tp, CLASSIFIED);
-    for (size_t i = 0; i < CLASSIFIED; i++, k = (k + 1) % CLASSIFIED) {
-        uintptr_t empty = 0;
-        if (atomic_compare_exchange_strong(&classified[k], &empty, v) ||
-            (empty & ~(uintptr_t)1) == (uintptr_t)tp)
-            break;
-    }
+    xs_keyset_find(classified, CLASSIFIED, key | (extension ? EXTENSION : CPYTHON), true);
     return extension;
 }
 
@@ -222,10 +205,9 @@ long xh_static_type_check(PyTypeObject *tp, uint32_t viewer)
 
 /* ---- which interpreter imported which type ----------------------------- */
 
-/* (type, interpreter) pairs, insert-only and lock-free: the type pointer
- * in the low 47 bits, the owner above (owners past 2^17 are not kept: a
- * process that made that many interpreters has its types checked at each
- * import only). */
+/* (type, interpreter) pairs: the type pointer in the low 47 bits, the
+ * owner above (owners past 2^17 are not kept: a process that made that
+ * many interpreters has its types checked at each import only). */
 enum { EXPOSURES = 1024, OWNER_SHIFT = 47 };
 static _Atomic uint64_t exposures[EXPOSURES];
 static _Atomic unsigned n_exposures;
@@ -235,23 +217,15 @@ static uint64_t exposure_key(PyTypeObject *tp, uint32_t owner)
     return (uint64_t)(uintptr_t)tp | ((uint64_t)owner << OWNER_SHIFT);
 }
 
-/* True when the pair is new. */
+/* True when the pair is new (or the table full: checked each time). */
 static bool note_exposure(PyTypeObject *tp, uint32_t owner)
 {
     if ((uint64_t)owner >= (1ull << (64 - OWNER_SHIFT)))
         return true;
-    uint64_t key = exposure_key(tp, owner);
-    size_t k = slot_of_pointer((void *)(uintptr_t)(key ^ (key >> 29)), EXPOSURES);
-    for (size_t i = 0; i < EXPOSURES; i++, k = (k + 1) % EXPOSURES) {
-        uint64_t empty = 0;
-        if (atomic_compare_exchange_strong(&exposures[k], &empty, key)) {
-            atomic_fetch_add(&n_exposures, 1);
-            return true;
-        }
-        if (empty == key)
-            return false;
-    }
-    return true; /* full: checked each time */
+    if (xs_keyset_find(exposures, EXPOSURES, exposure_key(tp, owner), true))
+        return false;
+    atomic_fetch_add(&n_exposures, 1);
+    return true;
 }
 
 long xh_static_types_check_exposed(uint32_t owner)
@@ -295,9 +269,10 @@ static int on_modules_event(PyDict_WatchEvent event, PyObject *dict, PyObject *k
     uint32_t owner = xh_current();
     if (owner == XISAN_UNOWNED)
         return 0;
-    module_seen(new_value, owner);
-    /* what this interpreter imported before may have been filled since */
+    /* what this interpreter imported before may have been filled since;
+     * then the types the module brings, each checked as it is noted */
     xh_static_types_check_exposed(owner);
+    module_seen(new_value, owner);
     return 0;
 }
 

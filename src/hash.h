@@ -49,6 +49,28 @@ static inline void xs_id_cache_put(_Atomic uint64_t *slot, uint64_t hash, uint32
         atomic_store_explicit(slot, (hash >> 32) << 32 | id, memory_order_relaxed);
 }
 
+/* An insert-only set of nonzero 64-bit keys in `n` zeroed atomic slots,
+ * lock-free (linear probing), for what threads of several interpreters
+ * note they have seen.  Whether `key` was there; with `add`, it is there
+ * after (unless the set is full: then false, as for a new key). */
+static inline bool xs_keyset_find(_Atomic uint64_t *slots, size_t n, uint64_t key, bool add)
+{
+    for (size_t i = 0, k = xs_mix64(0, key) % n; i < n; i++, k = (k + 1) % n) {
+        uint64_t now = atomic_load_explicit(&slots[k], memory_order_acquire);
+        if (now == key)
+            return true;
+        if (now == 0) {
+            if (!add)
+                return false;
+            if (atomic_compare_exchange_strong(&slots[k], &now, key))
+                return false;
+            if (now == key)
+                return true;
+        }
+    }
+    return false;
+}
+
 /* uthash's hash (depot strings, registries). */
 static inline uint32_t xs_hash_bytes(const void *key, size_t len)
 {

@@ -289,38 +289,37 @@ static const char *object_desc(const xs_report_t *r)
 }
 
 /* payload VIEWS: each "name\tdifference\n" line of r->differences */
-static void for_each_difference(const char *text, void (*fn)(xs_buf_t *b, const char *name,
-                                                             size_t name_len, const char *what,
-                                                             size_t what_len),
-                                xs_buf_t *b)
+typedef void difference_fn(xs_buf_t *b, size_t index, const char *name, size_t name_len,
+                           const char *what, size_t what_len);
+
+static void for_each_difference(const char *text, difference_fn *fn, xs_buf_t *b)
 {
-    while (*text) {
+    for (size_t index = 0; *text; index++) {
         const char *tab = strchr(text, '\t'), *end = strchr(text, '\n');
         if (end == NULL)
             end = text + strlen(text);
         if (tab == NULL || tab > end)
             tab = end;
-        fn(b, text, (size_t)(tab - text), tab < end ? tab + 1 : end,
+        fn(b, index, text, (size_t)(tab - text), tab < end ? tab + 1 : end,
            (size_t)(end - (tab < end ? tab + 1 : end)));
         text = *end ? end + 1 : end;
     }
 }
 
-static void text_difference(xs_buf_t *b, const char *name, size_t name_len, const char *what,
-                            size_t what_len)
+static void text_difference(xs_buf_t *b, size_t index, const char *name, size_t name_len,
+                            const char *what, size_t what_len)
 {
+    (void)index;
     xs_buf_printf(b, "    '%.*s': %.*s\n", (int)name_len, name, (int)what_len, what);
 }
 
-static void json_difference(xs_buf_t *b, const char *name, size_t name_len, const char *what,
-                            size_t what_len)
+static void json_difference(xs_buf_t *b, size_t index, const char *name, size_t name_len,
+                            const char *what, size_t what_len)
 {
     char n[128], w[256];
     snprintf(n, sizeof(n), "%.*s", (int)name_len, name);
     snprintf(w, sizeof(w), "%.*s", (int)what_len, what);
-    if (b->len > 0 && b->p[b->len - 1] == '}')
-        xs_buf_puts(b, ",");
-    xs_buf_puts(b, "{\"name\":");
+    xs_buf_puts(b, index ? ",{\"name\":" : "{\"name\":");
     xs_buf_json_string(b, n);
     xs_buf_puts(b, ",\"difference\":");
     xs_buf_json_string(b, w);
