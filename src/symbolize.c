@@ -12,12 +12,14 @@
 #include <elfutils/libdwfl.h>
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uthash.h>
 
 #define XS_LIBDW_FUNCTIONS(X)                                                                   \
     X(Dwfl *, dwfl_begin, (const Dwfl_Callbacks *))                                             \
@@ -25,7 +27,8 @@
     X(void, dwfl_report_begin, (Dwfl *))                                                        \
     X(int, dwfl_report_end, (Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr, \
                                              void *), void *))                                  \
-    X(int, dwfl_linux_proc_report, (Dwfl *, pid_t))                                             \
+    X(Dwfl_Module *, dwfl_report_elf, (Dwfl *, const char *, const char *, int, GElf_Addr,     \
+                                       bool))                                                   \
     X(int, dwfl_linux_proc_find_elf, (Dwfl_Module *, void **, const char *, Dwarf_Addr,        \
                                       char **, Elf **))                                         \
     X(int, dwfl_standard_find_debuginfo, (Dwfl_Module *, void **, const char *, Dwarf_Addr,    \
@@ -202,14 +205,31 @@ static size_t symbolize_pc(Dwfl *dwfl, uintptr_t pc, xs_native_frame_t *out, siz
     return n;
 }
 
-/* One libdw session of the process's modules, kept between calls (a
- * report symbolizes two stacks, an exit summary up to a few hundred
- * sites) and made anew when a module was loaded or unloaded since, or in a
- * forked child. */
+/* libdw's data for a module is large (the line table of CPython's
+ * evaluation loop alone is 11 MB; a separate debug file with compressed
+ * sections, glibc's, is decompressed whole: 15 MB), so one module is open
+ * at a time, the pcs of a call are symbolized module by module, and each
+ * pc's frames are kept: a process's memory grows by its largest module's
+ * share, not by the sum of them all, and the frames a report shows again
+ * (the outer ones of every stack) are not looked up again.  All of it is
+ * dropped when a module was loaded or unloaded since, and in a forked
+ * child. */
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static Dwfl *session;
+static uintptr_t session_base; /* the open module's load address */
+static char session_path[PATH_MAX];
 static pid_t session_pid;
 static unsigned long long session_adds, session_subs;
+
+typedef struct known_pc {
+    UT_hash_handle hh;
+    uintptr_t pc;
+    size_t n;
+    xs_native_frame_t frames[];
+} known_pc_t;
+static known_pc_t *known;
+static size_t known_count;
+enum { KNOWN_MAX = 4096 };
 
 static int read_generation(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -225,47 +245,165 @@ bool xs_symbolize_fork(xs_fork_phase_t phase)
     return xs_mutex_fork(&session_lock, phase);
 }
 
-static Dwfl *open_session_unlocked(void)
+static void close_session_unlocked(void)
 {
-    Dwfl *dwfl = dw.dwfl_begin(&dwfl_callbacks);
-    if (dwfl == NULL)
-        return NULL;
-    dw.dwfl_report_begin(dwfl);
-    if (dw.dwfl_linux_proc_report(dwfl, getpid()) != 0 ||
-        dw.dwfl_report_end(dwfl, NULL, NULL) != 0) {
-        dw.dwfl_end(dwfl);
-        return NULL;
-    }
-    return dwfl;
+    if (session)
+        dw.dwfl_end(session);
+    session = NULL;
+    session_path[0] = '\0';
 }
 
-/* Opens the session when there is none, or the modules changed. */
+static void forget_unlocked(void)
+{
+    known_pc_t *k, *tmp;
+    HASH_ITER(hh, known, k, tmp) {
+        HASH_DEL(known, k);
+        free(k);
+    }
+    known_count = 0;
+}
+
+/* Drops everything when the process's modules changed. */
 static void refresh_unlocked(void)
 {
     unsigned long long gen[2] = {0, 0};
     dl_iterate_phdr(read_generation, gen);
-    if (session && session_pid == getpid() && gen[0] == session_adds && gen[1] == session_subs)
+    if (session_pid == getpid() && gen[0] == session_adds && gen[1] == session_subs)
         return;
-    if (session)
-        dw.dwfl_end(session);
-    session = open_session_unlocked();
+    close_session_unlocked();
+    forget_unlocked();
     session_pid = getpid();
     session_adds = gen[0];
     session_subs = gen[1];
 }
 
+/* The module holding `addr`: its file and load address; false if none. */
+static bool module_of(uintptr_t addr, char *path, size_t len, uintptr_t *base)
+{
+    Dl_info info;
+    struct link_map *map = NULL;
+    if (dladdr1((void *)addr, &info, (void **)&map, RTLD_DL_LINKMAP) == 0 || map == NULL)
+        return false;
+    *base = map->l_addr;
+    if (map->l_name && map->l_name[0]) {
+        snprintf(path, len, "%s", map->l_name);
+        return true;
+    }
+    ssize_t n = readlink("/proc/self/exe", path, len - 1); /* the main program */
+    if (n <= 0)
+        return false;
+    path[n] = '\0';
+    return true;
+}
+
+/* The session of the module holding `addr`, opening it (and closing the
+ * previous one) when needed; NULL when there is none. */
+static Dwfl *session_for_unlocked(uintptr_t addr)
+{
+    char path[PATH_MAX];
+    uintptr_t base;
+    if (!module_of(addr, path, sizeof(path), &base))
+        return NULL;
+    if (session && base == session_base && strcmp(path, session_path) == 0)
+        return session;
+    close_session_unlocked();
+    Dwfl *dwfl = dw.dwfl_begin(&dwfl_callbacks);
+    if (dwfl == NULL)
+        return NULL;
+    dw.dwfl_report_begin(dwfl);
+    if (dw.dwfl_report_elf(dwfl, base_name(path), path, -1, base, false) == NULL ||
+        dw.dwfl_report_end(dwfl, NULL, NULL) != 0) {
+        dw.dwfl_end(dwfl);
+        return NULL;
+    }
+    session = dwfl;
+    session_base = base;
+    snprintf(session_path, sizeof(session_path), "%s", path);
+    return session;
+}
+
+static void remember_unlocked(uintptr_t pc, const xs_native_frame_t *frames, size_t n)
+{
+    if (known_count >= KNOWN_MAX)
+        return;
+    known_pc_t *k = malloc(sizeof(*k) + n * sizeof(frames[0]));
+    if (k == NULL)
+        return;
+    k->pc = pc;
+    k->n = n;
+    memcpy(k->frames, frames, n * sizeof(frames[0]));
+    HASH_ADD(hh, known, pc, sizeof(k->pc), k);
+    known_count++;
+}
+
+/* Module by module: the frames of pcs[i] go to spans[i] of `tmp`. */
+typedef struct span {
+    size_t first, n;
+} span_t;
+
 size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size_t max)
 {
     if (xs_opt.symbolize)
         pthread_once(&dw_once, load_libdw);
-    bool use_dw = xs_opt.symbolize && dw_ok;
+    if (!xs_opt.symbolize || !dw_ok) {
+        size_t o = 0;
+        for (size_t i = 0; i < n && o < max; i++)
+            o += symbolize_pc(NULL, pcs[i], out + o, max - o);
+        return o;
+    }
+    enum { MAX_PCS = 128, PER_PC = 8 };
+    static xs_native_frame_t tmp[MAX_PCS * PER_PC]; /* under session_lock */
+    span_t spans[MAX_PCS];
+    bool done[MAX_PCS];
+    if (n > MAX_PCS)
+        n = MAX_PCS;
     pthread_mutex_lock(&session_lock);
-    if (use_dw)
-        refresh_unlocked();
-    Dwfl *dwfl = use_dw ? session : NULL;
+    refresh_unlocked();
+    for (size_t i = 0; i < n; i++) {
+        known_pc_t *k = NULL;
+        uintptr_t pc = pcs[i];
+        HASH_FIND(hh, known, &pc, sizeof(pc), k);
+        spans[i] = (span_t){i * PER_PC, 0};
+        done[i] = k != NULL;
+        if (k) {
+            spans[i].n = k->n < PER_PC ? k->n : PER_PC;
+            memcpy(&tmp[spans[i].first], k->frames, spans[i].n * sizeof(tmp[0]));
+        }
+    }
+    /* the open module's pcs first, then one module at a time */
+    for (bool any = true; any;) {
+        any = false;
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t i = 0; i < n; i++) {
+                if (done[i])
+                    continue;
+                uintptr_t addr = pcs[i] ? pcs[i] - 1 : 0;
+                Dwfl *dwfl = NULL;
+                if (pass == 0) {
+                    if (session == NULL || dw.dwfl_addrmodule(session, addr) == NULL)
+                        continue;
+                    dwfl = session;
+                } else {
+                    dwfl = session_for_unlocked(addr);
+                }
+                spans[i].n = symbolize_pc(dwfl, pcs[i], &tmp[spans[i].first], PER_PC);
+                remember_unlocked(pcs[i], &tmp[spans[i].first], spans[i].n);
+                done[i] = true;
+                if (pass == 1) {
+                    any = true; /* a new module is open: its other pcs next */
+                    break;
+                }
+            }
+            if (any)
+                break;
+        }
+    }
     size_t o = 0;
-    for (size_t i = 0; i < n && o < max; i++)
-        o += symbolize_pc(dwfl, pcs[i], out + o, max - o);
+    for (size_t i = 0; i < n && o < max; i++) {
+        size_t take = spans[i].n < max - o ? spans[i].n : max - o;
+        memcpy(out + o, &tmp[spans[i].first], take * sizeof(out[0]));
+        o += take;
+    }
     pthread_mutex_unlock(&session_lock);
     return o;
 }
