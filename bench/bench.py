@@ -23,22 +23,30 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = ["churn", "calls", "subinterp_threads", "api_heavy", "heap_heavy"]
 
 
-def run_once(argv, env, timeout):
-    # Peak RSS comes from GNU time, a small process: a child forked from
-    # this Python would inherit this process's high-water mark.
+def measure(argv, env, timeout, stdout=subprocess.DEVNULL):
+    """Wall seconds, peak RSS (KiB) and the finished process of one run;
+    stderr is captured as text.  Peak RSS comes from GNU time, a small
+    process: a child forked from this Python would inherit this process's
+    high-water mark.  Raises subprocess.TimeoutExpired."""
     with tempfile.NamedTemporaryFile("r") as rss_file:
         start = time.perf_counter()
-        try:
-            proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file.name] + argv,
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return f"timed out after {timeout:g}s"
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file.name] + argv,
+                              env=env, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                              errors="replace", timeout=timeout)
         wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace").strip().splitlines()
-            return f"failed: {err[-1] if err else 'exit %d' % proc.returncode}"
         rss_kib = int(rss_file.read().split()[-1])
+    return wall, rss_kib, proc
+
+
+def run_once(argv, env, timeout):
+    """(wall, peak RSS) of a run that must succeed, or why it did not."""
+    try:
+        wall, rss_kib, proc = measure(argv, env, timeout)
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout:g}s"
+    if proc.returncode != 0:
+        err = proc.stderr.strip().splitlines()
+        return f"failed: {err[-1] if err else 'exit %d' % proc.returncode}"
     return wall, rss_kib
 
 

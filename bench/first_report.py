@@ -13,10 +13,10 @@ Each run must make exactly one report.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+
+from bench import measure
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -25,18 +25,6 @@ import xfix, xinterp
 xfix.get_cached()
 xinterp.run(xinterp.create(), "import sub; sub.use_cached()")
 """
-
-
-def run(argv, env):
-    """Wall seconds, peak RSS (KiB) and the reports on stderr of one run."""
-    with tempfile.NamedTemporaryFile("r") as rss_file:
-        start = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file.name] + argv,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True, timeout=60)
-        wall = time.perf_counter() - start
-        rss = int(rss_file.read().split()[-1])
-    return wall, rss, proc.stderr.count("ERROR: XISan:")
 
 
 def main():
@@ -56,8 +44,10 @@ def main():
         results = {0: ([], []), 1: ([], [])}
         for _ in range(args.rounds):
             for symbolize in (0, 1):
-                wall, rss, reports = run([args.xisan, "run", "--", args.python, script],
-                                         dict(env, XISAN_OPTIONS=f"halt_on_error=0:symbolize={symbolize}"))
+                wall, rss, proc = measure([args.xisan, "run", "--", args.python, script],
+                                          dict(env, XISAN_OPTIONS=f"halt_on_error=0:symbolize={symbolize}"),
+                                          60)
+                reports = proc.stderr.count("ERROR: XISan:")
                 if reports != 1:
                     sys.exit(f"first_report: symbolize={symbolize}: {reports} reports, not 1")
                 results[symbolize][0].append(wall)

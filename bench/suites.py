@@ -17,8 +17,8 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
+
+from bench import measure
 
 SUITES = {
     "3.12": ["test__xxsubinterpreters", "test__xxinterpchannels", "test_interpreters"],
@@ -27,16 +27,11 @@ SUITES = {
 
 
 def run(argv, env, timeout):
-    with tempfile.NamedTemporaryFile("r") as rss_file:
-        start = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file.name] + argv, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              timeout=timeout)
-        wall = time.perf_counter() - start
-        rss = int(rss_file.read().split()[-1])
-    totals = re.findall(r"^Total tests: .*$", proc.stdout, re.M)
+    wall, rss, proc = measure(argv, env, timeout, stdout=subprocess.PIPE)
+    output = proc.stdout + proc.stderr
+    totals = re.findall(r"^Total tests: .*$", output, re.M)
     if proc.returncode != 0 or not totals:
-        sys.exit(f"suites: {' '.join(argv)} exited {proc.returncode}:\n{proc.stdout[-2000:]}")
+        sys.exit(f"suites: {' '.join(argv)} exited {proc.returncode}:\n{output[-2000:]}")
     return wall, rss, totals[-1]
 
 

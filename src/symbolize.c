@@ -336,10 +336,25 @@ static void remember_unlocked(uintptr_t pc, const xs_native_frame_t *frames, siz
     known_count++;
 }
 
-/* Module by module: the frames of pcs[i] go to spans[i] of `tmp`. */
-typedef struct span {
-    size_t first, n;
-} span_t;
+/* The frames of the pcs of one call: pcs[i]'s at frames_of_call[i * PER_PC],
+ * count[i] of them (0: not symbolized yet; a pc has at least one frame). */
+enum { MAX_PCS = 128, PER_PC = 8 };
+static xs_native_frame_t frames_of_call[MAX_PCS * PER_PC]; /* under session_lock */
+
+static void symbolize_into(Dwfl *dwfl, uintptr_t pc, size_t i, size_t *count)
+{
+    count[i] = symbolize_pc(dwfl, pc, &frames_of_call[i * PER_PC], PER_PC);
+    remember_unlocked(pc, &frames_of_call[i * PER_PC], count[i]);
+}
+
+/* Every pc of the call that lies in dwfl's module. */
+static void take_module(Dwfl *dwfl, const uintptr_t *pcs, size_t n, size_t *count)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (count[i] == 0 && dw.dwfl_addrmodule(dwfl, pcs[i] ? pcs[i] - 1 : 0) != NULL)
+            symbolize_into(dwfl, pcs[i], i, count);
+    }
+}
 
 size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size_t max)
 {
@@ -351,57 +366,33 @@ size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size
             o += symbolize_pc(NULL, pcs[i], out + o, max - o);
         return o;
     }
-    enum { MAX_PCS = 128, PER_PC = 8 };
-    static xs_native_frame_t tmp[MAX_PCS * PER_PC]; /* under session_lock */
-    span_t spans[MAX_PCS];
-    bool done[MAX_PCS];
+    size_t count[MAX_PCS];
     if (n > MAX_PCS)
         n = MAX_PCS;
     pthread_mutex_lock(&session_lock);
     refresh_unlocked();
     for (size_t i = 0; i < n; i++) {
         known_pc_t *k = NULL;
-        uintptr_t pc = pcs[i];
-        HASH_FIND(hh, known, &pc, sizeof(pc), k);
-        spans[i] = (span_t){i * PER_PC, 0};
-        done[i] = k != NULL;
-        if (k) {
-            spans[i].n = k->n < PER_PC ? k->n : PER_PC;
-            memcpy(&tmp[spans[i].first], k->frames, spans[i].n * sizeof(tmp[0]));
-        }
+        HASH_FIND(hh, known, &pcs[i], sizeof(pcs[i]), k);
+        count[i] = k ? (k->n < PER_PC ? k->n : PER_PC) : 0;
+        if (k)
+            memcpy(&frames_of_call[i * PER_PC], k->frames, count[i] * sizeof(k->frames[0]));
     }
-    /* the open module's pcs first, then one module at a time */
-    for (bool any = true; any;) {
-        any = false;
-        for (int pass = 0; pass < 2; pass++) {
-            for (size_t i = 0; i < n; i++) {
-                if (done[i])
-                    continue;
-                uintptr_t addr = pcs[i] ? pcs[i] - 1 : 0;
-                Dwfl *dwfl = NULL;
-                if (pass == 0) {
-                    if (session == NULL || dw.dwfl_addrmodule(session, addr) == NULL)
-                        continue;
-                    dwfl = session;
-                } else {
-                    dwfl = session_for_unlocked(addr);
-                }
-                spans[i].n = symbolize_pc(dwfl, pcs[i], &tmp[spans[i].first], PER_PC);
-                remember_unlocked(pcs[i], &tmp[spans[i].first], spans[i].n);
-                done[i] = true;
-                if (pass == 1) {
-                    any = true; /* a new module is open: its other pcs next */
-                    break;
-                }
-            }
-            if (any)
-                break;
-        }
+    /* the open module's pcs first, then each other module once */
+    if (session)
+        take_module(session, pcs, n, count);
+    for (size_t i = 0; i < n; i++) {
+        if (count[i] != 0)
+            continue;
+        Dwfl *dwfl = session_for_unlocked(pcs[i] ? pcs[i] - 1 : 0);
+        symbolize_into(dwfl, pcs[i], i, count);
+        if (dwfl)
+            take_module(dwfl, pcs, n, count);
     }
     size_t o = 0;
     for (size_t i = 0; i < n && o < max; i++) {
-        size_t take = spans[i].n < max - o ? spans[i].n : max - o;
-        memcpy(out + o, &tmp[spans[i].first], take * sizeof(out[0]));
+        size_t take = count[i] < max - o ? count[i] : max - o;
+        memcpy(out + o, &frames_of_call[i * PER_PC], take * sizeof(out[0]));
         o += take;
     }
     pthread_mutex_unlock(&session_lock);
