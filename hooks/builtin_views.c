@@ -120,10 +120,11 @@ static void describe(compare_t *c, PyTypeObject *tp, PyObject *name, side_t side
         snprintf(other, sizeof(other), "interpreter 0 (main)");
     }
     PyTypeObject *base = inherited_from(side == ONLY_MAIN ? c->sub : c->main, tp, name);
-    char line[384];
-    int n = base ? snprintf(line, sizeof(line), "%s\town in %s, inherited from %s in %s\n", text,
-                            own, base->tp_name, other)
-                 : snprintf(line, sizeof(line), "%s\tonly in %s\n", text, own);
+    /* a name is cut at 200 bytes and a type's at 100, so a line always fits */
+    char line[512];
+    int n = base ? snprintf(line, sizeof(line), "%.200s\town in %s, inherited from %.100s in %s\n",
+                            text, own, base->tp_name, other)
+                 : snprintf(line, sizeof(line), "%.200s\tonly in %s\n", text, own);
     if (n > 0 && c->len + (size_t)n < sizeof(c->text)) {
         memcpy(c->text + c->len, line, (size_t)n + 1);
         c->len += (size_t)n;

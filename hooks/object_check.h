@@ -84,15 +84,12 @@ static inline uint32_t xh_foreign_owner(PyObject *op, uint32_t viewer, void **bl
 static inline void xh_check_from(PyObject *op, uint32_t current, xisan_access_t access,
                                  uintptr_t origin)
 {
-    if (op == NULL || _Py_IsImmortal(op) || xs_in_runtime || current == XISAN_UNOWNED)
+    if (xs_in_runtime || current == XISAN_UNOWNED)
         return;
-    void *block = xh_object_block(op);
-    const xs_header_t *h = xs_tagged_header(block);
-    if (h == NULL)
-        return;
-    if (XS_LIKELY(xs_owner_allows(h->owner, current)))
-        return;
-    xh_report_object(op, block, h->owner & XISAN_OWNER_MASK, current, access, NULL, origin);
+    void *block = NULL;
+    uint32_t owner = xh_foreign_owner(op, current, &block);
+    if (XS_UNLIKELY(owner != XISAN_UNOWNED))
+        xh_report_object(op, block, owner, current, access, NULL, origin);
 }
 
 static inline void xh_check(PyObject *op, uint32_t current, xisan_access_t access)

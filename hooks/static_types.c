@@ -12,9 +12,11 @@
 
 #include "hash.h"
 #include "object_check.h"
+#include "output.h"
 #include "thread.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,15 +30,24 @@ static _Atomic uint64_t classified[CLASSIFIED];
 /* The file a static type's storage lies in is CPython's own: libpython
  * (or the executable it is linked into) or an extension module it ships
  * (lib-dynload). */
+static char runtime_file[512];
+static pthread_once_t runtime_once = PTHREAD_ONCE_INIT;
+
+static void find_runtime_file(void)
+{
+    Dl_info info;
+    if (dladdr(&PyType_Type, &info) && info.dli_fname)
+        snprintf(runtime_file, sizeof(runtime_file), "%s", info.dli_fname);
+}
+
 static bool defined_by_cpython(PyTypeObject *tp)
 {
-    static char runtime[512];
+    /* once: threads of interpreters with GILs of their own ask at once */
+    pthread_once(&runtime_once, find_runtime_file);
     Dl_info info;
-    if (!runtime[0] && dladdr(&PyType_Type, &info) && info.dli_fname)
-        snprintf(runtime, sizeof(runtime), "%s", info.dli_fname);
     if (!dladdr(tp, &info) || info.dli_fname == NULL)
         return false;
-    return strcmp(info.dli_fname, runtime) == 0 || strstr(info.dli_fname, "/lib-dynload/") != NULL;
+    return strcmp(info.dli_fname, runtime_file) == 0 || strstr(info.dli_fname, "/lib-dynload/") != NULL;
 }
 
 bool xh_is_extension_static_type(PyObject *op)
@@ -284,8 +295,13 @@ bool xh_static_types_watch(uint32_t owner)
     PyObject *exc = PyErr_GetRaisedException();
     int watcher = PyDict_AddWatcher(on_modules_event);
     bool ok = watcher >= 0 && PyDict_Watch(watcher, modules) == 0;
-    if (!ok)
+    if (!ok) {
         PyErr_Clear();
+        if (watcher >= 0 && PyDict_ClearWatcher(watcher) < 0)
+            PyErr_Clear();
+        xs_message("warning", "no dict watcher for sys.modules (all taken?): the static types "
+                              "of modules this interpreter imports from now on are not checked");
+    }
     /* the modules imported before */
     Py_ssize_t pos = 0;
     PyObject *name, *module;

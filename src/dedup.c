@@ -15,7 +15,6 @@ typedef struct sighting {
 
 enum { SIGHTINGS = 16384 }; /* 256 KiB of zero pages until sites are seen */
 static sighting_t sightings[SIGHTINGS];
-static _Atomic unsigned long repeats;
 
 static uint64_t stored(uint64_t key)
 {
@@ -34,7 +33,6 @@ bool xs_dedup_first(uint64_t key)
             now = empty;
         }
         if (now == key) {
-            atomic_fetch_add_explicit(&repeats, 1, memory_order_relaxed);
             atomic_fetch_add_explicit(&sightings[k].repeats, 1, memory_order_relaxed);
             return false;
         }
@@ -58,9 +56,14 @@ void xs_dedup_foreach_repeated(void (*fn)(uint64_t site_id, unsigned long repeat
     }
 }
 
+/* The sum of the sites' counts (read at exit: a repeat in a hot loop adds
+ * to its own slot only). */
 unsigned long xs_dedup_repeats(void)
 {
-    return atomic_load(&repeats);
+    unsigned long total = 0;
+    for (size_t k = 0; k < SIGHTINGS; k++)
+        total += atomic_load_explicit(&sightings[k].repeats, memory_order_relaxed);
+    return total;
 }
 
 /* What tells two objects touched at one place apart: their type, owner

@@ -316,7 +316,7 @@ static void text_difference(xs_buf_t *b, size_t index, const char *name, size_t 
 static void json_difference(xs_buf_t *b, size_t index, const char *name, size_t name_len,
                             const char *what, size_t what_len)
 {
-    char n[128], w[256];
+    char n[256], w[256]; /* a name comes cut at 200 bytes (builtin_views.c) */
     snprintf(n, sizeof(n), "%.*s", (int)name_len, name);
     snprintf(w, sizeof(w), "%.*s", (int)what_len, what);
     xs_buf_puts(b, index ? ",{\"name\":" : "{\"name\":");
