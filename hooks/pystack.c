@@ -161,21 +161,43 @@ static void add_section(struct xisan_pystack_info *info, size_t first, PyThreadS
 }
 
 /* Resolving a frame (file and function names, line number from the line
- * table) costs far more than reading it, and the outer frames of one
- * thread repeat across many allocation sites: memoise per thread, keyed by
- * the code object and instruction, checked against the code's name and
- * file objects so a new code object at a freed one's address misses. */
-typedef struct xh_frame_memo {
-    uintptr_t code, instr, name, filename;
-    uint64_t word;
-} xh_frame_memo_t;
+ * table) costs far more than reading it, and interning a stack costs a
+ * depot probe (a cache miss or two) a frame.  Captures come where a new
+ * instruction allocates, so one capture's stack is mostly the previous
+ * one's with another top frame, and the top frame mostly the previous
+ * top's code a few instructions on.  Two memos per thread, each checked
+ * against the code's name, file and line table objects so a new code
+ * object at a freed one's address misses:
+ *   codes  a code object's file and function string ids, and where in its
+ *          line table the last lookup ended (CPython's lookup walks the
+ *          table from there, forwards or back, instead of from the start);
+ *   tails  the depot id of a frame followed by the frames beneath it (the
+ *          id of those frames: `beneath`), so a stack is interned from its
+ *          outermost kept frame up and an unchanged part costs one probe
+ *          of this table a frame, not a resolve and a depot probe. */
+typedef struct code_memo {
+    const PyCodeObject *code;
+    const PyObject *name, *filename, *linetable;
+    uint32_t file_id, function_id;
+    PyCodeAddressRange bounds;
+} code_memo_t;
 
-enum { MEMO_SLOTS = 256 }; /* used only by captures, rare once sites are shared */
+typedef struct tail_memo {
+    uintptr_t code, instr, name, filename, linetable;
+    uint32_t beneath, id;
+} tail_memo_t;
+
+enum { CODE_SLOTS = 128, TAIL_SLOTS = 512 }; /* used only by captures */
+
+typedef struct xh_frame_memo {
+    code_memo_t codes[CODE_SLOTS];
+    tail_memo_t tails[TAIL_SLOTS];
+} xh_frame_memo_t;
 
 static xh_frame_memo_t *thread_memo(void)
 {
     if (XS_UNLIKELY(xh_thread.memo == NULL))
-        xh_thread.memo = xh_thread_table(MEMO_SLOTS, sizeof(xh_frame_memo_t));
+        xh_thread.memo = xh_thread_table(1, sizeof(xh_frame_memo_t));
     return xh_thread.memo;
 }
 
@@ -186,32 +208,72 @@ static uint64_t resolve_word(xh_iframe_t *f)
     return xs_pyframe_word(&frame);
 }
 
-size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max)
+/* A frame's word through the code memo: the line as frame_line() finds
+ * it, from the bounds of the code's last lookup. */
+static uint64_t frame_word(xh_frame_memo_t *memo, xh_iframe_t *f)
 {
-    xh_frame_memo_t *memo = thread_memo();
+    PyCodeObject *code = (PyCodeObject *)f->code;
+    PyObject *table = code->co_linetable;
+    if (table == NULL || !PyBytes_Check(table))
+        return resolve_word(f);
+    code_memo_t *m = &memo->codes[((uintptr_t)code >> 4) % CODE_SLOTS];
+    if (m->code != code || m->name != code->co_name || m->filename != code->co_filename ||
+        m->linetable != table) {
+        char file[256], func[160];
+        copy_unicode(code->co_filename, file, sizeof(file));
+        copy_unicode(code->co_name, func, sizeof(func));
+        /* bounds as CPython starts a lookup (_PyCode_InitAddressRange) */
+        const uint8_t *lines = (const uint8_t *)PyBytes_AS_STRING(table);
+        PyCodeAddressRange bounds = {
+            .ar_start = -1,
+            .ar_end = 0,
+            .ar_line = -1,
+            .opaque = {code->co_firstlineno, lines, lines + PyBytes_GET_SIZE(table)},
+        };
+        *m = (code_memo_t){code,          code->co_name,       code->co_filename, table,
+                           xs_string_put(file), xs_string_put(func), bounds};
+    }
+    const uint16_t *start = (const uint16_t *)code->co_code_adaptive;
+    ptrdiff_t units = f->instr ? f->instr - start : -1;
+    int line = units < 0 || units >= Py_SIZE(code)
+                   ? code->co_firstlineno
+                   : _PyCode_CheckLineNumber((int)units * 2, &m->bounds);
+    return xs_pyframe_word_of(m->file_id, m->function_id, line);
+}
+
+uint32_t xh_python_stack_id(PyThreadState *ts, size_t max)
+{
+    xh_iframe_t *frames[XS_MAX_PYTHON];
     size_t n = 0;
+    if (max > XS_MAX_PYTHON)
+        max = XS_MAX_PYTHON;
     for (xh_iframe_t *f = xh_python_frame(xh_top_frame(ts)); f && n < max;
-         f = xh_python_frame(f->previous), n++) {
+         f = xh_python_frame(f->previous))
+        frames[n++] = f;
+    xh_frame_memo_t *memo = thread_memo();
+    uint32_t id = 0;
+    for (size_t i = n; i-- > 0;) {
+        xh_iframe_t *f = frames[i];
         PyCodeObject *code = (PyCodeObject *)f->code;
-        uintptr_t key[4] = {(uintptr_t)code, (uintptr_t)f->instr, (uintptr_t)code->co_name,
-                            (uintptr_t)code->co_filename};
+        uintptr_t key[5] = {(uintptr_t)code, (uintptr_t)f->instr, (uintptr_t)code->co_name,
+                            (uintptr_t)code->co_filename, (uintptr_t)code->co_linetable};
         if (memo == NULL) {
-            words[n] = resolve_word(f);
+            id = xs_depot_push(resolve_word(f), id);
             continue;
         }
-        uint64_t h = (key[0] ^ (key[1] << 13) ^ (key[1] >> 7)) * 0x9e3779b97f4a7c15ull;
-        xh_frame_memo_t *m = &memo[h % MEMO_SLOTS];
-        if (m->code != key[0] || m->instr != key[1] || m->name != key[2] ||
-            m->filename != key[3]) {
-            m->word = resolve_word(f);
-            m->code = key[0];
-            m->instr = key[1];
-            m->name = key[2];
-            m->filename = key[3];
+        uint64_t h = (key[0] ^ (key[1] << 13) ^ (key[1] >> 7) ^ ((uint64_t)id << 32)) *
+                     0x9e3779b97f4a7c15ull;
+        tail_memo_t *t = &memo->tails[(h >> 32) % TAIL_SLOTS];
+        if (t->code != key[0] || t->instr != key[1] || t->beneath != id || t->name != key[2] ||
+            t->filename != key[3] || t->linetable != key[4] || t->id == 0) {
+            uint32_t pushed = xs_depot_push(frame_word(memo, f), id);
+            *t = (tail_memo_t){key[0], key[1], key[2], key[3], key[4], id, pushed};
         }
-        words[n] = m->word;
+        id = t->id;
+        if (id == 0)
+            break; /* the depot is full */
     }
-    return n;
+    return id;
 }
 
 size_t xh_python_stack(struct xisan_pyframe *out, char (*names)[2][XISAN_PYNAME_MAX], size_t max,

@@ -5,9 +5,9 @@
 #include "cpython.h"
 #include "xisan/abi.h"
 
-/* The thread's frames as depot words (one a frame), through a per-thread
- * memo. */
-size_t xh_python_frame_words(PyThreadState *ts, uint64_t *words, size_t max);
+/* The depot id of the thread's innermost `max` Python frames (one word a
+ * frame, innermost first), through per-thread memos; 0: none. */
+uint32_t xh_python_stack_id(PyThreadState *ts, size_t max);
 /* The adapter's python_stack and dump_traceback (struct xisan_adapter). */
 size_t xh_python_stack(struct xisan_pyframe *out, char (*names)[2][XISAN_PYNAME_MAX], size_t max,
                        struct xisan_pystack_info *info);

@@ -131,11 +131,9 @@ static uint64_t shared_key(xh_site_tables_t *t, xh_iframe_t *f, uintptr_t depth,
 
 static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts)
 {
-    uint64_t words[XS_MAX_PYTHON];
     size_t depth = (size_t)xs_opt.python_stack_depth;
     xs_in_runtime++;
-    size_t n = ts && depth ? xh_python_frame_words(ts, words, depth) : 0;
-    uint32_t site = xs_capture_site(words, n);
+    uint32_t site = xs_capture_site(ts && depth ? xh_python_stack_id(ts, depth) : 0);
     xs_in_runtime--;
     return site;
 }

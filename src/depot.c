@@ -151,6 +151,14 @@ uint32_t xs_depot_put(const uint64_t *words, size_t n)
     return id;
 }
 
+uint32_t xs_depot_push(uint64_t word, uint32_t next)
+{
+    pthread_mutex_lock(&depot_lock);
+    uint32_t id = next <= node_len ? intern_unlocked(word, next) : 0;
+    pthread_mutex_unlock(&depot_lock);
+    return id;
+}
+
 size_t xs_depot_get(uint32_t id, uint64_t *out, size_t max)
 {
     size_t n = 0;
@@ -217,22 +225,26 @@ const char *xs_string_get(uint32_t id)
     return s;
 }
 
+/* A site is one node: a marker, the native stack's id and the Python
+ * stack's id in its word (node ids fit in 24 bits). */
+#define SITE_MARKER 0xfeedull
+
 uint32_t xs_site_put(uint32_t native_id, uint32_t python_id)
 {
     if (native_id == 0 && python_id == 0)
         return 0;
-    /* A leading marker word keeps sites apart from one-word stacks. */
-    uint64_t w[2] = {0xfeedull << 48 | native_id, python_id};
-    return xs_depot_put(w, 2);
+    _Static_assert(2 * SLOT_ID_BITS + 16 == 64, "a site word holds two node ids");
+    uint64_t w = SITE_MARKER << 48 | (uint64_t)native_id << SLOT_ID_BITS | python_id;
+    return xs_depot_put(&w, 1);
 }
 
 void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id)
 {
-    uint64_t w[2] = {0, 0};
+    uint64_t w = 0;
     *native_id = *python_id = 0;
-    if (xs_depot_get(site, w, 2) == 2 && (w[0] >> 48) == 0xfeedull) {
-        *native_id = (uint32_t)w[0];
-        *python_id = (uint32_t)w[1];
+    if (xs_depot_get(site, &w, 2) == 1 && (w >> 48) == SITE_MARKER) {
+        *native_id = (uint32_t)(w >> SLOT_ID_BITS) & SLOT_ID_MASK;
+        *python_id = (uint32_t)w & SLOT_ID_MASK;
     }
 }
 
@@ -246,16 +258,18 @@ void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id)
 
 uint64_t xs_pyframe_word(const xs_pyframe_t *frame)
 {
-    uint64_t file = xs_string_put(frame->file);
-    uint64_t func = xs_string_put(frame->function);
-    uint64_t line = frame->line < 0 ? 0 : (uint64_t)frame->line;
-    if (file > PY_ID_MAX)
-        file = 0;
-    if (func > PY_ID_MAX)
-        func = 0;
-    if (line > PY_LINE_MAX)
-        line = PY_LINE_MAX;
-    return file << (PY_ID_BITS + PY_LINE_BITS) | func << PY_LINE_BITS | line;
+    return xs_pyframe_word_of(xs_string_put(frame->file), xs_string_put(frame->function),
+                              frame->line);
+}
+
+uint64_t xs_pyframe_word_of(uint32_t file_id, uint32_t function_id, int line)
+{
+    uint64_t file = file_id > PY_ID_MAX ? 0 : file_id;
+    uint64_t func = function_id > PY_ID_MAX ? 0 : function_id;
+    uint64_t at = line < 0 ? 0 : (uint64_t)line;
+    if (at > PY_LINE_MAX)
+        at = PY_LINE_MAX;
+    return file << (PY_ID_BITS + PY_LINE_BITS) | func << PY_LINE_BITS | at;
 }
 
 uint32_t xs_pystack_put(const xs_pyframe_t *frames, size_t n)

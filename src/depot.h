@@ -10,6 +10,10 @@
  * failure or for an empty array).  Never frees; thread-safe.  Equal arrays
  * get equal ids; xs_depot_get returns the words in order. */
 XS_INTERNAL uint32_t xs_depot_put(const uint64_t *words, size_t n);
+/* The id of `word` followed by the words of entry `next` (0: none), as
+ * xs_depot_put gives it for that array; 0 on failure.  A caller that keeps
+ * the ids of an array's tails builds a longer array with one push. */
+XS_INTERNAL uint32_t xs_depot_push(uint64_t word, uint32_t next);
 /* Copies up to `max` words of entry `id` into out; returns the count. */
 XS_INTERNAL size_t xs_depot_get(uint32_t id, uint64_t *out, size_t max);
 /* Interns a string; returns a nonzero id. */
@@ -31,6 +35,8 @@ XS_INTERNAL void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *pytho
 XS_INTERNAL uint32_t xs_pystack_put(const xs_pyframe_t *frames, size_t n);
 /* The depot word of one Python frame (strings interned). */
 XS_INTERNAL uint64_t xs_pyframe_word(const xs_pyframe_t *frame);
+/* The same from the ids of the file and function strings (xs_string_put). */
+XS_INTERNAL uint64_t xs_pyframe_word_of(uint32_t file_id, uint32_t function_id, int line);
 XS_INTERNAL size_t xs_pystack_get(uint32_t id, xs_pyframe_t *out, size_t max);
 
 #endif

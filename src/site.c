@@ -13,7 +13,7 @@
 
 static _Atomic unsigned long sites_captured;
 
-uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py)
+uint32_t xs_capture_site(uint32_t python_id)
 {
     if (xs_opt.verbosity >= 2) /* only the verbose exit message counts them */
         atomic_fetch_add_explicit(&sites_captured, 1, memory_order_relaxed);
@@ -24,7 +24,6 @@ uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py)
     for (size_t i = 0; i < n; i++)
         words[i] = pcs[i];
     uint32_t native_id = xs_depot_put(words, n);
-    uint32_t python_id = n_py ? xs_depot_put(py_words, n_py) : 0;
     return xs_site_put(native_id, python_id);
 }
 

@@ -8,8 +8,9 @@
 #include "stack.h"
 
 /* Capture an allocation site for the calling thread: its native stack plus
- * the given Python frames, one word each (xs_pyframe_word). */
-XS_INTERNAL uint32_t xs_capture_site(const uint64_t *py_words, size_t n_py);
+ * the Python stack of depot id `python_id` (frames as xs_pyframe_word
+ * words, innermost first; 0: none). */
+XS_INTERNAL uint32_t xs_capture_site(uint32_t python_id);
 XS_INTERNAL unsigned long xs_sites_captured(void);
 XS_INTERNAL bool xs_site_fork(xs_fork_phase_t phase);
 /* Where a site is, for people: the innermost native frame of user code that

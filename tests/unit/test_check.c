@@ -168,7 +168,7 @@ Test(check, allocation_site_is_reported)
 {
     const xs_pyframe_t frame = {"/app/alloc.py", "make_list", 12};
     uint64_t word = xs_pyframe_word(&frame);
-    uint32_t site = xs_capture_site(&word, 1);
+    uint32_t site = xs_capture_site(xs_depot_put(&word, 1));
     cr_assert_neq(site, 0);
     void *raw = malloc(XISAN_HEADER_SIZE + 8);
     void *block = xs_tag_block(raw, 8, owner, site);

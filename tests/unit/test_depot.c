@@ -57,6 +57,24 @@ Test(depot, shared_tails)
     cr_assert_eq(xs_depot_count(), nodes + 1, "the common tail was already there");
 }
 
+Test(depot, push_builds_the_ids_put_gives)
+{
+    /* A stack interned from its outermost word up, one push a word, has
+     * the id xs_depot_put gives the whole array, and each step the id of
+     * the array's tail. */
+    const uint64_t a[] = {0x7001, 0x7002, 0x7003, 0x7004};
+    uint32_t id = 0;
+    for (size_t i = XS_ARRAY_LEN(a); i-- > 0;) {
+        id = xs_depot_push(a[i], id);
+        cr_assert_eq(id, xs_depot_put(a + i, XS_ARRAY_LEN(a) - i), "tail from word %zu", i);
+    }
+    expect_round_trip(id, a, XS_ARRAY_LEN(a));
+    size_t nodes = xs_depot_count();
+    cr_assert_eq(xs_depot_push(0x7000, id), xs_depot_push(0x7000, id));
+    cr_assert_eq(xs_depot_count(), nodes + 1, "a repeated push stores nothing");
+    cr_assert_eq(xs_depot_push(1, (uint32_t)nodes + 100), 0, "a tail id the depot never gave");
+}
+
 Test(depot, partial_and_invalid_get)
 {
     const uint64_t a[] = {7, 8, 9, 10};
