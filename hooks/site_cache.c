@@ -13,38 +13,18 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-/* Capturing a native stack costs microseconds, far more than an allocation.
- * So a site is captured once per (Python instruction, code object, native
- * stack depth, native caller, object type or block size) in a per-thread
- * cache and reused; alloc_stack_depth=0 and python_stack_depth=0 turn
- * capture off.  The cache is 4-way set associative, most recently used
- * first: with one slot per set, two hot keys of a loop that happened to
- * share a slot (a matter of address layout) evicted each other at every
- * iteration, and every allocation of that loop captured a stack. */
-typedef struct xh_site_slot {
-    uintptr_t instr, caller, kind;
-    uint32_t depth; /* | SITE_FILLED: an empty slot matches no key */
-    uint32_t site;  /* 0 is cached too (no stack, or the depot full) */
-} xh_site_slot_t;
-
-#define SITE_FILLED 0x80000000u
-
-enum { SITE_WAYS = 4, SITE_SETS = 256 };
-
-static uintptr_t thread_stack_hi(void)
+uintptr_t xh_thread_stack_hi_slow(void)
 {
-    if (xh_thread.stack_hi == 0) {
-        pthread_attr_t attr;
-        void *addr;
-        size_t size;
-        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-            if (pthread_attr_getstack(&attr, &addr, &size) == 0)
-                xh_thread.stack_hi = (uintptr_t)addr + size;
-            pthread_attr_destroy(&attr);
-        }
-        if (xh_thread.stack_hi == 0)
-            xh_thread.stack_hi = (uintptr_t)__builtin_frame_address(0);
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0)
+            xh_thread.stack_hi = (uintptr_t)addr + size;
+        pthread_attr_destroy(&attr);
     }
+    if (xh_thread.stack_hi == 0)
+        xh_thread.stack_hi = (uintptr_t)__builtin_frame_address(0);
     return xh_thread.stack_hi;
 }
 
@@ -59,16 +39,10 @@ typedef struct code_memo {
 enum { CODE_MEMO = 256 };
 
 typedef struct xh_site_tables {
-    xh_site_slot_t slots[SITE_SETS * SITE_WAYS];
+    xh_site_slot_t slots[XH_SITE_SETS * XH_SITE_WAYS]; /* first: xh_alloc_site's view */
     code_memo_t codes[CODE_MEMO];
 } xh_site_tables_t;
-
-static xh_site_tables_t *thread_sites(void)
-{
-    if (XS_UNLIKELY(xh_thread.sites == NULL))
-        xh_thread.sites = xh_thread_table(1, sizeof(xh_site_tables_t));
-    return xh_thread.sites;
-}
+_Static_assert(offsetof(xh_site_tables_t, slots) == 0, "the slots start the tables");
 
 /* A new interpreter runs the same module code as the ones before it, in
  * code objects of its own, and a new thread starts with an empty cache: so
@@ -138,36 +112,17 @@ static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts)
     return site;
 }
 
-uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
+uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t instr,
+                            uintptr_t depth, uintptr_t caller, uintptr_t kind)
 {
     if (xs_opt.alloc_stack_depth == 0 && xs_opt.python_stack_depth == 0)
         return 0;
-    /* The top frame's instruction pointer names the code object and the
-     * offset in it (for a C-stack shim frame, the shim: depth and caller
-     * then tell the sites apart). */
-    xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
-    uintptr_t instr = f ? (uintptr_t)f->instr : 0;
-    uintptr_t depth = thread_stack_hi() - (uintptr_t)__builtin_frame_address(0);
-    xh_site_tables_t *tables = thread_sites();
-    if (tables == NULL)
+    if (set == NULL) { /* the thread's first: its table, then a capture */
+        xh_thread.sites = xh_thread_table(1, sizeof(xh_site_tables_t));
         return capture_site(ts);
-    xh_site_slot_t *slots = tables->slots;
-    uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ (kind << 3)) * 0x9e3779b97f4a7c15ull;
-    xh_site_slot_t *set = &slots[(h >> 56) * SITE_WAYS];
-    uint32_t filled_depth = (uint32_t)depth | SITE_FILLED;
-    for (int w = 0; w < SITE_WAYS; w++) {
-        xh_site_slot_t *s = &set[w];
-        if (XS_LIKELY(s->instr == instr && s->depth == filled_depth && s->caller == caller &&
-                      s->kind == kind)) {
-            uint32_t site = s->site;
-            if (w > 0) { /* one step towards the front */
-                xh_site_slot_t hit = *s;
-                *s = set[w - 1];
-                set[w - 1] = hit;
-            }
-            return site;
-        }
     }
+    xh_site_tables_t *tables = xh_thread.sites;
+    xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
     _Atomic uint64_t *table = atomic_load_explicit(&shared_sites, memory_order_acquire);
     uint64_t key = table ? shared_key(tables, f, depth, caller, kind) : 0;
     _Atomic uint64_t *shared = table ? &table[key % SHARED_SITES] : NULL;
@@ -177,7 +132,7 @@ uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
         if (shared)
             xs_id_cache_put(shared, key, site);
     }
-    memmove(&set[1], &set[0], (SITE_WAYS - 1) * sizeof(set[0]));
-    set[0] = (xh_site_slot_t){instr, caller, kind, filled_depth, site};
+    memmove(&set[1], &set[0], (XH_SITE_WAYS - 1) * sizeof(set[0]));
+    set[0] = (xh_site_slot_t){instr, caller, kind, (uint32_t)depth | XH_SITE_FILLED, site};
     return site;
 }

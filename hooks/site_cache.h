@@ -4,9 +4,62 @@
 
 #include "thread.h"
 
+/* Capturing a native stack costs microseconds, far more than an allocation.
+ * So a site is captured once per (Python instruction, code object, native
+ * stack depth, native caller, object type or block size) in a per-thread
+ * cache and reused; alloc_stack_depth=0 and python_stack_depth=0 turn
+ * capture off.  The cache is 4-way set associative, most recently used
+ * first: with one slot per set, two hot keys of a loop that happened to
+ * share a slot (a matter of address layout) evicted each other at every
+ * iteration, and every allocation of that loop captured a stack.  The hit
+ * is inline (it runs at every object creation); a miss goes to
+ * site_cache.c. */
+typedef struct xh_site_slot {
+    uintptr_t instr, caller, kind;
+    uint32_t depth; /* | XH_SITE_FILLED: an empty slot matches no key */
+    uint32_t site;  /* 0 is cached too (no stack, or the depot full) */
+} xh_site_slot_t;
+
+#define XH_SITE_FILLED 0x80000000u
+enum { XH_SITE_WAYS = 4, XH_SITE_SETS = 256 };
+
+uintptr_t xh_thread_stack_hi_slow(void);
+/* The miss: the set the key maps to (NULL: the thread has no table yet). */
+uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t instr,
+                            uintptr_t depth, uintptr_t caller, uintptr_t kind);
+
 /* The allocation site of the calling thread; `caller` and `kind` (a type or
  * a size) tell apart allocations made at the same Python instruction. */
-uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind);
+static inline uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
+{
+    /* The top frame's instruction pointer names the code object and the
+     * offset in it (for a C-stack shim frame, the shim: depth and caller
+     * then tell the sites apart). */
+    xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
+    uintptr_t instr = f ? (uintptr_t)f->instr : 0;
+    uintptr_t hi = xh_thread.stack_hi ? xh_thread.stack_hi : xh_thread_stack_hi_slow();
+    uintptr_t depth = hi - (uintptr_t)__builtin_frame_address(0);
+    xh_site_slot_t *slots = (xh_site_slot_t *)xh_thread.sites;
+    if (XS_UNLIKELY(slots == NULL))
+        return xh_alloc_site_miss(ts, NULL, instr, depth, caller, kind);
+    uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ (kind << 3)) * 0x9e3779b97f4a7c15ull;
+    xh_site_slot_t *set = &slots[(h >> 56) * XH_SITE_WAYS];
+    uint32_t filled_depth = (uint32_t)depth | XH_SITE_FILLED;
+    for (int w = 0; w < XH_SITE_WAYS; w++) {
+        xh_site_slot_t *s = &set[w];
+        if (XS_LIKELY(s->instr == instr && s->depth == filled_depth && s->caller == caller &&
+                      s->kind == kind)) {
+            uint32_t site = s->site;
+            if (w > 0) { /* one step towards the front */
+                xh_site_slot_t hit = *s;
+                *s = set[w - 1];
+                set[w - 1] = hit;
+            }
+            return site;
+        }
+    }
+    return xh_alloc_site_miss(ts, set, instr, depth, caller, kind);
+}
 /* Share allocation sites across interpreters and threads from now on. */
 void xh_alloc_sites_share(void);
 
