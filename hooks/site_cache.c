@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 uintptr_t xh_thread_stack_hi_slow(void)
 {
@@ -49,11 +50,13 @@ _Static_assert(offsetof(xh_site_tables_t, slots) == 0, "the slots start the tabl
  * a per-thread miss looks next in one process-wide table, keyed by what is
  * the same in every interpreter (the code's file, qualified name, first
  * line and line table, the offset in it, the native depth, the caller and
- * the kind): an xs_id_cache of sites (the index is 15 more bits of the
- * key's hash).  It is allocated when a second interpreter appears: a
- * program with one interpreter gains little from it and would carry its
- * quarter megabyte. */
-enum { SHARED_SITES = 32768 };
+ * the kind): xs_id_cache slots of sites, four ways a set (the set index is
+ * 14 more bits of the key's hash).  An interpreter's start looks up some
+ * ten thousand keys; in one slot a key, a third of them evicted each other
+ * and were captured again by every new interpreter.  The table is
+ * allocated when a second interpreter appears: a program with one
+ * interpreter gains little from it and would carry its half megabyte. */
+enum { SHARED_WAYS = 4, SHARED_SITES = 65536 };
 static _Atomic(_Atomic uint64_t *) shared_sites;
 
 void xh_alloc_sites_share(void)
@@ -91,10 +94,25 @@ static uint64_t code_identity(xh_site_tables_t *t, PyCodeObject *code)
     return id;
 }
 
+/* A kind's identity across interpreters: a size, or a type.  Each
+ * interpreter makes heap types of its own (its modules' classes, the types
+ * of multi-phase extension modules), so a heap type counts by its name and
+ * size; static types are one object for all interpreters. */
+static uint64_t kind_identity(uintptr_t kind)
+{
+    if (kind < XH_SITE_KIND_TYPES)
+        return kind;
+    const PyTypeObject *type = (const PyTypeObject *)kind;
+    if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || type->tp_name == NULL)
+        return kind;
+    uint64_t h = xs_hash64(0x452821e638d01377ull, type->tp_name, strlen(type->tp_name));
+    return xs_mix64(xs_mix64(h, (uint64_t)type->tp_basicsize), (uint64_t)type->tp_itemsize);
+}
+
 static uint64_t shared_key(xh_site_tables_t *t, xh_iframe_t *f, uintptr_t depth, uintptr_t caller,
                            uintptr_t kind)
 {
-    uint64_t h = xs_mix64(xs_mix64(xs_mix64(0, depth), caller), kind);
+    uint64_t h = xs_mix64(xs_mix64(xs_mix64(0, depth), caller), kind_identity(kind));
     if (f != NULL && f->code != NULL && PyCode_Check(f->code)) {
         PyCodeObject *code = (PyCodeObject *)f->code;
         h = xs_mix64(h, code_identity(t, code));
@@ -125,12 +143,20 @@ uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t in
     xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
     _Atomic uint64_t *table = atomic_load_explicit(&shared_sites, memory_order_acquire);
     uint64_t key = table ? shared_key(tables, f, depth, caller, kind) : 0;
-    _Atomic uint64_t *shared = table ? &table[key % SHARED_SITES] : NULL;
-    uint32_t site = shared ? xs_id_cache_get(shared, key) : 0;
+    _Atomic uint64_t *shared =
+        table ? &table[(key % (SHARED_SITES / SHARED_WAYS)) * SHARED_WAYS] : NULL;
+    uint32_t site = 0;
+    for (int w = 0; shared && w < SHARED_WAYS && site == 0; w++)
+        site = xs_id_cache_get(&shared[w], key);
     if (site == 0) {
         site = capture_site(ts);
-        if (shared)
-            xs_id_cache_put(shared, key, site);
+        if (shared) { /* an empty way, else one the key's top bits pick */
+            int w = 0;
+            while (w < SHARED_WAYS && atomic_load_explicit(&shared[w], memory_order_relaxed))
+                w++;
+            w = w < SHARED_WAYS ? w : (int)(key >> 62) % SHARED_WAYS;
+            xs_id_cache_put(&shared[w], key, site);
+        }
     }
     memmove(&set[1], &set[0], (XH_SITE_WAYS - 1) * sizeof(set[0]));
     set[0] = (xh_site_slot_t){instr, caller, kind, (uint32_t)depth | XH_SITE_FILLED, site};

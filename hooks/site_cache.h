@@ -28,6 +28,9 @@ uintptr_t xh_thread_stack_hi_slow(void);
 uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t instr,
                             uintptr_t depth, uintptr_t caller, uintptr_t kind);
 
+/* Kinds below this are sizes (size classes of raw blocks); from it on,
+ * types (the object's type at its creation). */
+#define XH_SITE_KIND_TYPES 4096
 /* The allocation site of the calling thread; `caller` and `kind` (a type or
  * a size) tell apart allocations made at the same Python instruction. */
 static inline uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)

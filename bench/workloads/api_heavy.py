@@ -3,7 +3,7 @@ C API all the time) in two isolated sub-interpreters, each in its own thread,
 and in the main interpreter at the same time."""
 import threading
 
-from subinterp import create, destroy, run
+from subinterp import create, destroy, run, scaled
 
 CODE = """
 import json, pickle, struct
@@ -23,14 +23,14 @@ for i in range(ROUNDS):
 
 def worker():
     interp = create()
-    run(interp, CODE.replace("ROUNDS", "25_000"))
+    run(interp, CODE.replace("ROUNDS", str(scaled(25_000))))
     destroy(interp)
 
 
 threads = [threading.Thread(target=worker) for _ in range(2)]
 for t in threads:
     t.start()
-exec(CODE.replace("ROUNDS", "25_000"))
+exec(CODE.replace("ROUNDS", str(scaled(25_000))))
 for t in threads:
     t.join()
 print("done")

@@ -1,4 +1,7 @@
 """Call-heavy: small Python functions, methods and builtins."""
+from subinterp import scaled
+
+
 class Acc:
     def __init__(self):
         self.value = 0
@@ -20,4 +23,4 @@ def work(n):
     return acc.value
 
 
-print(work(2_000_000))
+print(work(scaled(2_000_000)))

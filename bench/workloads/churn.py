@@ -1,4 +1,7 @@
 """Object churn: short-lived lists, tuples, dicts, strings, instances."""
+from subinterp import scaled
+
+
 class Point:
     __slots__ = ("x", "y")
 
@@ -17,4 +20,4 @@ def churn(n):
     return total
 
 
-print(churn(1_000_000))
+print(churn(scaled(1_000_000)))

@@ -3,7 +3,7 @@ main one and an isolated sub-interpreter in a thread each build a million
 floats, ints and 2-tuples, keep them alive and read them back."""
 import threading
 
-from subinterp import create, destroy, run
+from subinterp import create, destroy, run, scaled
 
 CODE = """
 def build(n):
@@ -24,12 +24,12 @@ for _ in range(3):
 
 def worker():
     interp = create()
-    run(interp, CODE.replace("N)", "200_000)"))
+    run(interp, CODE.replace("N)", f"{scaled(200_000)})"))
     destroy(interp)
 
 
 thread = threading.Thread(target=worker)
 thread.start()
-exec(CODE.replace("N)", "200_000)"))
+exec(CODE.replace("N)", f"{scaled(200_000)})"))
 thread.join()
 print("done")

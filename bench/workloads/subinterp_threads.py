@@ -1,7 +1,7 @@
 """Two isolated sub-interpreters, each busy in its own thread (own GIL)."""
 import threading
 
-from subinterp import create, destroy, run
+from subinterp import create, destroy, run, scaled
 
 CODE = """
 def work(n):
@@ -10,13 +10,13 @@ def work(n):
         items = [i, str(i)]
         total += len(items[1]) + (lambda v: v + 1)(i)
     return total
-work(600_000)
+work(N)
 """
 
 
 def worker():
     interp = create()
-    run(interp, CODE)
+    run(interp, CODE.replace("work(N)", f"work({scaled(600_000)})"))
     destroy(interp)
 
 
