@@ -67,6 +67,9 @@ def main():
                     help="fraction of the workloads' sizes (default 0.05)")
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--timeout", type=float, default=1800, help="seconds a run may take")
+    ap.add_argument("--retries", type=int, default=3,
+                    help="runs again a run that failed (CPython 3.12.1 crashes by itself "
+                         "now and then on api_heavy), and says so")
     args = ap.parse_args()
     cases = [c for c in args.cases.split(",") if c]
     unknown = [c for c in cases if c not in CASES]
@@ -86,15 +89,22 @@ def main():
     print(header)
     failed = False
     for case in cases:
-        counts = [count(prefix, case_argv(args.python, case), env, args.timeout)
-                  for _, prefix in configs]
+        counts, retried = [], []
+        for name, prefix in configs:
+            c = count(prefix, case_argv(args.python, case), env, args.timeout)
+            for _ in range(args.retries):
+                if isinstance(c, int):
+                    break
+                retried.append(f"{name} ({c})")
+                c = count(prefix, case_argv(args.python, case), env, args.timeout)
+            counts.append(c)
         row = f"{case:16}"
         for c in counts:
             row += f"{c / 1e6:13.1f}M" if isinstance(c, int) else f"{'-':>14}"
         for c in counts[1:]:
             ok = isinstance(c, int) and isinstance(counts[0], int)
             row += f"{c / counts[0]:12.2f}" if ok else f"{'-':>12}"
-        print(row, flush=True)
+        print(row + (f"  retried: {', '.join(retried)}" if retried else ""), flush=True)
         for (name, _), c in zip(configs, counts):
             if not isinstance(c, int):
                 print(f"  {case} {name}: {c}", file=sys.stderr)

@@ -217,8 +217,11 @@ static uint64_t frame_word(xh_frame_memo_t *memo, xh_iframe_t *f)
     if (table == NULL || !PyBytes_Check(table))
         return resolve_word(f);
     code_memo_t *m = &memo->codes[((uintptr_t)code >> 4) % CODE_SLOTS];
+    /* the table's end too: the bounds must never walk past a table of
+     * another length that a new code object has at the old one's address */
+    const uint8_t *end = (const uint8_t *)PyBytes_AS_STRING(table) + PyBytes_GET_SIZE(table);
     if (m->code != code || m->name != code->co_name || m->filename != code->co_filename ||
-        m->linetable != table) {
+        m->linetable != table || m->bounds.opaque.limit != end) {
         char file[256], func[160];
         copy_unicode(code->co_filename, file, sizeof(file));
         copy_unicode(code->co_name, func, sizeof(func));
@@ -228,7 +231,7 @@ static uint64_t frame_word(xh_frame_memo_t *memo, xh_iframe_t *f)
             .ar_start = -1,
             .ar_end = 0,
             .ar_line = -1,
-            .opaque = {code->co_firstlineno, lines, lines + PyBytes_GET_SIZE(table)},
+            .opaque = {code->co_firstlineno, lines, end},
         };
         *m = (code_memo_t){code,          code->co_name,       code->co_filename, table,
                            xs_string_put(file), xs_string_put(func), bounds};
@@ -258,7 +261,8 @@ uint32_t xh_python_stack_id(PyThreadState *ts, size_t max)
         uintptr_t key[5] = {(uintptr_t)code, (uintptr_t)f->instr, (uintptr_t)code->co_name,
                             (uintptr_t)code->co_filename, (uintptr_t)code->co_linetable};
         if (memo == NULL) {
-            id = xs_depot_push(resolve_word(f), id);
+            if ((id = xs_depot_push(resolve_word(f), id)) == 0)
+                break; /* the depot is full */
             continue;
         }
         uint64_t h = (key[0] ^ (key[1] << 13) ^ (key[1] >> 7) ^ ((uint64_t)id << 32)) *
