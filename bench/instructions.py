@@ -20,6 +20,7 @@ instructions add up.  --baseline runs another build of xisan as well.
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -44,14 +45,18 @@ def count(prefix, argv, env, timeout):
     with tempfile.TemporaryDirectory() as out:
         cmd = ["valgrind", "--tool=callgrind", "--trace-children=yes",
                "--callgrind-out-file=" + os.path.join(out, "callgrind.%p")] + prefix + argv
+        # a session of its own: a timeout ends the traced children too
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, errors="replace", start_new_session=True)
         try:
-            proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  text=True, errors="replace", timeout=timeout)
+            _, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return f"timed out after {timeout:g}s"
-    refs = [int(n.replace(",", "")) for n in REFS.findall(proc.stderr)]
+    refs = [int(n.replace(",", "")) for n in REFS.findall(err)]
     if proc.returncode != 0 or not refs:
-        lines = [l for l in proc.stderr.splitlines() if not l.startswith("==")]
+        lines = [l for l in err.splitlines() if not l.startswith("==")]
         return f"failed: {lines[-1] if lines else 'exit %d' % proc.returncode}"
     return sum(refs)
 
@@ -93,7 +98,7 @@ def main():
         for name, prefix in configs:
             c = count(prefix, case_argv(args.python, case), env, args.timeout)
             for _ in range(args.retries):
-                if isinstance(c, int):
+                if isinstance(c, int) or c.startswith("timed out"):
                     break
                 retried.append(f"{name} ({c})")
                 c = count(prefix, case_argv(args.python, case), env, args.timeout)

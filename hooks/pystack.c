@@ -178,6 +178,8 @@ static void add_section(struct xisan_pystack_info *info, size_t first, PyThreadS
 typedef struct code_memo {
     const PyCodeObject *code;
     const PyObject *name, *filename, *linetable;
+    int firstlineno;
+    Py_ssize_t units;
     uint32_t file_id, function_id;
     PyCodeAddressRange bounds;
 } code_memo_t;
@@ -217,24 +219,36 @@ static uint64_t frame_word(xh_frame_memo_t *memo, xh_iframe_t *f)
     if (table == NULL || !PyBytes_Check(table))
         return resolve_word(f);
     code_memo_t *m = &memo->codes[((uintptr_t)code >> 4) % CODE_SLOTS];
-    /* the table's end too: the bounds must never walk past a table of
-     * another length that a new code object has at the old one's address */
-    const uint8_t *end = (const uint8_t *)PyBytes_AS_STRING(table) + PyBytes_GET_SIZE(table);
+    /* A new code object at a freed one's address, its table at the old
+     * table's: the first line, the code's and the table's sizes must match
+     * too, and the cursor must sit where an entry starts (CPython's walk
+     * only ever leaves it there), or the cursor starts over. */
+    const uint8_t *lines = (const uint8_t *)PyBytes_AS_STRING(table);
+    const uint8_t *end = lines + PyBytes_GET_SIZE(table);
+    const uint8_t *at = m->bounds.opaque.lo_next;
     if (m->code != code || m->name != code->co_name || m->filename != code->co_filename ||
-        m->linetable != table || m->bounds.opaque.limit != end) {
+        m->linetable != table || m->bounds.opaque.limit != end ||
+        m->firstlineno != code->co_firstlineno || m->units != Py_SIZE(code) || at < lines ||
+        at > end || (at < end && !(*at & 128))) {
         char file[256], func[160];
         copy_unicode(code->co_filename, file, sizeof(file));
         copy_unicode(code->co_name, func, sizeof(func));
         /* bounds as CPython starts a lookup (_PyCode_InitAddressRange) */
-        const uint8_t *lines = (const uint8_t *)PyBytes_AS_STRING(table);
         PyCodeAddressRange bounds = {
             .ar_start = -1,
             .ar_end = 0,
             .ar_line = -1,
             .opaque = {code->co_firstlineno, lines, end},
         };
-        *m = (code_memo_t){code,          code->co_name,       code->co_filename, table,
-                           xs_string_put(file), xs_string_put(func), bounds};
+        *m = (code_memo_t){code,
+                           code->co_name,
+                           code->co_filename,
+                           table,
+                           code->co_firstlineno,
+                           Py_SIZE(code),
+                           xs_string_put(file),
+                           xs_string_put(func),
+                           bounds};
     }
     const uint16_t *start = (const uint16_t *)code->co_code_adaptive;
     ptrdiff_t units = f->instr ? f->instr - start : -1;

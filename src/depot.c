@@ -240,11 +240,11 @@ uint32_t xs_site_put(uint32_t native_id, uint32_t python_id)
 
 void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id)
 {
-    uint64_t w = 0;
+    uint64_t w[2] = {0, 0}; /* two: a longer array is not a site */
     *native_id = *python_id = 0;
-    if (xs_depot_get(site, &w, 2) == 1 && (w >> 48) == SITE_MARKER) {
-        *native_id = (uint32_t)(w >> SLOT_ID_BITS) & SLOT_ID_MASK;
-        *python_id = (uint32_t)w & SLOT_ID_MASK;
+    if (xs_depot_get(site, w, 2) == 1 && (w[0] >> 48) == SITE_MARKER) {
+        *native_id = (uint32_t)(w[0] >> SLOT_ID_BITS) & SLOT_ID_MASK;
+        *python_id = (uint32_t)w[0] & SLOT_ID_MASK;
     }
 }
 

@@ -2,9 +2,10 @@
 # object's lines allocate in: the capture keeps, per code object, where its
 # last line-table lookup ended and walks on from there, forwards or back.
 # Here one function allocates at three lines, called so that each capture's
-# line comes before or after the last one's; a second function allocates at
-# the same instruction under two different callers (the same top frame on
-# two stacks).
+# line comes before or after the last one's; a second function allocates
+# at one instruction under two callers (one site: a site is keyed by the
+# allocating instruction, its native depth and caller, not the frames
+# beneath).
 #
 # RUN: %xisan run -- %python %s
 # CHECK-STDOUT: ^2: %s:%line(%s, XISAN-EXPECT: pair) in make$
