@@ -38,6 +38,19 @@ def measure(argv, env, timeout, stdout=subprocess.DEVNULL):
     return wall, rss_kib, proc
 
 
+def parser(doc, timeout):
+    """An argument parser with what every benchmark here takes: the xisan
+    command, the Python, XISAN_OPTIONS for the xisan runs and a run's time
+    limit (default `timeout` seconds)."""
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--xisan", required=True)
+    ap.add_argument("--python", required=True)
+    ap.add_argument("--options", default="", help="XISAN_OPTIONS for the xisan runs")
+    ap.add_argument("--timeout", type=float, default=timeout, help="seconds a run may take")
+    return ap
+
+
 def run_once(argv, env, timeout):
     """(wall, peak RSS) of a run that must succeed, or why it did not."""
     try:
@@ -51,13 +64,9 @@ def run_once(argv, env, timeout):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--xisan", required=True)
-    ap.add_argument("--python", required=True)
+    ap = parser(__doc__, timeout=120)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--options", default="", help="XISAN_OPTIONS for the xisan runs")
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
-    ap.add_argument("--timeout", type=float, default=120, help="seconds a run may take")
     ap.add_argument("--configs", default="", help="comma-separated subset, e.g. plain,xisan")
     ap.add_argument("--retries", type=int, default=3,
                     help="times a failed run of plain, xisan or baseline is run again")

@@ -17,7 +17,6 @@ Each case runs once per configuration under `valgrind --tool=callgrind
 --trace-children=yes` (the `xisan run` process is counted too); threads'
 instructions add up.  --baseline runs another build of xisan as well.
 """
-import argparse
 import os
 import re
 import signal
@@ -27,7 +26,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import bench  # noqa: E402  (bench.WORKLOADS)
+import bench  # noqa: E402  (bench.WORKLOADS, bench.parser)
 import startup  # noqa: E402  (startup.CASES)
 
 CASES = list(startup.CASES) + bench.WORKLOADS
@@ -62,16 +61,11 @@ def count(prefix, argv, env, timeout):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--xisan", required=True)
-    ap.add_argument("--python", required=True)
+    ap = bench.parser(__doc__, timeout=1800)
     ap.add_argument("--baseline", help="another build's xisan, counted as well")
-    ap.add_argument("--options", default="", help="XISAN_OPTIONS for the xisan runs")
     ap.add_argument("--scale", type=float, default=0.05,
                     help="fraction of the workloads' sizes (default 0.05)")
     ap.add_argument("--cases", default=",".join(CASES))
-    ap.add_argument("--timeout", type=float, default=1800, help="seconds a run may take")
     ap.add_argument("--retries", type=int, default=3,
                     help="runs again a run that failed (CPython 3.12.1 crashes by itself "
                          "now and then on api_heavy), and says so")

@@ -11,12 +11,11 @@ other; the table gives the median time per launch, the median over the
 rounds of xisan's time divided by plain's of the same round (paired) and
 the largest peak RSS of one launch (the child's, from GNU time).
 """
-import argparse
 import os
 import statistics
 import sys
 
-from bench import run_once
+from bench import parser, run_once
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = {
@@ -39,15 +38,10 @@ def batch(argv, env, n, timeout):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--xisan", required=True)
-    ap.add_argument("--python", required=True)
+    ap = parser(__doc__, timeout=120)
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--batch", type=int, default=5, help="launches per round and configuration")
     ap.add_argument("--cases", default=",".join(CASES))
-    ap.add_argument("--options", default="", help="XISAN_OPTIONS for the xisan runs")
-    ap.add_argument("--timeout", type=float, default=120)
     args = ap.parse_args()
 
     env = dict(os.environ, PYTHONPATH=os.path.join(HERE, "workloads"))

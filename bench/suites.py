@@ -11,14 +11,13 @@ checks both print the same totals.  Printed: the median wall time of each,
 the median of the per-round ratios (paired) and the largest peak RSS of a
 process of each run (GNU time reports the largest of the tree).
 """
-import argparse
 import os
 import re
 import statistics
 import subprocess
 import sys
 
-from bench import measure
+from bench import measure, parser
 
 SUITES = {
     "3.12": ["test__xxsubinterpreters", "test__xxinterpchannels", "test_interpreters"],
@@ -36,13 +35,8 @@ def run(argv, env, timeout):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--xisan", required=True)
-    ap.add_argument("--python", required=True)
+    ap = parser(__doc__, timeout=1200)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--options", default="", help="XISAN_OPTIONS for the xisan runs")
-    ap.add_argument("--timeout", type=float, default=1200)
     args = ap.parse_args()
     version = subprocess.run([args.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True, check=True).stdout.strip()

@@ -4,6 +4,7 @@
 #include "pystack.h"
 
 #include "depot.h"
+#include "hash.h"
 #include "output.h"
 #include "thread.h"
 
@@ -168,19 +169,21 @@ static void add_section(struct xisan_pystack_info *info, size_t first, PyThreadS
  * top's code a few instructions on.  Two memos per thread, each checked
  * against the code's name, file and line table objects so a new code
  * object at a freed one's address misses:
- *   codes  a code object's file and function string ids, and where in its
+ *   codes  a code object's file and function string ids, where in its
  *          line table the last lookup ended (CPython's lookup walks the
- *          table from there, forwards or back, instead of from the start);
+ *          table from there, forwards or back, instead of from the start)
+ *          and its identity across interpreters (xh_code_identity);
  *   tails  the depot id of a frame followed by the frames beneath it (the
  *          id of those frames: `beneath`), so a stack is interned from its
  *          outermost kept frame up and an unchanged part costs one probe
  *          of this table a frame, not a resolve and a depot probe. */
 typedef struct code_memo {
     const PyCodeObject *code;
-    const PyObject *name, *filename, *linetable;
+    const PyObject *name, *qualname, *filename, *linetable;
     int firstlineno;
     Py_ssize_t units;
-    uint32_t file_id, function_id;
+    uint32_t file_id, function_id; /* 0: not interned yet */
+    uint64_t identity;             /* xh_code_identity; 0: not computed yet */
     PyCodeAddressRange bounds;
 } code_memo_t;
 
@@ -189,7 +192,7 @@ typedef struct tail_memo {
     uint32_t beneath, id;
 } tail_memo_t;
 
-enum { CODE_SLOTS = 128, TAIL_SLOTS = 512 }; /* used only by captures */
+enum { CODE_SLOTS = 256, TAIL_SLOTS = 512 }; /* used only by captures */
 
 typedef struct xh_frame_memo {
     code_memo_t codes[CODE_SLOTS];
@@ -210,29 +213,25 @@ static uint64_t resolve_word(xh_iframe_t *f)
     return xs_pyframe_word(&frame);
 }
 
-/* A frame's word through the code memo: the line as frame_line() finds
- * it, from the bounds of the code's last lookup. */
-static uint64_t frame_word(xh_frame_memo_t *memo, xh_iframe_t *f)
+/* The memo entry of a code object, started over when the slot held
+ * another code object or a freed one's: a new code object at a freed one's
+ * address, its table at the old table's, must match in its first line, its
+ * size and its table's size too, and the cursor must sit where an entry
+ * starts (CPython's walk only ever leaves it there).  NULL: the code has no
+ * line table of bytes. */
+static code_memo_t *code_entry(xh_frame_memo_t *memo, PyCodeObject *code)
 {
-    PyCodeObject *code = (PyCodeObject *)f->code;
     PyObject *table = code->co_linetable;
     if (table == NULL || !PyBytes_Check(table))
-        return resolve_word(f);
+        return NULL;
     code_memo_t *m = &memo->codes[((uintptr_t)code >> 4) % CODE_SLOTS];
-    /* A new code object at a freed one's address, its table at the old
-     * table's: the first line, the code's and the table's sizes must match
-     * too, and the cursor must sit where an entry starts (CPython's walk
-     * only ever leaves it there), or the cursor starts over. */
     const uint8_t *lines = (const uint8_t *)PyBytes_AS_STRING(table);
     const uint8_t *end = lines + PyBytes_GET_SIZE(table);
     const uint8_t *at = m->bounds.opaque.lo_next;
-    if (m->code != code || m->name != code->co_name || m->filename != code->co_filename ||
-        m->linetable != table || m->bounds.opaque.limit != end ||
-        m->firstlineno != code->co_firstlineno || m->units != Py_SIZE(code) || at < lines ||
-        at > end || (at < end && !(*at & 128))) {
-        char file[256], func[160];
-        copy_unicode(code->co_filename, file, sizeof(file));
-        copy_unicode(code->co_name, func, sizeof(func));
+    if (m->code != code || m->name != code->co_name || m->qualname != code->co_qualname ||
+        m->filename != code->co_filename || m->linetable != table ||
+        m->bounds.opaque.limit != end || m->firstlineno != code->co_firstlineno ||
+        m->units != Py_SIZE(code) || at < lines || at > end || (at < end && !(*at & 128))) {
         /* bounds as CPython starts a lookup (_PyCode_InitAddressRange) */
         PyCodeAddressRange bounds = {
             .ar_start = -1,
@@ -240,15 +239,32 @@ static uint64_t frame_word(xh_frame_memo_t *memo, xh_iframe_t *f)
             .ar_line = -1,
             .opaque = {code->co_firstlineno, lines, end},
         };
-        *m = (code_memo_t){code,
-                           code->co_name,
-                           code->co_filename,
-                           table,
-                           code->co_firstlineno,
-                           Py_SIZE(code),
-                           xs_string_put(file),
-                           xs_string_put(func),
-                           bounds};
+        *m = (code_memo_t){.code = code,
+                           .name = code->co_name,
+                           .qualname = code->co_qualname,
+                           .filename = code->co_filename,
+                           .linetable = table,
+                           .firstlineno = code->co_firstlineno,
+                           .units = Py_SIZE(code),
+                           .bounds = bounds};
+    }
+    return m;
+}
+
+/* A frame's word through the code memo: the line as frame_line() finds
+ * it, from the bounds of the code's last lookup. */
+static uint64_t frame_word(xh_frame_memo_t *memo, xh_iframe_t *f)
+{
+    PyCodeObject *code = (PyCodeObject *)f->code;
+    code_memo_t *m = code_entry(memo, code);
+    if (m == NULL)
+        return resolve_word(f);
+    if (m->file_id == 0 || m->function_id == 0) {
+        char file[256], func[160];
+        copy_unicode(code->co_filename, file, sizeof(file));
+        copy_unicode(code->co_name, func, sizeof(func));
+        m->file_id = xs_string_put(file);
+        m->function_id = xs_string_put(func);
     }
     const uint16_t *start = (const uint16_t *)code->co_code_adaptive;
     ptrdiff_t units = f->instr ? f->instr - start : -1;
@@ -256,6 +272,34 @@ static uint64_t frame_word(xh_frame_memo_t *memo, xh_iframe_t *f)
                    ? code->co_firstlineno
                    : _PyCode_CheckLineNumber((int)units * 2, &m->bounds);
     return xs_pyframe_word_of(m->file_id, m->function_id, line);
+}
+
+/* The characters of a str, read in place (no API call: nothing is
+ * allocated), into hash h. */
+static uint64_t mix_str(uint64_t h, PyObject *s)
+{
+    if (s != NULL && PyUnicode_Check(s) && PyUnicode_IS_COMPACT(s))
+        return xs_hash64(h, PyUnicode_DATA(s), (size_t)PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s));
+    return xs_mix64(h, (uintptr_t)s);
+}
+
+uint64_t xh_code_identity(PyCodeObject *code)
+{
+    xh_frame_memo_t *memo = thread_memo();
+    code_memo_t *m = memo ? code_entry(memo, code) : NULL;
+    if (m && m->identity)
+        return m->identity;
+    uint64_t id = xs_mix64(0x5851f42d4c957f2dull, (uint64_t)code->co_firstlineno);
+    id = mix_str(id, code->co_filename);
+    id = mix_str(id, code->co_qualname);
+    id = xs_mix64(id, (uint64_t)Py_SIZE(code));
+    if (code->co_linetable && PyBytes_Check(code->co_linetable))
+        id = xs_hash64(id, PyBytes_AS_STRING(code->co_linetable),
+                       (size_t)PyBytes_GET_SIZE(code->co_linetable));
+    id |= 1; /* never 0, the memo's "not yet" */
+    if (m)
+        m->identity = id;
+    return id;
 }
 
 uint32_t xh_python_stack_id(PyThreadState *ts, size_t max)

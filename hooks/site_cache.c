@@ -29,22 +29,6 @@ uintptr_t xh_thread_stack_hi_slow(void)
     return xh_thread.stack_hi;
 }
 
-/* A code object's identity across interpreters (each interpreter has its
- * own copy of a module's code), memoised per thread by address. */
-typedef struct code_memo {
-    const PyCodeObject *code;
-    const PyObject *filename, *qualname, *linetable; /* a reused address differs here */
-    uint64_t id;
-} code_memo_t;
-
-enum { CODE_MEMO = 256 };
-
-typedef struct xh_site_tables {
-    xh_site_slot_t slots[XH_SITE_SETS * XH_SITE_WAYS]; /* first: xh_alloc_site's view */
-    code_memo_t codes[CODE_MEMO];
-} xh_site_tables_t;
-_Static_assert(offsetof(xh_site_tables_t, slots) == 0, "the slots start the tables");
-
 /* A new interpreter runs the same module code as the ones before it, in
  * code objects of its own, and a new thread starts with an empty cache: so
  * a per-thread miss looks next in one process-wide table, keyed by what is
@@ -69,31 +53,6 @@ void xh_alloc_sites_share(void)
         free(table);
 }
 
-static uint64_t mix_str(uint64_t h, PyObject *s)
-{
-    /* the characters, read in place (no API call: nothing is allocated) */
-    if (s != NULL && PyUnicode_Check(s) && PyUnicode_IS_COMPACT(s))
-        return xs_hash64(h, PyUnicode_DATA(s), (size_t)PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s));
-    return xs_mix64(h, (uintptr_t)s);
-}
-
-static uint64_t code_identity(xh_site_tables_t *t, PyCodeObject *code)
-{
-    code_memo_t *m = &t->codes[((uintptr_t)code >> 4) % CODE_MEMO];
-    if (m->code == code && m->filename == code->co_filename && m->qualname == code->co_qualname &&
-        m->linetable == code->co_linetable)
-        return m->id;
-    uint64_t id = xs_mix64(0x5851f42d4c957f2dull, (uint64_t)code->co_firstlineno);
-    id = mix_str(id, code->co_filename);
-    id = mix_str(id, code->co_qualname);
-    id = xs_mix64(id, (uint64_t)Py_SIZE(code));
-    if (code->co_linetable && PyBytes_Check(code->co_linetable))
-        id = xs_hash64(id, PyBytes_AS_STRING(code->co_linetable),
-                       (size_t)PyBytes_GET_SIZE(code->co_linetable));
-    *m = (code_memo_t){code, code->co_filename, code->co_qualname, code->co_linetable, id};
-    return id;
-}
-
 /* A kind's identity across interpreters: a size, or a type.  Each
  * interpreter makes heap types of its own (its modules' classes, the types
  * of multi-phase extension modules), so a heap type counts by its name and
@@ -109,13 +68,12 @@ static uint64_t kind_identity(uintptr_t kind)
     return xs_mix64(xs_mix64(h, (uint64_t)type->tp_basicsize), (uint64_t)type->tp_itemsize);
 }
 
-static uint64_t shared_key(xh_site_tables_t *t, xh_iframe_t *f, uintptr_t depth, uintptr_t caller,
-                           uintptr_t kind)
+static uint64_t shared_key(xh_iframe_t *f, uintptr_t depth, uintptr_t caller, uintptr_t kind)
 {
     uint64_t h = xs_mix64(xs_mix64(xs_mix64(0, depth), caller), kind_identity(kind));
     if (f != NULL && f->code != NULL && PyCode_Check(f->code)) {
         PyCodeObject *code = (PyCodeObject *)f->code;
-        h = xs_mix64(h, code_identity(t, code));
+        h = xs_mix64(h, xh_code_identity(code));
         h = xs_mix64(h, (uint64_t)((char *)f->instr - (char *)code->co_code_adaptive));
     }
     return h;
@@ -136,13 +94,12 @@ uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t in
     if (xs_opt.alloc_stack_depth == 0 && xs_opt.python_stack_depth == 0)
         return 0;
     if (set == NULL) { /* the thread's first: its table, then a capture */
-        xh_thread.sites = xh_thread_table(1, sizeof(xh_site_tables_t));
+        xh_thread.sites = xh_thread_table(XH_SITE_SETS * XH_SITE_WAYS, sizeof(xh_site_slot_t));
         return capture_site(ts);
     }
-    xh_site_tables_t *tables = xh_thread.sites;
     xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
     _Atomic uint64_t *table = atomic_load_explicit(&shared_sites, memory_order_acquire);
-    uint64_t key = table ? shared_key(tables, f, depth, caller, kind) : 0;
+    uint64_t key = table ? shared_key(f, depth, caller, kind) : 0;
     _Atomic uint64_t *shared =
         table ? &table[(key % (SHARED_SITES / SHARED_WAYS)) * SHARED_WAYS] : NULL;
     uint32_t site = 0;

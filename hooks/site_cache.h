@@ -42,7 +42,7 @@ static inline uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintpt
     uintptr_t instr = f ? (uintptr_t)f->instr : 0;
     uintptr_t hi = xh_thread.stack_hi ? xh_thread.stack_hi : xh_thread_stack_hi_slow();
     uintptr_t depth = hi - (uintptr_t)__builtin_frame_address(0);
-    xh_site_slot_t *slots = (xh_site_slot_t *)xh_thread.sites;
+    xh_site_slot_t *slots = xh_thread.sites;
     if (XS_UNLIKELY(slots == NULL))
         return xh_alloc_site_miss(ts, NULL, instr, depth, caller, kind);
     uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ (kind << 3)) * 0x9e3779b97f4a7c15ull;

@@ -46,7 +46,7 @@ typedef struct xh_thread {
     uint32_t shadow_owner;        /* last owner whose shadow GC hook was checked */
     uint32_t static_types_owner;  /* last owner whose static-type checks were set up */
     uintptr_t stack_hi;           /* top of this thread's stack */
-    struct xh_site_tables *sites; /* allocation-site caches (site_cache.c) */
+    struct xh_site_slot *sites;   /* allocation-site cache (site_cache.h) */
     struct xh_frame_memo *memo;   /* resolved Python frames (pystack.c) */
     /* The thread states that entered the current one on this thread
      * (`_interpreters.exec` and the like), outermost first, as seen when

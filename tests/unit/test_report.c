@@ -122,11 +122,26 @@ Test(report, golden_json)
     expect_golden("report.json", storage, sizeof(storage));
 }
 
-static const char *summary_line(const xs_report_t *r)
+/* The report rendered into `storage`, as text or as its JSON line. */
+static const char *rendered_text(const xs_report_t *r)
 {
     xs_buf_t b;
     xs_buf_init(&b, storage, sizeof(storage));
     xs_report_render_text(r, &b);
+    return storage;
+}
+
+static const char *rendered_json(const xs_report_t *r)
+{
+    xs_buf_t b;
+    xs_buf_init(&b, storage, sizeof(storage));
+    xs_report_render_json(r, &b);
+    return storage;
+}
+
+static const char *summary_line(const xs_report_t *r)
+{
+    rendered_text(r);
     char *line = strstr(storage, "SUMMARY: ");
     cr_assert_not_null(line);
     *strchr(line, '\n') = '\0';
@@ -171,14 +186,11 @@ Test(report, note_and_unknown_type)
     report.access = XISAN_ACCESS_FREE;
     report.object_type[0] = '\0';
     report.note = "the block is quarantined (never freed)";
-    xs_buf_t b;
-    xs_buf_init(&b, storage, sizeof(storage));
-    xs_report_render_text(&report, &b);
+    rendered_text(&report);
     unit_assert_contains(storage, "ERROR: XISan: cross-interpreter-free on memory block object at "
                                   "0x7f12dead0010 (access: free)\n");
     unit_assert_contains(storage, "\n  the block is quarantined (never freed)\n");
-    xs_buf_init(&b, storage, sizeof(storage));
-    xs_report_render_json(&report, &b);
+    rendered_json(&report);
     unit_assert_contains(storage, ",\"note\":\"the block is quarantined (never freed)\",");
     unit_assert_contains(storage, "\"object_type\":\"\",");
 }
@@ -298,9 +310,7 @@ Test(report, views_payload)
     snprintf(report.differences, sizeof(report.differences),
              "__repr__\town in interpreter 0 (main), inherited from object in interpreter 1\n"
              "we\"ird\tonly in interpreter 1\n");
-    xs_buf_t b;
-    xs_buf_init(&b, storage, sizeof(storage));
-    xs_report_render_text(&report, &b);
+    rendered_text(&report);
     cr_assert(strstr(storage, "\n  views of interpreter 0 (main) and interpreter 1 (sub \"1\", "
                               "isolated), compared in thread 4243\n"),
               "%s", storage);
@@ -308,8 +318,7 @@ Test(report, views_payload)
                               "object in interpreter 1\n    'we\"ird': only in interpreter 1\n"),
               "%s", storage);
     cr_assert_null(strstr(storage, "allocated by"), "%s", storage);
-    xs_buf_init(&b, storage, sizeof(storage));
-    xs_report_render_json(&report, &b);
+    rendered_json(&report);
     cr_assert(strstr(storage,
                      ",\"differences\":[{\"name\":\"__repr__\",\"difference\":\"own in interpreter "
                      "0 (main), inherited from object in interpreter 1\"},{\"name\":\"we\\\"ird\","
@@ -327,14 +336,11 @@ Test(report, shared_holder)
     report.container_address = 0x1000;
     report.container_owner = XISAN_UNOWNED;
     snprintf(report.path, sizeof(report.path), "m.Thing.__dict__['registry']");
-    xs_buf_t b;
-    xs_buf_init(&b, storage, sizeof(storage));
-    xs_report_render_text(&report, &b);
+    rendered_text(&report);
     cr_assert(strstr(storage, "\n  referenced by type object at 0x1000, shared by every "
                               "interpreter, at m.Thing.__dict__['registry']\n"),
               "%s", storage);
-    xs_buf_init(&b, storage, sizeof(storage));
-    xs_report_render_json(&report, &b);
+    rendered_json(&report);
     cr_assert(strstr(storage, "\"container_interp\":null,\"path\":\"m.Thing.__dict__['registry']\""),
               "%s", storage);
 }
