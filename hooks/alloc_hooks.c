@@ -1,5 +1,6 @@
 /* Allocator chain for PYMEM_DOMAIN_OBJ and PYMEM_DOMAIN_MEM.  Every block
- * gets a 16-byte header naming the interpreter whose thread allocated it;
+ * gets a header naming the interpreter whose thread allocated it (16
+ * bytes, or 8 where that saves a size class: src/tag.h);
  * frees and reallocs check it.  In continue mode a block whose free is
  * reported is quarantined: never handed to an allocator that does not own
  * it. */
@@ -38,40 +39,57 @@ static chain_t chain_mem = {.domain = PYMEM_DOMAIN_MEM, .capture_sites = true};
  * never change under those blocks. */
 static _Atomic bool hooks_used;
 
-static inline void *tag_new(const chain_t *c, void *raw, size_t size, uintptr_t caller)
+/* The site of a raw memory block (objects take theirs when created). */
+static inline uint32_t raw_site(const chain_t *c, PyThreadState *ts, size_t size, uintptr_t caller)
 {
-    if (raw == NULL)
-        return NULL;
+    if (!c->capture_sites || xs_in_runtime)
+        return 0;
+    /* size classes, so var-sized objects do not each make a site */
+    uintptr_t size_class = size < 512 ? (size + 15) >> 4 : 64 + (uintptr_t)__builtin_clzl(size);
+    return xh_alloc_site(ts, caller, size_class);
+}
+
+/* What a new block's header will say, and its size: the form depends on
+ * the block's size, on the owner ids (the block's, and the calling
+ * thread's, which a later object creation may give it) and on the site. */
+typedef struct plan {
+    uint32_t owner, site;
+    size_t header;
+} plan_t;
+
+static inline plan_t plan_block(const chain_t *c, size_t size, uintptr_t caller)
+{
     if (XS_UNLIKELY(!atomic_load_explicit(&hooks_used, memory_order_relaxed)))
         atomic_store(&hooks_used, true);
     PyThreadState *ts = xh_tstate();
-    uint32_t owner = xh_block_owner(xh_owner_of(ts));
-    uint32_t site = 0;
-    if (c->capture_sites && !xs_in_runtime) {
-        /* size classes, so var-sized objects do not each make a site */
-        uintptr_t size_class = size < 512 ? (size + 15) >> 4 : 64 + (uintptr_t)__builtin_clzl(size);
-        site = xh_alloc_site(ts, caller, size_class);
-    }
-    return xs_tag_block(raw, size, owner, site);
+    uint32_t current = xh_owner_of(ts);
+    plan_t p = {.owner = xh_block_owner(current), .site = raw_site(c, ts, size, caller)};
+    p.header = xs_tag_header_for(size, p.owner > current ? p.owner : current, p.site);
+    return p;
+}
+
+static inline void *tag_new(void *raw, size_t size, plan_t p)
+{
+    return raw ? xs_tag_block(raw, p.header, size, p.owner, p.site) : NULL;
 }
 
 static void *hook_malloc(void *ctx, size_t size)
 {
     chain_t *c = ctx;
-    if (size > (size_t)PY_SSIZE_T_MAX - XISAN_HEADER_SIZE)
+    if (size > (size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER)
         return NULL;
-    return tag_new(c, c->next.malloc(c->next.ctx, size + XISAN_HEADER_SIZE), size,
-                   (uintptr_t)__builtin_return_address(0));
+    plan_t p = plan_block(c, size, (uintptr_t)__builtin_return_address(0));
+    return tag_new(c->next.malloc(c->next.ctx, size + p.header), size, p);
 }
 
 static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     chain_t *c = ctx;
-    if (elsize != 0 && nelem > ((size_t)PY_SSIZE_T_MAX - XISAN_HEADER_SIZE) / elsize)
+    if (elsize != 0 && nelem > ((size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER) / elsize)
         return NULL;
     size_t size = nelem * elsize;
-    return tag_new(c, c->next.calloc(c->next.ctx, 1, size + XISAN_HEADER_SIZE), size,
-                   (uintptr_t)__builtin_return_address(0));
+    plan_t p = plan_block(c, size, (uintptr_t)__builtin_return_address(0));
+    return tag_new(c->next.calloc(c->next.ctx, 1, size + p.header), size, p);
 }
 
 typedef enum verdict { FREE_OK, FREE_REPORT, FREE_QUARANTINE } verdict_t;
@@ -81,15 +99,16 @@ typedef enum verdict { FREE_OK, FREE_REPORT, FREE_QUARANTINE } verdict_t;
  * without a second report. */
 static inline verdict_t free_verdict(const xs_header_t *h, uint32_t *current)
 {
-    if (XS_UNLIKELY(h->owner & XISAN_OWNER_QUARANTINE))
+    uint32_t word = h->word;
+    if (XS_UNLIKELY(word & XISAN_OWNER_QUARANTINE))
         return FREE_QUARANTINE;
     if (xs_in_runtime)
         return FREE_OK;
     *current = xh_owner_of(xh_tstate());
-    if (XS_LIKELY(xs_owner_allows(h->owner, *current)))
+    if (XS_LIKELY(xs_owner_allows(word, *current)))
         return FREE_OK;
     /* interpreters sharing one allocator free each other's blocks into it */
-    return xh_heap_shared(h->owner & XISAN_OWNER_MASK, *current) ? FREE_OK : FREE_REPORT;
+    return xh_heap_shared(xisan_word_owner(word), *current) ? FREE_OK : FREE_REPORT;
 }
 
 static void report_block(void *user, uint32_t current, xisan_access_t access, const char *note)
@@ -99,15 +118,16 @@ static void report_block(void *user, uint32_t current, xisan_access_t access, co
     uintptr_t address = (uintptr_t)user;
     bool never_freed;
     xs_in_runtime++;
-    xh_guess_object(user, h->size, NULL, 0, false, type, sizeof(type), &address, &never_freed);
+    xh_guess_object(user, xs_tag_size(h), NULL, 0, false, type, sizeof(type), &address,
+                    &never_freed);
     xs_in_runtime--;
     xs_touch_t t = {
-        .kind = xs_classify(h->owner & XISAN_OWNER_MASK, access),
+        .kind = xs_classify(xs_tag_owner(h), access),
         .access = access,
         .user = user,
         .object_address = address,
         .object_type = type,
-        .owner = h->owner & XISAN_OWNER_MASK,
+        .owner = xs_tag_owner(h),
         .current = current,
         .note = note,
     };
@@ -128,16 +148,16 @@ static void hook_free(void *ctx, void *p)
     verdict_t v = free_verdict(h, &current);
     if (XS_LIKELY(v == FREE_OK)) {
         /* small blocks sit in arenas, recorded when released */
-        if (xh_records_releases(h->owner) && h->size > 512)
+        if (xh_records_releases(xs_tag_owner(h)) && xs_tag_size(h) > 512)
             xh_released_raw(p, h);
         h->magic = 0;
-        c->next.free(c->next.ctx, h);
+        c->next.free(c->next.ctx, xs_tag_raw(h));
         return;
     }
     if (v == FREE_REPORT)
         report_block(p, current, XISAN_ACCESS_FREE,
                      "the block was quarantined: kept allocated, not freed by the wrong allocator");
-    xs_quarantine_add(h->size);
+    xs_quarantine_add(xs_tag_size(h));
 }
 
 static void *hook_realloc(void *ctx, void *p, size_t size)
@@ -145,22 +165,37 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
     chain_t *c = ctx;
     if (p == NULL)
         return hook_malloc(ctx, size);
-    if (size > (size_t)PY_SSIZE_T_MAX - XISAN_HEADER_SIZE)
+    if (size > (size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER)
         return NULL;
     xs_header_t *h = xs_tagged_header(p);
     if (h == NULL)
         return c->next.realloc(c->next.ctx, p, size);
     uint32_t current = XISAN_UNOWNED;
     verdict_t v = free_verdict(h, &current);
+    size_t old = xs_tag_size(h);
     if (XS_LIKELY(v == FREE_OK)) {
-        xs_header_t saved = *h;
-        h->magic = 0;
-        void *raw = c->next.realloc(c->next.ctx, h, size + XISAN_HEADER_SIZE);
-        if (raw == NULL) {
-            h->magic = saved.magic; /* the old block is still valid */
-            return NULL;
+        xs_block_t saved = xs_tag_read(h);
+        uint32_t owner = xisan_word_owner(saved.owner);
+        size_t header = xs_tag_header_for(size, owner > current ? owner : current, saved.site);
+        if (header == xs_tag_header_size(h)) {
+            uint32_t magic = h->magic;
+            h->magic = 0;
+            void *raw = c->next.realloc(c->next.ctx, xs_tag_raw(h), size + header);
+            if (raw == NULL) {
+                h->magic = magic; /* the old block is still valid */
+                return NULL;
+            }
+            return xs_tag_block(raw, header, size, saved.owner & ~XISAN_WORD_LONG, saved.site);
         }
-        return xs_tag_block(raw, size, saved.owner, saved.site);
+        /* the other form: the contents move by the difference */
+        void *raw = c->next.malloc(c->next.ctx, size + header);
+        if (raw == NULL)
+            return NULL;
+        void *user = xs_tag_block(raw, header, size, saved.owner & ~XISAN_WORD_LONG, saved.site);
+        memcpy(user, p, old < size ? old : size);
+        h->magic = 0;
+        c->next.free(c->next.ctx, xs_tag_raw(h));
+        return user;
     }
     if (v == FREE_REPORT)
         report_block(p, current, XISAN_ACCESS_REALLOC,
@@ -169,9 +204,8 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
     void *fresh = hook_malloc(ctx, size);
     if (fresh == NULL)
         return NULL;
-    size_t old = h->size;
     memcpy(fresh, p, old < size ? old : size);
-    xs_quarantine_add(h->size);
+    xs_quarantine_add(old);
     return fresh;
 }
 

@@ -18,12 +18,12 @@ static __attribute__((noinline)) void report_from_source(void *object, int acces
     uint32_t current = xh_current();
     void *block = xh_object_block(op);
     xs_header_t *h = xs_tagged_header(block);
-    if (h == NULL || xs_owner_allows(h->owner, current) ||
-        xh_shared_by_design(op, h->owner & XISAN_OWNER_MASK, current))
+    if (h == NULL || xs_owner_allows(h->word, current) ||
+        xh_shared_by_design(op, xs_tag_owner(h), current))
         return;
     /* the core reports each call site once in continue mode, before any
      * stack is captured: a hot loop on a shared object costs a probe */
-    xs_touch_t t = xh_object_touch(op, block, h->owner & XISAN_OWNER_MASK, current,
+    xs_touch_t t = xh_object_touch(op, block, xs_tag_owner(h), current,
                                    (xisan_access_t)access);
     t.src_file = file;
     t.src_line = line;

@@ -57,7 +57,7 @@ void xh_report_reference(PyObject *ref, void *block, uint32_t owner, uint32_t vi
     bool ended = xs_interp_ended(owner);
     if (ended) {
         const xs_header_t *h = xs_tagged_header(block);
-        xs_survivor_note(owner, Py_TYPE(ref)->tp_name, (uintptr_t)ref, h ? h->site : 0);
+        xs_survivor_note(owner, Py_TYPE(ref)->tp_name, (uintptr_t)ref, h ? xs_tag_site(h) : 0);
     }
     xs_touch_t t = xh_object_touch(ref, block, owner, viewer, XISAN_ACCESS_REFERENCE);
     t.kind = XS_KIND_CROSS_INTERPRETER_REFERENCE;

@@ -70,9 +70,9 @@ static inline uint32_t xh_foreign_owner(PyObject *op, uint32_t viewer, void **bl
         return XISAN_UNOWNED;
     void *block = xh_object_block(op);
     const xs_header_t *h = xs_tagged_header(block);
-    if (h == NULL || XS_LIKELY(xs_owner_allows(h->owner, viewer)))
+    if (h == NULL || XS_LIKELY(xs_owner_allows(h->word, viewer)))
         return XISAN_UNOWNED;
-    uint32_t owner = h->owner & XISAN_OWNER_MASK;
+    uint32_t owner = xs_tag_owner(h);
     if (xh_shared_by_design(op, owner, viewer))
         return XISAN_UNOWNED;
     *block_out = block;

@@ -16,18 +16,19 @@
 
 static void on_destroy(PyObject *op, void *block, xs_header_t *h)
 {
-    if (xh_records_releases(h->owner))
+    uint32_t word = h->word;
+    if (xh_records_releases(xisan_word_owner(word)))
         xh_released_object(op, block, h);
     uint32_t current = xh_owner_of(xh_tstate());
-    if (XS_LIKELY(xs_owner_allows(h->owner, current)) || (h->owner & XISAN_OWNER_QUARANTINE) ||
-        xh_heap_shared(h->owner & XISAN_OWNER_MASK, current))
+    if (XS_LIKELY(xs_owner_allows(word, current)) || (word & XISAN_OWNER_QUARANTINE) ||
+        xh_heap_shared(xisan_word_owner(word), current))
         return;
     xs_in_runtime++;
     xs_touch_t t =
-        xh_object_touch(op, block, h->owner & XISAN_OWNER_MASK, current, XISAN_ACCESS_DEALLOC);
+        xh_object_touch(op, block, xisan_word_owner(word), current, XISAN_ACCESS_DEALLOC);
     t.note = "its memory will be quarantined, never returned to an allocator";
     xs_report_touch(&t);
-    h->owner |= XISAN_OWNER_QUARANTINE;
+    xs_tag_set_word(h, xs_tag_word(h) | XISAN_OWNER_QUARANTINE);
     xs_in_runtime--;
 }
 
@@ -35,18 +36,19 @@ static void on_create(PyObject *op, xs_header_t *h, uintptr_t caller)
 {
     PyThreadState *ts = xh_tstate();
     uint32_t current = xh_owner_of(ts);
-    if (XS_UNLIKELY((h->owner & XISAN_OWNER_MASK) != current) && current != XISAN_UNOWNED) {
+    uint32_t word = h->word;
+    if (XS_UNLIKELY(xisan_word_owner(word) != current) && current != XISAN_UNOWNED) {
         /* A block reported at its misdirected dealloc, now reused from this
          * interpreter's free list: the object is this interpreter's own,
          * the memory stays quarantined. */
-        if (h->owner & XISAN_OWNER_QUARANTINE)
-            h->owner = XISAN_OWNER_QUARANTINE | current;
+        if (word & XISAN_OWNER_QUARANTINE)
+            xs_tag_set_word(h, XISAN_OWNER_QUARANTINE | current);
         /* An object of a legacy interpreter, in a block allocated on the
          * shared heap's behalf (xh_block_owner). */
         else if (xs_interp_shares_heap(current))
-            h->owner = (h->owner & XISAN_OWNER_SHAREABLE) | current;
+            xs_tag_set_word(h, (word & XISAN_OWNER_SHAREABLE) | current);
     }
-    h->site = xh_alloc_site(ts, caller, (uintptr_t)Py_TYPE(op));
+    xs_tag_set_site(h, xh_alloc_site(ts, caller, (uintptr_t)Py_TYPE(op)));
 }
 
 /* Both events for one object; cheap when the object is untagged.  The

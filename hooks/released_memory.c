@@ -8,12 +8,12 @@
 void xh_released_object(PyObject *op, void *block, const xs_header_t *h)
 {
     /* at its destruction the object's type is alive: it holds a reference */
-    xs_released_block(block, h->size, h->owner & XISAN_OWNER_MASK, h->site, Py_TYPE(op)->tp_name);
+    xs_released_block(block, xs_tag_size(h), xs_tag_owner(h), xs_tag_site(h), Py_TYPE(op)->tp_name);
 }
 
 void xh_released_raw(void *block, const xs_header_t *h)
 {
-    xs_released_block(block, h->size, h->owner & XISAN_OWNER_MASK, h->site, NULL);
+    xs_released_block(block, xs_tag_size(h), xs_tag_owner(h), xs_tag_site(h), NULL);
 }
 
 /* Arenas are few (a MiB each) and their owner is known only when one is

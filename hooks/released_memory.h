@@ -19,9 +19,8 @@ void xh_arena_hooks_install(void);
 /* Cheap test for the hooks' hot paths: does this owner record what it
  * frees? (it has begun to end, and is not the main interpreter, whose
  * end is the process's) */
-static inline bool xh_records_releases(uint32_t owner_word)
+static inline bool xh_records_releases(uint32_t owner)
 {
-    uint32_t owner = owner_word & XISAN_OWNER_MASK;
     return XS_UNLIKELY(xs_interp_ending(owner)) &&
            owner != atomic_load_explicit(&xh_heap_owner, memory_order_relaxed);
 }

@@ -268,7 +268,7 @@ static int visit_tracked(PyObject *op, void *arg)
      * owner are not its own to walk (a block reported at its deallocation
      * and reused from this interpreter's free list names this one again) */
     const xs_header_t *h = xs_tagged_header(xh_object_block(op));
-    if (h != NULL && (h->owner & XISAN_OWNER_MASK) != s->current)
+    if (h != NULL && xs_tag_owner(h) != s->current)
         return 1;
     for (size_t i = 0; i < s->n_copies; i++) {
         if (s->copies[i] == op)

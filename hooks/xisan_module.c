@@ -24,10 +24,10 @@ static PyObject *xisan_site(PyObject *module, PyObject *obj)
         Py_RETURN_NONE;
     char where[512];
     xs_in_runtime++;
-    if (h->site)
-        xs_site_describe(h->site, where, sizeof(where));
+    if (xs_tag_site(h))
+        xs_site_describe(xs_tag_site(h), where, sizeof(where));
     xs_in_runtime--;
-    return h->site ? PyUnicode_FromString(where) : PyUnicode_FromString("unknown");
+    return xs_tag_site(h) ? PyUnicode_FromString(where) : PyUnicode_FromString("unknown");
 }
 
 /* The C API boundary's table: (name, object argument positions, whether

@@ -30,7 +30,9 @@ extern "C" {
 typedef uint32_t xisan_owner_t;
 #define XISAN_UNOWNED ((xisan_owner_t)0)
 
-/* Bytes every tagged block carries in front of the user pointer. */
+/* Bytes xisan_tag() needs in front of the user pointer (the long form of
+ * the block header; the CPython hooks also give small blocks an 8-byte
+ * one). */
 #define XISAN_HEADER_SIZE 16u
 
 /* How a block was touched: X(name, value, JSON name, where it is seen).

@@ -25,26 +25,31 @@ size_t xs_safe_read(uintptr_t addr, void *out, size_t len)
 
 /* The tagged block whose header lies at most `reach` bytes before addr
  * and whose bytes cover it.  The window is read at once; a window that
- * starts in unmapped memory is read from the next page on. */
-static bool find_block(uintptr_t addr, size_t reach, xs_header_t *header, uintptr_t *user)
+ * starts in unmapped memory is read from the next page on.  User pointers
+ * are 8-byte aligned (16 in the long form), the tag right before them. */
+static bool find_block(uintptr_t addr, size_t reach, xs_block_t *block, uintptr_t *user)
 {
-    char window[4096 + sizeof(xs_header_t)];
+    char window[4096 + XISAN_LONG_HEADER];
     reach = (reach > 4096 ? 4096 : reach) & ~(size_t)15;
-    uintptr_t hi = (addr & ~(uintptr_t)15) + sizeof(xs_header_t);
-    uintptr_t span = reach + sizeof(xs_header_t);
+    uintptr_t hi = (addr & ~(uintptr_t)7) + sizeof(xs_header_t);
+    uintptr_t span = reach + XISAN_LONG_HEADER;
     uintptr_t lo = hi > span ? hi - span : 0;
     size_t got = xs_safe_read(lo, window, hi - lo);
     while (got == 0 && lo + 4096 < hi) {
         lo = (lo | 4095) + 1; /* the part from the next page on */
         got = xs_safe_read(lo, window, hi - lo);
     }
-    for (size_t off = (got / 16) * 16; off >= sizeof(xs_header_t); off -= 16) {
+    for (size_t off = (got / 8) * 8; off >= sizeof(xs_header_t); off -= 8) {
         const xs_header_t *h = (const xs_header_t *)(window + off - sizeof(xs_header_t));
         uintptr_t u = lo + off;
         if (h->magic != xs_magic((const void *)u))
             continue;
-        if (addr >= u - sizeof(xs_header_t) && (h->size == UINT32_MAX || addr < u + h->size)) {
-            *header = *h;
+        uint32_t prefix[2] = {0, UINT32_MAX};
+        if (xs_tag_is_long(h) && off >= XISAN_LONG_HEADER)
+            memcpy(prefix, window + off - XISAN_LONG_HEADER, sizeof(prefix));
+        xs_block_t b = xs_tag_decode(h->word, prefix);
+        if (addr >= u - xs_tag_header_size(h) && (b.size == UINT32_MAX || addr < u + b.size)) {
+            *block = b;
             *user = u;
             return true;
         }
@@ -53,7 +58,7 @@ static bool find_block(uintptr_t addr, size_t reach, xs_header_t *header, uintpt
     return false;
 }
 
-static void describe_object(xs_place_t *p, const xs_header_t *h)
+static void describe_object(xs_place_t *p, const xs_block_t *h)
 {
     const struct xisan_adapter *a = xs_adapter();
     if (a->describe_block == NULL)
@@ -77,7 +82,7 @@ void xs_place_of(uintptr_t addr, size_t reach, xs_place_t *out)
     }
     if (addr > UINTPTR_MAX / 2) /* the kernel's half: no block, and no overflow below */
         return;
-    xs_header_t h;
+    xs_block_t h;
     uintptr_t user;
     if (find_block(addr, reach, &h, &user)) {
         out->kind = (h.owner & XISAN_OWNER_QUARANTINE) ? XS_PLACE_QUARANTINED : XS_PLACE_BLOCK;

@@ -23,9 +23,9 @@ int xisan_check(const void *user, xisan_access_t access, const char *type_name)
         return 0;
     const xs_header_t *h = xs_tagged_header(user);
     uint32_t current = xisan_current();
-    if (h == NULL || xs_owner_allows(h->owner, current))
+    if (h == NULL || xs_owner_allows(h->word, current))
         return 0;
-    uint32_t owner = h->owner & XISAN_OWNER_MASK;
+    uint32_t owner = xs_tag_owner(h);
     xs_touch_t t = {
         .kind = xs_classify(owner, access),
         .access = access,

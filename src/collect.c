@@ -116,10 +116,10 @@ static bool lock_report(const xs_touch_t *t)
 
 static void fill_alloc_site(xs_report_t *r, const xs_header_t *h)
 {
-    if (h == NULL || h->site == 0)
+    if (h == NULL || xs_tag_site(h) == 0)
         return;
     size_t py_max = (size_t)xs_opt.python_stack_depth;
-    r->n_alloc_python = xs_site_stacks(h->site, r->alloc_native, &r->n_alloc_native,
+    r->n_alloc_python = xs_site_stacks(xs_tag_site(h), r->alloc_native, &r->n_alloc_native,
                                        r->alloc_python,
                                        py_max < XS_MAX_PYTHON ? py_max : XS_MAX_PYTHON);
 }
@@ -189,7 +189,7 @@ static void collect_touch(xs_report_t *r, const xs_touch_t *t, const xs_header_t
                  t->access_detail);
     snprintf(r->object_type, sizeof(r->object_type), "%s", t->object_type ? t->object_type : "");
     r->object_address = t->object_address;
-    r->object_size = h && h->size != UINT32_MAX ? h->size : 0;
+    r->object_size = h && xs_tag_size(h) != UINT32_MAX ? xs_tag_size(h) : 0;
     r->owner = t->owner;
     r->current = t->current;
     r->owner_ended = xs_interp_ended(t->owner);

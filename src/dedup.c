@@ -72,7 +72,7 @@ static uint64_t object_key(uint64_t h, const xs_touch_t *t)
 {
     const xs_header_t *header = t->user ? xs_tagged_header(t->user) : NULL;
     h = xs_mix64(xs_mix64(h, t->object_class), t->owner);
-    return xs_mix64(h, header ? header->site : 0);
+    return xs_mix64(h, header ? xs_tag_site(header) : 0);
 }
 
 uint64_t xs_dedup_key_early(const xs_touch_t *t)
@@ -89,7 +89,7 @@ uint64_t xs_dedup_key_early(const xs_touch_t *t)
     case XS_DEDUP_HOLDER: {
         const xs_header_t *header = t->user ? xs_tagged_header(t->user) : NULL;
         h = xs_mix64(xs_mix64(h, t->container_class), t->object_class);
-        return xs_mix64(h, header ? header->site : 0) | 1;
+        return xs_mix64(h, header ? xs_tag_site(header) : 0) | 1;
     }
     case XS_DEDUP_TYPE:
         return xs_mix64(h, t->object_address) | 1;

@@ -6,6 +6,7 @@
 
 #include "hash.h"
 #include "output.h"
+#include "tag.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,13 +32,26 @@ typedef struct __attribute__((packed, aligned(4))) node {
 } node_t;         /* 12 bytes: the depot is most of xisan's memory */
 _Static_assert(sizeof(node_t) == 12, "packed depot node");
 
-static node_t *nodes; /* nodes[id - 1] */
-static size_t node_len, node_cap;
-/* Index slots: a node id in the low 24 bits (0 = empty), 8 more bits of
+/* A table of interned nodes: nodes[id - 1], and an index of their ids.
+ * Index slots: a node id in the low 24 bits (0 = empty), 8 more bits of
  * the node's hash above, so a probe rarely reads a node that does not
  * match (each read is a cache miss).  At most 2^24 - 1 nodes. */
-static uint32_t *index_slots;
-static size_t index_cap; /* a power of two */
+typedef struct table {
+    node_t *nodes;
+    size_t len, cap;
+    uint32_t *slots;
+    size_t slot_cap; /* a power of two */
+    const char *full; /* what a full table means, for its one warning */
+    bool warned;      /* under depot_lock */
+} table_t;
+
+/* The stacks, and the allocation sites: a site is a (native stack id,
+ * Python stack id) pair in a table of its own, so that site ids are dense
+ * (short headers hold the ids below XISAN_SHORT_SITE_LIMIT). */
+static table_t stacks = {.full = "stack depot full (%u nodes): new allocation sites are "
+                                 "recorded as unknown"};
+static table_t sites = {.full = "allocation-site table full (%u sites): new allocation sites are "
+                                "recorded as unknown"};
 #define SLOT_ID_BITS 24
 #define SLOT_ID_MASK ((1u << SLOT_ID_BITS) - 1)
 
@@ -71,56 +85,56 @@ static size_t node_hash(uint64_t word, uint32_t next)
     return (size_t)(h ^ (h >> 31));
 }
 
-static bool rehash_unlocked(size_t cap)
+static bool rehash_unlocked(table_t *t, size_t cap)
 {
     uint32_t *slots = calloc(cap, sizeof(uint32_t));
     if (slots == NULL)
         return false;
-    for (size_t id = 1; id <= node_len; id++) {
-        size_t h = node_hash(nodes[id - 1].word, nodes[id - 1].next);
+    for (size_t id = 1; id <= t->len; id++) {
+        size_t h = node_hash(t->nodes[id - 1].word, t->nodes[id - 1].next);
         size_t i = h & (cap - 1);
         while (slots[i])
             i = (i + 1) & (cap - 1);
         slots[i] = slot_tag(h) | (uint32_t)id;
     }
-    free(index_slots);
-    index_slots = slots;
-    index_cap = cap;
+    free(t->slots);
+    t->slots = slots;
+    t->slot_cap = cap;
     return true;
 }
 
-static uint32_t intern_unlocked(uint64_t word, uint32_t next)
+static uint32_t intern_unlocked(table_t *t, uint64_t word, uint32_t next)
 {
     /* linear probing stays short up to three quarters full */
-    if ((node_len + 1) * 4 > index_cap * 3 && !rehash_unlocked(index_cap ? index_cap * 2 : 4096))
+    if ((t->len + 1) * 4 > t->slot_cap * 3 &&
+        !rehash_unlocked(t, t->slot_cap ? t->slot_cap * 2 : 4096))
         return 0;
     size_t h = node_hash(word, next);
     uint32_t tag = slot_tag(h);
-    size_t i = h & (index_cap - 1);
-    for (uint32_t slot; (slot = index_slots[i]) != 0; i = (i + 1) & (index_cap - 1)) {
+    size_t i = h & (t->slot_cap - 1);
+    for (uint32_t slot; (slot = t->slots[i]) != 0; i = (i + 1) & (t->slot_cap - 1)) {
         uint32_t id = slot & SLOT_ID_MASK;
-        if ((slot & ~SLOT_ID_MASK) == tag && nodes[id - 1].word == word && nodes[id - 1].next == next)
+        if ((slot & ~SLOT_ID_MASK) == tag && t->nodes[id - 1].word == word &&
+            t->nodes[id - 1].next == next)
             return id;
     }
-    if (node_len >= SLOT_ID_MASK) {
-        static bool warned; /* under depot_lock */
-        if (!warned)
-            xs_message("warning", "stack depot full (%u nodes): new allocation sites are "
-                                  "recorded as unknown", SLOT_ID_MASK);
-        warned = true;
+    if (t->len >= SLOT_ID_MASK) {
+        if (!t->warned)
+            xs_message("warning", t->full, SLOT_ID_MASK);
+        t->warned = true;
         return 0;
     }
-    if (node_len == node_cap) {
-        size_t ncap = node_cap ? node_cap * 2 : 4096;
-        node_t *p = realloc(nodes, ncap * sizeof(node_t));
+    if (t->len == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 4096;
+        node_t *p = realloc(t->nodes, ncap * sizeof(node_t));
         if (p == NULL)
             return 0;
-        nodes = p;
-        node_cap = ncap;
+        t->nodes = p;
+        t->cap = ncap;
     }
-    nodes[node_len++] = (node_t){word, next};
-    index_slots[i] = tag | (uint32_t)node_len;
-    return (uint32_t)node_len;
+    t->nodes[t->len++] = (node_t){word, next};
+    t->slots[i] = tag | (uint32_t)t->len;
+    return (uint32_t)t->len;
 }
 
 /* Most puts repeat an array seen before (allocation sites of a new
@@ -142,7 +156,7 @@ uint32_t xs_depot_put(const uint64_t *words, size_t n)
         return id;
     pthread_mutex_lock(&depot_lock);
     for (size_t i = n; i-- > 0;) {
-        id = intern_unlocked(words[i], id);
+        id = intern_unlocked(&stacks, words[i], id);
         if (id == 0)
             break;
     }
@@ -154,7 +168,7 @@ uint32_t xs_depot_put(const uint64_t *words, size_t n)
 uint32_t xs_depot_push(uint64_t word, uint32_t next)
 {
     pthread_mutex_lock(&depot_lock);
-    uint32_t id = next <= node_len ? intern_unlocked(word, next) : 0;
+    uint32_t id = next <= stacks.len ? intern_unlocked(&stacks, word, next) : 0;
     pthread_mutex_unlock(&depot_lock);
     return id;
 }
@@ -163,9 +177,9 @@ size_t xs_depot_get(uint32_t id, uint64_t *out, size_t max)
 {
     size_t n = 0;
     pthread_mutex_lock(&depot_lock);
-    while (id >= 1 && id <= node_len && n < max) {
-        out[n++] = nodes[id - 1].word;
-        id = nodes[id - 1].next;
+    while (id >= 1 && id <= stacks.len && n < max) {
+        out[n++] = stacks.nodes[id - 1].word;
+        id = stacks.nodes[id - 1].next;
     }
     pthread_mutex_unlock(&depot_lock);
     return n;
@@ -181,7 +195,7 @@ static size_t read_locked(const size_t *counter)
 
 size_t xs_depot_count(void)
 {
-    return read_locked(&node_len);
+    return read_locked(&stacks.len);
 }
 
 uint32_t xs_string_put(const char *s)
@@ -225,27 +239,35 @@ const char *xs_string_get(uint32_t id)
     return s;
 }
 
-/* A site is one node: a marker, the native stack's id and the Python
- * stack's id in its word (node ids fit in 24 bits). */
-#define SITE_MARKER 0xfeedull
-
 uint32_t xs_site_put(uint32_t native_id, uint32_t python_id)
 {
     if (native_id == 0 && python_id == 0)
         return 0;
-    _Static_assert(2 * SLOT_ID_BITS + 16 == 64, "a site word holds two node ids");
-    uint64_t w = SITE_MARKER << 48 | (uint64_t)native_id << SLOT_ID_BITS | python_id;
-    return xs_depot_put(&w, 1);
+    pthread_mutex_lock(&depot_lock);
+    uint32_t id = intern_unlocked(&sites, (uint64_t)native_id << 32 | python_id, 0);
+    if (id + 1 >= XISAN_SHORT_SITE_LIMIT && xs_tag_short) {
+        /* from now on, blocks whose site is not known yet take the long
+         * form (xs_tag_header_for) */
+        xs_tag_short = false;
+    }
+    pthread_mutex_unlock(&depot_lock);
+    return id;
 }
 
 void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id)
 {
-    uint64_t w[2] = {0, 0}; /* two: a longer array is not a site */
-    *native_id = *python_id = 0;
-    if (xs_depot_get(site, w, 2) == 1 && (w[0] >> 48) == SITE_MARKER) {
-        *native_id = (uint32_t)(w[0] >> SLOT_ID_BITS) & SLOT_ID_MASK;
-        *python_id = (uint32_t)w[0] & SLOT_ID_MASK;
-    }
+    uint64_t w = 0;
+    pthread_mutex_lock(&depot_lock);
+    if (site >= 1 && site <= sites.len)
+        w = sites.nodes[site - 1].word;
+    pthread_mutex_unlock(&depot_lock);
+    *native_id = (uint32_t)(w >> 32);
+    *python_id = (uint32_t)w;
+}
+
+size_t xs_site_count(void)
+{
+    return read_locked(&sites.len);
 }
 
 /* A Python frame packs into one word: file string id (22 bits), function

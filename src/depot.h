@@ -29,9 +29,11 @@ typedef struct xisan_pystack_info xs_pystack_info_t;
 #define XS_MAX_PYTHON 64
 
 /* An allocation site is a (native stack id, python stack id) pair, itself
- * interned so it fits in the header's 32-bit site field. */
+ * interned so it fits in the header's site field.  Site ids are dense:
+ * 1, 2, ... in the order sites are first seen. */
 XS_INTERNAL uint32_t xs_site_put(uint32_t native_id, uint32_t python_id);
 XS_INTERNAL void xs_site_get(uint32_t site, uint32_t *native_id, uint32_t *python_id);
+XS_INTERNAL size_t xs_site_count(void);
 XS_INTERNAL uint32_t xs_pystack_put(const xs_pyframe_t *frames, size_t n);
 /* The depot word of one Python frame (strings interned). */
 XS_INTERNAL uint64_t xs_pyframe_word(const xs_pyframe_t *frame);

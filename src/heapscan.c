@@ -11,6 +11,7 @@
  * (never touched, or swapped out) are skipped without being read. */
 #include "heapscan.h"
 
+#include "address.h"
 #include "output.h"
 
 #include <errno.h>
@@ -37,7 +38,7 @@ typedef struct scan {
 
 static inline bool wanted(const scan_t *s, uint32_t owner_word)
 {
-    uint32_t owner = owner_word & XISAN_OWNER_MASK;
+    uint32_t owner = xisan_word_owner(owner_word);
     return owner < s->n_owners && (s->owners[owner >> 3] & (1u << (owner & 7))) &&
            !(owner_word & XISAN_OWNER_QUARANTINE);
 }
@@ -55,18 +56,26 @@ static void scan_resident(scan_t *s, uintptr_t lo, uintptr_t hi)
         if (got <= 0)
             return; /* unmapped meanwhile, or refused */
         s->pages += (size_t)got / s->page;
+        /* a tag sits 8 bytes before its user pointer, which is 16-byte
+         * aligned (long form) or 8 bytes off (short form) */
         for (size_t off = 0; off + sizeof(xs_header_t) <= (size_t)got; off += sizeof(xs_header_t)) {
             const xs_header_t *h = (const xs_header_t *)(s->window + off);
-            if (XS_LIKELY(!wanted(s, h->owner)))
+            if (XS_LIKELY(!wanted(s, h->word)))
                 continue;
             void *user = (void *)(lo + off + sizeof(xs_header_t));
             if (h->magic != xs_magic(user))
                 continue;
-            xs_header_t copy = *h;
+            uint32_t prefix[2] = {0, 0};
+            if (xs_tag_is_long(h)) {
+                if (off >= sizeof(prefix))
+                    memcpy(prefix, s->window + off - sizeof(prefix), sizeof(prefix));
+                else /* before the window: the previous read's end */
+                    xs_safe_read(lo + off - sizeof(prefix), prefix, sizeof(prefix));
+            }
+            xs_block_t b = xs_tag_decode(h->word, prefix);
             size_t after = (size_t)got - off - sizeof(xs_header_t);
             s->blocks++;
-            s->visit(user, &copy, (const char *)(h + 1), after < copy.size ? after : copy.size,
-                     s->arg);
+            s->visit(user, &b, (const char *)(h + 1), after < b.size ? after : b.size, s->arg);
         }
         lo += (uintptr_t)got;
     }

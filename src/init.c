@@ -123,6 +123,7 @@ static void do_init(void)
         init_result = -1;
         return;
     }
+    xs_tag_short = xs_opt.short_headers;
     xs_log_check_path(xs_opt.log_path);
     if (xs_collect_load_suppressions(xs_opt.suppressions, err, sizeof(err)) < 0) {
         xs_message("error", "%s", err);

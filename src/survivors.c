@@ -108,7 +108,7 @@ void xs_describe_block(void *user, size_t size, const void *bytes, size_t n, cha
         a->describe_block(user, size, bytes, n, type, len, address, never_freed);
 }
 
-static void found_block(void *user, const xs_header_t *h, const void *bytes, size_t n, void *arg)
+static void found_block(void *user, const xs_block_t *h, const void *bytes, size_t n, void *arg)
 {
     (void)arg;
     char type[96] = "";

@@ -1,5 +1,5 @@
-/* Ownership tags: a 16-byte header in front of every block the runtime
- * allocates.  The header's magic is a keyed hash of the user pointer, so a
+/* Ownership tags: a header in front of every block the runtime allocates
+ * (16 bytes, or 8 in the short form of <xisan/abi.h>).  The header's magic is a keyed hash of the user pointer, so a
  * block xisan did not allocate (a static object, a block from before the
  * runtime started) does not pass for a tagged one; frees clear the magic so
  * stale headers never match either. */
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 uint64_t xs_tag_secret = 0x9e3779b97f4a7c15ull;
+_Atomic bool xs_tag_short;
 
 void xs_tag_init(void)
 {
@@ -26,7 +27,7 @@ void xs_tag_init(void)
 
 void *xisan_tag(void *raw, size_t size, xisan_owner_t owner)
 {
-    return raw ? xs_tag_block(raw, size, owner & XISAN_OWNER_MASK, 0) : NULL;
+    return raw ? xs_tag_block(raw, XISAN_LONG_HEADER, size, owner & XISAN_OWNER_MASK, 0) : NULL;
 }
 
 void *xisan_untag(void *user)
@@ -37,13 +38,13 @@ void *xisan_untag(void *user)
     if (h == NULL)
         return NULL;
     h->magic = 0;
-    return h;
+    return xs_tag_raw(h);
 }
 
 xisan_owner_t xisan_owner(const void *user)
 {
     const xs_header_t *h = user ? xs_tagged_header(user) : NULL;
-    return h ? (h->owner & XISAN_OWNER_MASK) : XISAN_UNOWNED;
+    return h ? xs_tag_owner(h) : XISAN_UNOWNED;
 }
 
 void xisan_set_shareable(void *user, bool shareable)
@@ -51,8 +52,6 @@ void xisan_set_shareable(void *user, bool shareable)
     xs_header_t *h = user ? xs_tagged_header(user) : NULL;
     if (h == NULL)
         return;
-    if (shareable)
-        h->owner |= XISAN_OWNER_SHAREABLE;
-    else
-        h->owner &= ~XISAN_OWNER_SHAREABLE;
+    uint32_t word = xs_tag_word(h);
+    xs_tag_set_word(h, shareable ? word | XISAN_OWNER_SHAREABLE : word & ~XISAN_OWNER_SHAREABLE);
 }

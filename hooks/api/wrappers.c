@@ -54,10 +54,10 @@ static inline void check_object(int row, int position, PyObject *op, uint32_t cu
     void *block = xh_object_block(op);
     const xs_header_t *h = xs_tagged_header(block);
     /* a quarantined block's misdirected end was reported already */
-    if (h == NULL || XS_LIKELY(xs_owner_allows(h->owner, current)) ||
-        (h->owner & XISAN_OWNER_QUARANTINE))
+    if (h == NULL || XS_LIKELY(xs_owner_allows(h->word, current)) ||
+        (h->word & XISAN_OWNER_QUARANTINE))
         return;
-    report(row, position, op, block, h->owner & XISAN_OWNER_MASK, current);
+    report(row, position, op, block, xs_tag_owner(h), current);
 }
 
 /* ---- expanding the table ------------------------------------------------ */
@@ -275,7 +275,7 @@ long xh_api_selftest(PyObject *obj, PyObject *missed, PyObject *extra)
 {
     const xs_header_t *h = _Py_IsImmortal(obj) ? NULL : xs_tagged_header(xh_object_block(obj));
     uint32_t current = xh_current();
-    bool foreign = h != NULL && !xs_owner_allows(h->owner, current);
+    bool foreign = h != NULL && !xs_owner_allows(h->word, current);
     long places = 0;
     for (size_t row = 0; row < xh_api_count; row++) {
         const xh_api_row_t *r = &xh_api_rows[row];

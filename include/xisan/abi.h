@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XISAN_ABI_VERSION 4
+#define XISAN_ABI_VERSION 5
 
 #ifdef __cplusplus
 #define XISAN_STATIC_ASSERT static_assert
@@ -34,20 +34,44 @@
 
 /* ---- the block header (core, adapter, instrumented extensions) ---------- */
 
-/* In front of every block the allocator hooks hand out. */
-struct xisan_block_header {
+/* Right in front of every block the allocator hooks hand out: the magic
+ * and the owner word.  A block carries one of two header forms:
+ *
+ *   long  (16 bytes)  [site][size][magic][word]  user     word bit 31 set
+ *   short  (8 bytes)              [magic][word]  user     word bit 31 clear
+ *
+ * The long form keeps the owner id (29 bits), the allocation site id and
+ * the requested size in full.  The short form packs them into the word:
+ * owner id in bits 0-5, the size (16k + r, r in 1..8, k < 32) in bits 6-13
+ * as k << 3 | (r - 1), the site id in bits 14-28.  A block gets the short
+ * form only when it saves memory and everything fits: its size is 16k+1 to
+ * 16k+8 bytes up to 504 (16-byte allocators then hand out a size class
+ * less), owner ids up to 63 and site ids below 2^15.  Both forms keep the
+ * two flags at the same bits, and the owner word at the user pointer - 4. */
+struct xisan_block_tag {
     uint32_t magic; /* xisan_block_magic(user pointer): tells tagged blocks from others */
-    uint32_t owner; /* owner id | XISAN_OWNER_* flags */
-    uint32_t site;  /* allocation site id (stack depot), 0: unknown */
-    uint32_t size;  /* requested size, saturated at UINT32_MAX */
+    uint32_t word;  /* owner id | XISAN_OWNER_* flags | form and, short, site and size */
 };
 
-#define XISAN_OWNER_SHAREABLE 0x80000000u  /* passes every check */
-#define XISAN_OWNER_QUARANTINE 0x40000000u /* its misdirected end was reported: never freed */
-#define XISAN_OWNER_MASK 0x3fffffffu
+#define XISAN_WORD_LONG 0x80000000u        /* the long form: site and size in front */
+#define XISAN_OWNER_SHAREABLE 0x40000000u  /* passes every check */
+#define XISAN_OWNER_QUARANTINE 0x20000000u /* its misdirected end was reported: never freed */
+#define XISAN_OWNER_MASK 0x1fffffffu       /* the owner id, long form */
+#define XISAN_SHORT_OWNER_MASK 0x3fu       /* the owner id, short form */
+#define XISAN_SHORT_SIZE_SHIFT 6
+#define XISAN_SHORT_SITE_SHIFT 14
+#define XISAN_SHORT_SITE_LIMIT 0x8000u     /* site ids below this fit the short form */
+#define XISAN_LONG_HEADER 16u
+#define XISAN_SHORT_HEADER 8u
 
-XISAN_STATIC_ASSERT(sizeof(struct xisan_block_header) == 16, "block header size");
-XISAN_STATIC_ASSERT(offsetof(struct xisan_block_header, owner) == 4, "owner word offset");
+XISAN_STATIC_ASSERT(sizeof(struct xisan_block_tag) == 8, "block tag size");
+XISAN_STATIC_ASSERT(offsetof(struct xisan_block_tag, word) == 4, "owner word offset");
+
+/* The owner id an owner word names, in either form. */
+static inline uint32_t xisan_word_owner(uint32_t word)
+{
+    return word & ((word & XISAN_WORD_LONG) ? XISAN_OWNER_MASK : XISAN_SHORT_OWNER_MASK);
+}
 
 /* The header's magic: a keyed hash of the user pointer.  One multiply, as it
  * runs at every allocation, free, creation and deallocation; the high half

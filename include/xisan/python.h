@@ -75,18 +75,19 @@ static __attribute__((noinline, cold)) void xisan_mismatch_(PyObject *op, const 
                                                            const char *function)
 {
     struct xisan_python_state *s = &xisan_python_state;
-    const struct xisan_block_header *header = (const struct xisan_block_header *)block - 1;
-    uint32_t owner = header->owner;
-    if (current == 0 || header->magic != xisan_block_magic(block, s->tag_secret) ||
-        (owner & XISAN_OWNER_SHAREABLE) || (owner & XISAN_OWNER_MASK) == 0 ||
-        (owner & XISAN_OWNER_MASK) == current)
+    const struct xisan_block_tag *tag = (const struct xisan_block_tag *)block - 1;
+    uint32_t word = tag->word;
+    if (current == 0 || tag->magic != xisan_block_magic(block, s->tag_secret) ||
+        (word & XISAN_OWNER_SHAREABLE) || xisan_word_owner(word) == 0 ||
+        xisan_word_owner(word) == current)
         return;
     s->report(op, access, file, line, function, NULL);
 }
 
 /* The check: returns `object` so that it wraps an argument without
- * evaluating it twice.  The fast path compares the header's owner word
- * with the thread's owner; only a difference looks further. */
+ * evaluating it twice.  The fast path compares the owner id of the
+ * header's owner word with the thread's owner; only a difference looks
+ * further. */
 XISAN_INLINE_ void *xisan_pass(void *object, int access, const char *file, int line,
                                const char *function)
 {
@@ -99,7 +100,7 @@ XISAN_INLINE_ void *xisan_pass(void *object, int access, const char *file, int l
     size_t pre = (PyType_IS_GC(tp) ? 2 * sizeof(uintptr_t) : 0) +
                  ((tp->tp_flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);
     const char *block = (const char *)op - pre - s->block_offset;
-    uint32_t owner = ((const struct xisan_block_header *)block - 1)->owner;
+    uint32_t owner = xisan_word_owner(((const struct xisan_block_tag *)block - 1)->word);
     uint32_t current = xisan_current_(s);
     if (__builtin_expect(owner == current, 1))
         return object;

@@ -171,7 +171,7 @@ Test(check, allocation_site_is_reported)
     uint32_t site = xs_capture_site(xs_depot_put(&word, 1));
     cr_assert_neq(site, 0);
     void *raw = malloc(XISAN_HEADER_SIZE + 8);
-    void *block = xs_tag_block(raw, 8, owner, site);
+    void *block = xs_tag_block(raw, XISAN_LONG_HEADER, 8, owner, site);
     cr_assert_eq(xisan_check(block, XISAN_ACCESS_TOUCH, "list"), 1);
     unit_free_block(block);
     unit_read_stderr(out, sizeof(out));

@@ -169,8 +169,11 @@ Test(depot, sites)
     cr_assert_eq(n, native);
     cr_assert_eq(p, 0);
     cr_assert_eq(xs_site_put(0, 0), 0, "no stacks, no site");
-    /* A plain two-word stack is not mistaken for a site. */
-    xs_site_get(native, &n, &p);
+    /* Site ids are dense, in the order sites are first seen (short block
+     * headers hold the small ones), and an id past the last names none. */
+    cr_assert_eq(xs_site_put(native, 0), site + 1);
+    cr_assert_eq(xs_site_count(), site + 1);
+    xs_site_get(site + 2, &n, &p);
     cr_assert_eq(n, 0);
     cr_assert_eq(p, 0);
 }

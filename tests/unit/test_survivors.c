@@ -22,14 +22,16 @@ typedef struct seen {
     size_t n;
 } seen_t;
 
-static void remember(void *user, const xs_header_t *h, const void *bytes, size_t n, void *arg)
+static void remember(void *user, const xs_block_t *h, const void *bytes, size_t n, void *arg)
 {
     seen_t *s = arg;
     cr_assert_leq(n, h->size);
+    if (h->size == 24) /* the short block */
+        cr_assert_eq(h->site, 1234);
     cr_assert_eq(memcmp(bytes, user, n), 0, "the copy differs from the block");
     if (s->n < XS_ARRAY_LEN(s->blocks)) {
         s->blocks[s->n] = user;
-        s->owners[s->n] = h->owner;
+        s->owners[s->n] = h->owner & XISAN_OWNER_MASK;
         s->n++;
     }
 }
@@ -45,15 +47,16 @@ static bool seen_block(const seen_t *s, const void *user)
 Test(survivors, heap_scan_finds_live_blocks_of_the_given_owners)
 {
     void *small = unit_new_block(40, 5);            /* malloc heap */
+    void *short_form = unit_new_short_block(24, 5, 1234);
     void *large = unit_new_block(1 << 20, 5);       /* its own mmap()ed chunk */
     void *other = unit_new_block(40, 6);            /* another owner */
     void *freed = unit_new_block(40, 5);
     void *quarantined = unit_new_block(40, 5);
-    xs_header_of(quarantined)->owner |= XISAN_OWNER_QUARANTINE;
+    xs_tag_set_word(xs_header_of(quarantined), 5 | XISAN_OWNER_QUARANTINE);
     void *raw_freed = xisan_untag(freed);           /* frees clear the magic */
     /* a copy of a live header at another address is no block */
     char *copy = malloc(2 * XISAN_HEADER_SIZE);
-    memcpy(copy + XISAN_HEADER_SIZE, xs_header_of(small), XISAN_HEADER_SIZE);
+    memcpy(copy + XISAN_HEADER_SIZE, (char *)small - XISAN_HEADER_SIZE, XISAN_HEADER_SIZE);
 
     uint8_t owners[1] = {1u << 5};
     seen_t seen = {0};
@@ -62,21 +65,23 @@ Test(survivors, heap_scan_finds_live_blocks_of_the_given_owners)
 
     cr_assert(seen_block(&seen, small), "the small block was not found");
     cr_assert(seen_block(&seen, large), "the large block was not found");
+    cr_assert(seen_block(&seen, short_form), "the block with a short header was not found");
     cr_assert_not(seen_block(&seen, other), "a block of another owner was found");
     cr_assert_not(seen_block(&seen, freed), "a freed block was found");
     cr_assert_not(seen_block(&seen, quarantined), "a quarantined block was found");
     cr_assert_not(seen_block(&seen, copy + 2 * XISAN_HEADER_SIZE), "a header copy was found");
     cr_assert_eq(found, seen.n);
-    cr_assert_eq(found, 2, "found %zu blocks", found);
+    cr_assert_eq(found, 3, "found %zu blocks", found);
     cr_assert_gt(pages, 0);
     for (size_t i = 0; i < seen.n; i++)
         cr_assert_eq(seen.owners[i], 5);
     free(copy);
     free(raw_freed);
     unit_free_block(small);
+    unit_free_block(short_form);
     unit_free_block(large);
     unit_free_block(other);
-    free(xs_header_of(quarantined));
+    free(xs_tag_raw(xs_header_of(quarantined)));
 }
 
 Test(survivors, exit_summary_lists_blocks_of_ended_interpreters)

@@ -16,9 +16,10 @@ Test(tags, tag_and_owner)
     cr_assert_eq(user, raw + XISAN_HEADER_SIZE);
     cr_assert_eq(xisan_owner(user), 5);
     xs_header_t *h = xs_tagged_header(user);
-    cr_assert_eq((void *)h, (void *)raw);
-    cr_assert_eq(h->size, 24);
-    cr_assert_eq(h->site, 0);
+    cr_assert_eq(xs_tag_raw(h), (void *)raw);
+    cr_assert(xs_tag_is_long(h), "xisan_tag writes the long form");
+    cr_assert_eq(xs_tag_size(h), 24);
+    cr_assert_eq(xs_tag_site(h), 0);
     cr_assert_null(xisan_tag(NULL, 24, 5));
     free(raw);
 }
@@ -26,9 +27,87 @@ Test(tags, tag_and_owner)
 Test(tags, tag_block_keeps_site)
 {
     char *raw = malloc(XISAN_HEADER_SIZE + 8);
-    void *user = xs_tag_block(raw, 8, 3, 77);
-    cr_assert_eq(xs_tagged_header(user)->site, 77);
-    cr_assert_eq(xs_tagged_header(user)->owner, 3);
+    void *user = xs_tag_block(raw, XISAN_LONG_HEADER, 8, 3, 77);
+    cr_assert_eq(xs_tag_site(xs_tagged_header(user)), 77);
+    cr_assert_eq(xs_tag_owner(xs_tagged_header(user)), 3);
+    free(raw);
+}
+
+/* The short form packs owner, size and site into the owner word, 8 bytes
+ * in front of the user pointer, and reads back what was written. */
+Test(tags, short_form_round_trip)
+{
+    xs_tag_short = true;
+    static const size_t sizes[] = {1, 8, 17, 24, 40, 56, 200, 497, 504};
+    for (size_t i = 0; i < XS_ARRAY_LEN(sizes); i++) {
+        size_t size = sizes[i];
+        cr_assert_eq(xs_tag_header_for(size, 63, XISAN_SHORT_SITE_LIMIT - 1), XISAN_SHORT_HEADER,
+                     "size %zu", size);
+        char *raw = malloc(XISAN_SHORT_HEADER + size);
+        void *user = xs_tag_block(raw, XISAN_SHORT_HEADER, size, 63, XISAN_SHORT_SITE_LIMIT - 1);
+        cr_assert_eq(user, raw + XISAN_SHORT_HEADER);
+        xs_header_t *h = xs_tagged_header(user);
+        cr_assert_not_null(h);
+        cr_assert_not(xs_tag_is_long(h));
+        cr_assert_eq(xs_tag_raw(h), (void *)raw);
+        cr_assert_eq(xs_tag_size(h), size);
+        cr_assert_eq(xs_tag_owner(h), 63);
+        cr_assert_eq(xs_tag_site(h), XISAN_SHORT_SITE_LIMIT - 1);
+        xs_tag_set_site(h, 5);
+        xs_tag_set_word(h, 7 | XISAN_OWNER_QUARANTINE);
+        xs_block_t b = xs_tag_read(h);
+        cr_assert_eq(b.owner, XISAN_WORD_LONG | XISAN_OWNER_QUARANTINE | 7);
+        cr_assert_eq(b.site, 5);
+        cr_assert_eq(b.size, size, "setting owner and site keeps the size");
+        free(raw);
+    }
+    xs_tag_short = false;
+}
+
+/* The short form only where it saves a 16-byte size class and its fields
+ * fit; never when turned off. */
+Test(tags, short_form_only_where_it_fits)
+{
+    xs_tag_short = true;
+    static const size_t long_sizes[] = {0, 9, 16, 28, 32, 505, 512, 4096};
+    for (size_t i = 0; i < XS_ARRAY_LEN(long_sizes); i++)
+        cr_assert_eq(xs_tag_header_for(long_sizes[i], 1, 1), XISAN_LONG_HEADER, "size %zu",
+                     long_sizes[i]);
+    cr_assert_eq(xs_tag_header_for(24, 64, 1), XISAN_LONG_HEADER, "owner past 63");
+    cr_assert_eq(xs_tag_header_for(24, 1, XISAN_SHORT_SITE_LIMIT), XISAN_LONG_HEADER,
+                 "site past the short field");
+    cr_assert_eq(xs_tag_header_for(24, 1, 1), XISAN_SHORT_HEADER);
+    xs_tag_short = false;
+    cr_assert_eq(xs_tag_header_for(24, 1, 1), XISAN_LONG_HEADER, "short_headers=0");
+}
+
+/* What does not fit a short header is dropped to the safe side: a site as
+ * unknown, an owner as unowned (which no check reports). */
+Test(tags, short_form_drops_what_does_not_fit)
+{
+    char *raw = malloc(XISAN_SHORT_HEADER + 24);
+    void *user = xs_tag_block(raw, XISAN_SHORT_HEADER, 24, 2, 9);
+    xs_header_t *h = xs_tagged_header(user);
+    xs_tag_set_site(h, XISAN_SHORT_SITE_LIMIT);
+    cr_assert_eq(xs_tag_site(h), 0);
+    xs_tag_set_word(h, 64);
+    cr_assert_eq(xs_tag_owner(h), XISAN_UNOWNED);
+    cr_assert_eq(xs_tag_size(h), 24);
+    free(raw);
+}
+
+/* The long form keeps every owner id below 2^29 and its flags. */
+Test(tags, long_form_owner_and_flags)
+{
+    char *raw = malloc(XISAN_LONG_HEADER + 8);
+    void *user = xs_tag_block(raw, XISAN_LONG_HEADER, 8, XISAN_OWNER_MASK - 1, 3);
+    xs_header_t *h = xs_tagged_header(user);
+    cr_assert_eq(xs_tag_owner(h), XISAN_OWNER_MASK - 1);
+    cr_assert(xs_owner_allows(h->word, XISAN_OWNER_MASK - 1));
+    cr_assert_not(xs_owner_allows(h->word, 1));
+    xs_tag_set_word(h, xs_tag_word(h) | XISAN_OWNER_SHAREABLE);
+    cr_assert(xs_owner_allows(h->word, 1));
+    cr_assert_eq(xs_tag_owner(h), XISAN_OWNER_MASK - 1);
     free(raw);
 }
 
@@ -36,7 +115,8 @@ Test(tags, public_tag_drops_flag_bits)
 {
     char *raw = malloc(XISAN_HEADER_SIZE + 8);
     void *user = xisan_tag(raw, 8, 5 | XISAN_OWNER_SHAREABLE | XISAN_OWNER_QUARANTINE);
-    cr_assert_eq(xs_tagged_header(user)->owner, 5, "callers cannot set internal flags");
+    cr_assert_eq(xs_tag_word(xs_tagged_header(user)), XISAN_WORD_LONG | 5,
+                 "callers cannot set internal flags");
     free(raw);
 }
 
@@ -97,12 +177,12 @@ Test(tags, shareable_flag)
     char *raw = malloc(XISAN_HEADER_SIZE + 8);
     void *user = xisan_tag(raw, 8, 2);
     xisan_set_shareable(user, true);
-    cr_assert(xs_tagged_header(user)->owner & XISAN_OWNER_SHAREABLE);
+    cr_assert(xs_tagged_header(user)->word & XISAN_OWNER_SHAREABLE);
     cr_assert_eq(xisan_owner(user), 2, "the flag is not part of the owner");
-    cr_assert(xs_owner_allows(xs_tagged_header(user)->owner, 3));
+    cr_assert(xs_owner_allows(xs_tagged_header(user)->word, 3));
     xisan_set_shareable(user, false);
-    cr_assert_eq(xs_tagged_header(user)->owner, 2);
-    cr_assert_not(xs_owner_allows(xs_tagged_header(user)->owner, 3));
+    cr_assert_eq(xs_tag_word(xs_tagged_header(user)), XISAN_WORD_LONG | 2);
+    cr_assert_not(xs_owner_allows(xs_tagged_header(user)->word, 3));
     free(raw);
 }
 
@@ -115,14 +195,17 @@ Test(tags, owner_allows_truth_table)
     cr_assert_not(xs_owner_allows(2, 3), "different owner");
     cr_assert_not(xs_owner_allows(2 | XISAN_OWNER_QUARANTINE, 3), "quarantine is not a pass");
     cr_assert(xs_owner_allows(2 | XISAN_OWNER_QUARANTINE, 2), "flags do not change the owner");
+    cr_assert_not(xs_owner_allows(XISAN_WORD_LONG | 66, 2), "long form: all of the owner id");
+    cr_assert_not(xs_owner_allows(66, 66), "short form: six bits of owner id (2 here)");
+    cr_assert(xs_owner_allows(XISAN_WORD_LONG | 66, 66));
 }
 
 Test(tags, size_saturates)
 {
     char *raw = malloc(XISAN_HEADER_SIZE);
-    void *user = xs_tag_block(raw, (size_t)UINT32_MAX + 10, 1, 0);
-    cr_assert_eq(xs_tagged_header(user)->size, UINT32_MAX);
-    xs_tag_block(raw, UINT32_MAX - 1, 1, 0);
-    cr_assert_eq(xs_tagged_header(user)->size, UINT32_MAX - 1);
+    void *user = xs_tag_block(raw, XISAN_LONG_HEADER, (size_t)UINT32_MAX + 10, 1, 0);
+    cr_assert_eq(xs_tag_size(xs_tagged_header(user)), UINT32_MAX);
+    xs_tag_block(raw, XISAN_LONG_HEADER, UINT32_MAX - 1, 1, 0);
+    cr_assert_eq(xs_tag_size(xs_tagged_header(user)), UINT32_MAX - 1);
     free(raw);
 }

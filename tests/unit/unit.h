@@ -34,7 +34,16 @@ static inline void *unit_new_block(size_t size, uint32_t owner)
     void *raw = malloc(XISAN_HEADER_SIZE + size);
     cr_assert_not_null(raw);
     memset(raw, 0, XISAN_HEADER_SIZE + size);
-    return xs_tag_block(raw, size, owner, 0);
+    return xs_tag_block(raw, XISAN_LONG_HEADER, size, owner, 0);
+}
+
+/* The same with the short header (`size` 16k+1..16k+8, owner below 64). */
+static inline void *unit_new_short_block(size_t size, uint32_t owner, uint32_t site)
+{
+    void *raw = malloc(XISAN_SHORT_HEADER + size);
+    cr_assert_not_null(raw);
+    memset(raw, 0, XISAN_SHORT_HEADER + size);
+    return xs_tag_block(raw, XISAN_SHORT_HEADER, size, owner, site);
 }
 
 static inline void unit_free_block(void *user)
