@@ -1,7 +1,8 @@
 /* Stack depot: arrays of words (native stacks, python stacks, sites) and
  * strings are interned once and named by a 32-bit id.  Per-block metadata
- * keeps ids only.  Nothing is freed before exit; memory comes from libc
- * malloc, which xisan never hooks. */
+ * keeps ids only.  Nothing is freed before exit; memory comes from
+ * mappings of the depot's own (tables) and libc malloc (strings), which
+ * xisan never hooks. */
 #include "depot.h"
 
 #include "hash.h"
@@ -11,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <uthash.h>
 
 typedef struct string_entry {
@@ -85,9 +87,27 @@ static size_t node_hash(uint64_t word, uint32_t next)
     return (size_t)(h ^ (h >> 31));
 }
 
+/* Tables live in mappings of their own, not in malloc's heap: a table
+ * that grows moves with mremap() (no copy, nothing left behind), a new
+ * index comes zeroed from the kernel and the old one goes back to it.
+ * (From malloc, each doubling left the old array in the heap, resident.) */
+static void *map_zeroed(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void *map_grow(void *old, size_t old_bytes, size_t bytes)
+{
+    if (old == NULL)
+        return map_zeroed(bytes);
+    void *p = mremap(old, old_bytes, bytes, MREMAP_MAYMOVE);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 static bool rehash_unlocked(table_t *t, size_t cap)
 {
-    uint32_t *slots = calloc(cap, sizeof(uint32_t));
+    uint32_t *slots = map_zeroed(cap * sizeof(uint32_t));
     if (slots == NULL)
         return false;
     for (size_t id = 1; id <= t->len; id++) {
@@ -97,7 +117,8 @@ static bool rehash_unlocked(table_t *t, size_t cap)
             i = (i + 1) & (cap - 1);
         slots[i] = slot_tag(h) | (uint32_t)id;
     }
-    free(t->slots);
+    if (t->slots)
+        munmap(t->slots, t->slot_cap * sizeof(uint32_t));
     t->slots = slots;
     t->slot_cap = cap;
     return true;
@@ -126,7 +147,7 @@ static uint32_t intern_unlocked(table_t *t, uint64_t word, uint32_t next)
     }
     if (t->len == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 4096;
-        node_t *p = realloc(t->nodes, ncap * sizeof(node_t));
+        node_t *p = map_grow(t->nodes, t->cap * sizeof(node_t), ncap * sizeof(node_t));
         if (p == NULL)
             return 0;
         t->nodes = p;
