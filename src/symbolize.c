@@ -6,6 +6,7 @@
 
 #include "options.h"
 #include "output.h"
+#include "symbolizer_server.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -356,16 +357,126 @@ static void take_module(Dwfl *dwfl, const uintptr_t *pcs, size_t n, size_t *coun
     }
 }
 
+/* The symbolizer server's sessions (symbolizer_server.h): one per module
+ * file, kept open, as the server answers every process of a run and their
+ * stacks cross the same few modules (libpython, libc, the extensions);
+ * the least recently used one is closed when a new module needs a slot. */
+enum { SERVER_SESSIONS = 8 };
+static struct server_session {
+    Dwfl *dwfl;
+    char path[PATH_MAX];
+    unsigned long used;
+} server_sessions[SERVER_SESSIONS];
+static unsigned long server_clock;
+
+static Dwfl *server_session(const char *path)
+{
+    struct server_session *victim = &server_sessions[0];
+    for (size_t i = 0; i < SERVER_SESSIONS; i++) {
+        struct server_session *s = &server_sessions[i];
+        if (s->dwfl && strcmp(s->path, path) == 0) {
+            s->used = ++server_clock;
+            return s->dwfl;
+        }
+        if (s->used < victim->used)
+            victim = s;
+    }
+    if (victim->dwfl)
+        dw.dwfl_end(victim->dwfl);
+    victim->dwfl = NULL;
+    victim->used = ++server_clock;
+    Dwfl *dwfl = dw.dwfl_begin(&dwfl_callbacks);
+    if (dwfl == NULL)
+        return NULL;
+    dw.dwfl_report_begin(dwfl);
+    /* at the module's link address: the client sends offsets from it */
+    if (dw.dwfl_report_elf(dwfl, base_name(path), path, -1, 0, false) == NULL ||
+        dw.dwfl_report_end(dwfl, NULL, NULL) != 0) {
+        dw.dwfl_end(dwfl);
+        return NULL;
+    }
+    victim->dwfl = dwfl;
+    snprintf(victim->path, sizeof(victim->path), "%s", path);
+    return dwfl;
+}
+
+size_t xs_symbolize_file(const char *path, uintptr_t offset, xs_native_frame_t *out, size_t max)
+{
+    pthread_once(&dw_once, load_libdw);
+    if (!dw_ok || max == 0)
+        return 0;
+    Dwfl *dwfl = server_session(path);
+    if (dwfl == NULL || dw.dwfl_addrmodule(dwfl, offset ? offset - 1 : 0) == NULL)
+        return 0;
+    return symbolize_pc(dwfl, offset, out, max);
+}
+
+/* The run's symbolizer server, while it answers (XISAN_SYMBOLIZER, read
+ * once per process). */
+static const char *server_path;
+static bool server_tried, server_down;
+
+/* Asks the server for every pc of the call not known yet; true when it
+ * answered (a pc it had nothing for gets the loader's names, as without
+ * libdw).  Under session_lock. */
+static bool server_take(const uintptr_t *pcs, size_t n, size_t *count)
+{
+    if (!server_tried) {
+        server_tried = true;
+        const char *env = getenv(XS_SYMBOLIZER_ENV);
+        server_path = env && env[0] ? env : NULL;
+    }
+    if (server_path == NULL || server_down)
+        return false;
+    static xs_symserver_item_t items[MAX_PCS];
+    static size_t index_of[MAX_PCS];
+    static char paths[MAX_PCS][PATH_MAX]; /* the crash handler must not allocate */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t base;
+        if (count[i] != 0 || !module_of(pcs[i] ? pcs[i] - 1 : 0, paths[m], PATH_MAX, &base))
+            continue;
+        items[m] = (xs_symserver_item_t){.path = paths[m], .offset = pcs[i] - base,
+                                         .frames = &frames_of_call[i * PER_PC], .max = PER_PC};
+        index_of[m++] = i;
+    }
+    if (m == 0)
+        return true;
+    if (!xs_symserver_query(server_path, items, m)) {
+        server_down = true; /* in-process from now on */
+        return false;
+    }
+    for (size_t j = 0; j < m; j++) {
+        size_t i = index_of[j];
+        if (items[j].n == 0) {
+            count[i] = symbolize_pc(NULL, pcs[i], &frames_of_call[i * PER_PC], PER_PC);
+        } else {
+            for (size_t k = 0; k < items[j].n; k++) {
+                xs_native_frame_t *f = &frames_of_call[i * PER_PC + k];
+                f->pc = pcs[i];
+                copy(f->module, sizeof(f->module), base_name(items[j].path));
+                if (!f->file[0])
+                    f->line = 0;
+            }
+            count[i] = items[j].n;
+        }
+        remember_unlocked(pcs[i], &frames_of_call[i * PER_PC], count[i]);
+    }
+    return true;
+}
+
+static size_t loader_names(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size_t max)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < max; i++)
+        o += symbolize_pc(NULL, pcs[i], out + o, max - o);
+    return o;
+}
+
 size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size_t max)
 {
-    if (xs_opt.symbolize)
-        pthread_once(&dw_once, load_libdw);
-    if (!xs_opt.symbolize || !dw_ok) {
-        size_t o = 0;
-        for (size_t i = 0; i < n && o < max; i++)
-            o += symbolize_pc(NULL, pcs[i], out + o, max - o);
-        return o;
-    }
+    if (!xs_opt.symbolize)
+        return loader_names(pcs, n, out, max);
     size_t count[MAX_PCS];
     if (n > MAX_PCS)
         n = MAX_PCS;
@@ -378,16 +489,25 @@ size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size
         if (k)
             memcpy(&frames_of_call[i * PER_PC], k->frames, count[i] * sizeof(k->frames[0]));
     }
-    /* the open module's pcs first, then each other module once */
-    if (session)
-        take_module(session, pcs, n, count);
-    for (size_t i = 0; i < n; i++) {
-        if (count[i] != 0)
-            continue;
-        Dwfl *dwfl = session_for_unlocked(pcs[i] ? pcs[i] - 1 : 0);
-        symbolize_into(dwfl, pcs[i], i, count);
-        if (dwfl)
-            take_module(dwfl, pcs, n, count);
+    /* The run's server first; libdw in this process when there is none
+     * (not under `xisan run`, symbolize_server=0) or it does not answer. */
+    if (!(xs_opt.symbolize_server && server_take(pcs, n, count))) {
+        pthread_once(&dw_once, load_libdw);
+        if (!dw_ok) {
+            pthread_mutex_unlock(&session_lock);
+            return loader_names(pcs, n, out, max);
+        }
+        /* the open module's pcs first, then each other module once */
+        if (session)
+            take_module(session, pcs, n, count);
+        for (size_t i = 0; i < n; i++) {
+            if (count[i] != 0)
+                continue;
+            Dwfl *dwfl = session_for_unlocked(pcs[i] ? pcs[i] - 1 : 0);
+            symbolize_into(dwfl, pcs[i], i, count);
+            if (dwfl)
+                take_module(dwfl, pcs, n, count);
+        }
     }
     size_t o = 0;
     for (size_t i = 0; i < n && o < max; i++) {

@@ -6,6 +6,7 @@
 #include "python_options.h"
 #include "report.h"
 #include "run_state.h"
+#include "symbolizer_server.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -125,6 +129,31 @@ static int cmd_config(int argc, char **argv)
     return 0;
 }
 
+/* Answers the run's symbolizer requests until the program exits (the
+ * processes it leaves behind symbolize alone then). */
+static void serve_symbolizer(pid_t pid, int listener)
+{
+    int exited = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (exited < 0)
+        return; /* no pidfd (Linux before 5.3): no server */
+    for (;;) {
+        struct pollfd fds[2] = {{.fd = exited, .events = POLLIN}, {.fd = listener, .events = POLLIN}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (fds[0].revents)
+            break;
+        if (fds[1].revents & POLLIN) {
+            int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+            if (conn >= 0)
+                xs_symserver_serve(conn);
+        }
+    }
+    close(exited);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     char options[8192];
@@ -188,6 +217,20 @@ static int cmd_run(int argc, char **argv)
     setenv("LD_PRELOAD", ld_preload, 1);
     setenv("XISAN_OPTIONS", options, 1);
     setenv("XISAN_RUN_STATE", state_path, 1);
+    /* The run's symbolizer: without one, each process symbolizes alone. */
+    char symbolizer_dir[PATH_MAX], symbolizer_path[PATH_MAX] = "";
+    int symbolizer = -1;
+    unsetenv(XS_SYMBOLIZER_ENV);
+    snprintf(symbolizer_dir, sizeof(symbolizer_dir), "%s/xisan-run-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    /* a directory of this user's alone (0700) holds the socket */
+    if (xs_opt.symbolize && xs_opt.symbolize_server && mkdtemp(symbolizer_dir)) {
+        symbolizer = xs_symserver_listen(symbolizer_dir, symbolizer_path, sizeof(symbolizer_path));
+        if (symbolizer >= 0)
+            setenv(XS_SYMBOLIZER_ENV, symbolizer_path, 1);
+        else
+            rmdir(symbolizer_dir);
+    }
 
     pid_t pid = fork();
     if (pid < 0) {
@@ -202,6 +245,12 @@ static int cmd_run(int argc, char **argv)
     /* The terminal's signals reach the program; xisan waits to report. */
     signal(SIGINT, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
+    if (symbolizer >= 0) {
+        serve_symbolizer(pid, symbolizer);
+        close(symbolizer);
+        unlink(symbolizer_path);
+        rmdir(symbolizer_dir);
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {

@@ -2,7 +2,14 @@
  * from libdw, module by module, each pc's frames kept for the next call. */
 #include "unit.h"
 
+#include "symbolizer_server.h"
+
 #include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static int call_line;
@@ -102,4 +109,84 @@ Test(symbolize, off_names_the_symbol_only)
     expect_own_module(frames[0].module);
     cr_expect_str_eq(frames[0].file, "");
     cr_expect_eq(frames[0].line, 0);
+}
+
+/* The run's symbolizer (symbolizer_server.c): a request over its socket
+ * gets the frames this process finds itself for the same pc. */
+static void *serve_one(void *arg)
+{
+    int listener = *(int *)arg;
+    int conn = accept(listener, NULL, NULL);
+    if (conn >= 0)
+        xs_symserver_serve(conn);
+    return NULL;
+}
+
+Test(symbolize, server_answers_as_the_process_does, .init = symbolize_on)
+{
+    unsetenv(XS_SYMBOLIZER_ENV); /* this process's own frames */
+    uintptr_t pc = caller_of_return_address();
+    xs_native_frame_t own[8];
+    size_t n = xs_symbolize(&pc, 1, own, 8);
+
+    char dir[] = "/tmp/xisan-unit-XXXXXX", path[256];
+    cr_assert_not_null(mkdtemp(dir));
+    int listener = xs_symserver_listen(dir, path, sizeof(path));
+    cr_assert_geq(listener, 0, "%s", strerror(errno));
+    pthread_t server;
+    pthread_create(&server, NULL, serve_one, &listener);
+    Dl_info info;
+    struct link_map *map = NULL;
+    cr_assert(dladdr1((void *)(pc - 1), &info, (void **)&map, RTLD_DL_LINKMAP));
+    char module[PATH_MAX] = "";
+    if (map->l_name[0])
+        snprintf(module, sizeof(module), "%s", map->l_name);
+    else
+        cr_assert_gt(readlink("/proc/self/exe", module, sizeof(module) - 1), 0);
+    xs_native_frame_t served[8];
+    memset(served, 0, sizeof(served));
+    xs_symserver_item_t item = {.path = module, .offset = pc - map->l_addr, .frames = served,
+                                .max = 8};
+    cr_assert(xs_symserver_query(path, &item, 1));
+    pthread_join(server, NULL);
+    close(listener);
+    unlink(path);
+    rmdir(dir);
+    cr_assert_eq(item.n, n);
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_str_eq(served[i].function, own[i].function);
+        cr_expect_str_eq(served[i].file, own[i].file);
+        cr_expect_eq(served[i].line, own[i].line);
+    }
+    cr_expect_str_eq(served[n - 1].function, "caller_of_return_address");
+}
+
+/* Requests it cannot serve get an empty answer, a line longer than any
+ * path closes the connection, and a server that is gone is an error. */
+Test(symbolize, server_refuses_bad_requests, .init = symbolize_on)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    const char request[] = "zz\n10 relative/path\n20 /nonexistent/module.so\n\n";
+    cr_assert_eq(write(sv[0], request, sizeof(request) - 1), (ssize_t)sizeof(request) - 1);
+    xs_symserver_serve(sv[1]);
+    char reply[64] = "";
+    ssize_t got = read(sv[0], reply, sizeof(reply) - 1);
+    cr_assert_eq(got, 6);
+    reply[got] = '\0';
+    cr_expect_str_eq(reply, "0\n0\n0\n");
+    close(sv[0]);
+
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    static char line[8192];
+    memset(line, 'a', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\n';
+    cr_assert_eq(write(sv[0], line, sizeof(line)), (ssize_t)sizeof(line));
+    xs_symserver_serve(sv[1]);
+    cr_expect_eq(read(sv[0], reply, sizeof(reply)), 0, "no reply, closed");
+    close(sv[0]);
+
+    xs_native_frame_t frames[2];
+    xs_symserver_item_t item = {.path = "/bin/sh", .offset = 16, .frames = frames, .max = 2};
+    cr_expect_not(xs_symserver_query("/nonexistent/xisan/socket", &item, 1));
 }
