@@ -68,8 +68,8 @@ void xs_print_summary(uint32_t exiting)
     xs_survivors_print(exiting);
     print_suppressed();
     if (xs_opt.verbosity >= 2)
-        xs_message("info", "%lu allocation-site captures; depot: %zu nodes, %zu strings",
-                   xs_sites_captured(), xs_depot_count(), xs_string_count());
+        xs_message("info", "%lu allocation-site captures, %zu distinct sites; depot: %zu nodes, %zu strings",
+                   xs_sites_captured(), xs_site_count(), xs_depot_count(), xs_string_count());
     unsigned long total = xs_reports_made(), blocks;
     unsigned long long bytes;
     xs_quarantine_totals(&blocks, &bytes);
