@@ -14,6 +14,7 @@
 #include "quarantine.h"
 #include "released_memory.h"
 #include "runtime.h"
+#include "short_headers.h"
 #include "site_cache.h"
 #include "tag.h"
 #include "thread.h"
@@ -50,8 +51,9 @@ static inline uint32_t raw_site(const chain_t *c, PyThreadState *ts, size_t size
 }
 
 /* What a new block's header will say, and its size: the form depends on
- * the block's size, on the owner ids (the block's, and the calling
- * thread's, which a later object creation may give it) and on the site. */
+ * what the block holds (short_headers.h), its size, the owner ids (the
+ * block's, and the calling thread's, which a later object creation may
+ * give it) and the site. */
 typedef struct plan {
     uint32_t owner, site;
     size_t header;
@@ -64,7 +66,9 @@ static inline plan_t plan_block(const chain_t *c, size_t size, uintptr_t caller)
     PyThreadState *ts = xh_tstate();
     uint32_t current = xh_owner_of(ts);
     plan_t p = {.owner = xh_block_owner(current), .site = raw_site(c, ts, size, caller)};
-    p.header = xs_tag_header_for(size, p.owner > current ? p.owner : current, p.site);
+    p.header = c->domain == PYMEM_DOMAIN_OBJ && xh_short_allowed(caller)
+                   ? xs_tag_header_for(size, p.owner > current ? p.owner : current, p.site)
+                   : XISAN_LONG_HEADER;
     return p;
 }
 
@@ -176,7 +180,11 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
     if (XS_LIKELY(v == FREE_OK)) {
         xs_block_t saved = xs_tag_read(h);
         uint32_t owner = xisan_word_owner(saved.owner);
-        size_t header = xs_tag_header_for(size, owner > current ? owner : current, saved.site);
+        /* the contents stay what they were: a block known to fit the
+         * short form still does, any other keeps the long one */
+        size_t header = xs_tag_is_long(h)
+                            ? XISAN_LONG_HEADER
+                            : xs_tag_header_for(size, owner > current ? owner : current, saved.site);
         if (header == xs_tag_header_size(h)) {
             uint32_t magic = h->magic;
             h->magic = 0;
@@ -262,6 +270,18 @@ static void install_beneath(chain_t *c, PyMemAllocatorEx *inner)
  * that wraps ours later (tracemalloc, say) stays on top. */
 int xh_alloc_hooks_install(void)
 {
+    /* pymalloc's malloc: the object domain's when the adapter starts
+     * (PYTHONMALLOC applies later), unless it is the raw domain's (a
+     * build without pymalloc) */
+    static void *(*pymalloc)(void *, size_t);
+    static bool pymalloc_looked;
+    if (!pymalloc_looked) {
+        PyMemAllocatorEx obj, raw;
+        PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &obj);
+        PyMem_GetAllocator(PYMEM_DOMAIN_RAW, &raw);
+        pymalloc = obj.malloc != raw.malloc ? obj.malloc : NULL;
+        pymalloc_looked = true;
+    }
     if (xh_alloc_hooks_installed() || atomic_load(&hooks_used))
         return 0;
     PyMemAllocatorEx *obj = xh_debug_layer_inner(PYMEM_DOMAIN_OBJ);
@@ -270,10 +290,12 @@ int xh_alloc_hooks_install(void)
         install_beneath(&chain_obj, obj);
         install_beneath(&chain_mem, mem);
         xisan_python_state.block_offset = XH_DEBUG_HEADER;
+        xh_short_headers_init(false);
     } else {
         install_on_top(&chain_obj);
         install_on_top(&chain_mem);
         xisan_python_state.block_offset = 0;
+        xh_short_headers_init(pymalloc != NULL && chain_obj.next.malloc == pymalloc);
     }
     return 0;
 }

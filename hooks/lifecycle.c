@@ -15,6 +15,7 @@
 #include "reftrace.h"
 #include "runtime.h"
 #include "shadow_gc.h"
+#include "short_headers.h"
 #include "site_cache.h"
 #include "static_types.h"
 #include "thread.h"
@@ -130,6 +131,11 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         xh_reftrace_install(object_hooks);
         interpreter_seen(owner);
         xs_crash_thread_init();
+    }
+    if (XS_UNLIKELY(xh_short_learning)) {
+        xs_in_runtime++;
+        xh_short_headers_learn_classes();
+        xs_in_runtime--;
     }
     if (XS_UNLIKELY(xh_thread.monitored_owner != owner ||
                     (xh_opt.shadow_gc && xh_thread.shadow_owner != owner) ||

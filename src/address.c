@@ -44,9 +44,16 @@ static bool find_block(uintptr_t addr, size_t reach, xs_block_t *block, uintptr_
         uintptr_t u = lo + off;
         if (h->magic != xs_magic((const void *)u))
             continue;
+        /* the long form's site and size: in the window, or read before it
+         * (unreadable: site unknown, size unbounded) */
         uint32_t prefix[2] = {0, UINT32_MAX};
-        if (xs_tag_is_long(h) && off >= XISAN_LONG_HEADER)
+        if (xs_tag_is_long(h) && off >= XISAN_LONG_HEADER) {
             memcpy(prefix, window + off - XISAN_LONG_HEADER, sizeof(prefix));
+        } else if (xs_tag_is_long(h)) {
+            uint32_t read[2];
+            if (xs_safe_read(u - XISAN_LONG_HEADER, read, sizeof(read)) == sizeof(read))
+                memcpy(prefix, read, sizeof(prefix));
+        }
         xs_block_t b = xs_tag_decode(h->word, prefix);
         if (addr >= u - xs_tag_header_size(h) && (b.size == UINT32_MAX || addr < u + b.size)) {
             *block = b;

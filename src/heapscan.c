@@ -69,8 +69,9 @@ static void scan_resident(scan_t *s, uintptr_t lo, uintptr_t hi)
             if (xs_tag_is_long(h)) {
                 if (off >= sizeof(prefix))
                     memcpy(prefix, s->window + off - sizeof(prefix), sizeof(prefix));
-                else /* before the window: the previous read's end */
-                    xs_safe_read(lo + off - sizeof(prefix), prefix, sizeof(prefix));
+                else if (xs_safe_read(lo + off - sizeof(prefix), prefix, sizeof(prefix)) !=
+                         sizeof(prefix))
+                    continue; /* before the window, and unreadable: not a block to name */
             }
             xs_block_t b = xs_tag_decode(h->word, prefix);
             size_t after = (size_t)got - off - sizeof(xs_header_t);

@@ -170,16 +170,19 @@ static void fill(xs_released_t *out, uintptr_t start, uintptr_t end, uint32_t ow
 
 static bool find_block(uintptr_t addr, xs_released_t *out)
 {
-    uintptr_t first = addr & ~(uintptr_t)15;
-    for (uintptr_t start = first; start + PROBE > first && start >= 16; start -= 16) {
+    /* user pointers are 8-byte aligned (16 with the long header); the
+     * first one looked at is the next, whose tag addr may be in */
+    uintptr_t first = (addr & ~(uintptr_t)7) + 8;
+    for (uintptr_t start = first; start + PROBE > first && start >= 16; start -= 8) {
         entry_t *set = blocks[set_of(start)];
         for (size_t i = 0; i < WAYS; i++) {
             uint64_t w = atomic_load_explicit(&set[i].where, memory_order_acquire);
             if (w >> 16 != start)
                 continue;
             uintptr_t end = start + (w & 0xffff);
-            /* the header in front of the block belongs to it too */
-            if (addr >= start - 16 && addr < end) {
+            /* the header in front of the block belongs to it too (its
+             * form is not recorded: the tag, the 8 bytes both forms have) */
+            if (addr >= start - 8 && addr < end) {
                 fill(out, start, end, set[i].owner, set[i].site, set[i].type, XS_RELEASED_BLOCK);
                 return true;
             }

@@ -416,9 +416,12 @@ size_t xs_symbolize_file(const char *path, uintptr_t offset, xs_native_frame_t *
 static const char *server_path;
 static bool server_tried, server_down;
 
-/* Asks the server for every pc of the call not known yet; true when it
- * answered (a pc it had nothing for gets the loader's names, as without
- * libdw).  Under session_lock. */
+/* Asks the server for every pc of the call not known yet.  A pc in no
+ * module gets the loader's names (as without libdw); a pc the server
+ * cannot answer for (a module loaded by a relative path, one it could not
+ * read) stays for libdw in this process.  False when there is no server
+ * or it did not answer.  Under session_lock; its buffers are static, as
+ * the crash handler must not allocate. */
 static bool server_take(const uintptr_t *pcs, size_t n, size_t *count)
 {
     if (!server_tried) {
@@ -430,36 +433,43 @@ static bool server_take(const uintptr_t *pcs, size_t n, size_t *count)
         return false;
     static xs_symserver_item_t items[MAX_PCS];
     static size_t index_of[MAX_PCS];
-    static char paths[MAX_PCS][PATH_MAX]; /* the crash handler must not allocate */
-    size_t m = 0;
+    static char paths[16384]; /* the items' module paths, one after another */
+    size_t m = 0, used = 0;
     for (size_t i = 0; i < n; i++) {
         uintptr_t base;
-        if (count[i] != 0 || !module_of(pcs[i] ? pcs[i] - 1 : 0, paths[m], PATH_MAX, &base))
+        char *path = paths + used;
+        if (count[i] != 0)
             continue;
-        items[m] = (xs_symserver_item_t){.path = paths[m], .offset = pcs[i] - base,
+        if (!module_of(pcs[i] ? pcs[i] - 1 : 0, path, sizeof(paths) - used, &base)) {
+            count[i] = symbolize_pc(NULL, pcs[i], &frames_of_call[i * PER_PC], PER_PC);
+            continue;
+        }
+        size_t len = strlen(path);
+        if (path[0] != '/' || strchr(path, '\n') || used + len + 1 >= sizeof(paths))
+            continue;
+        items[m] = (xs_symserver_item_t){.path = path, .offset = pcs[i] - base,
                                          .frames = &frames_of_call[i * PER_PC], .max = PER_PC};
         index_of[m++] = i;
+        used += len + 1;
     }
     if (m == 0)
         return true;
     if (!xs_symserver_query(server_path, items, m)) {
-        server_down = true; /* in-process from now on */
+        server_down = true; /* in this process from now on */
         return false;
     }
     for (size_t j = 0; j < m; j++) {
         size_t i = index_of[j];
-        if (items[j].n == 0) {
-            count[i] = symbolize_pc(NULL, pcs[i], &frames_of_call[i * PER_PC], PER_PC);
-        } else {
-            for (size_t k = 0; k < items[j].n; k++) {
-                xs_native_frame_t *f = &frames_of_call[i * PER_PC + k];
-                f->pc = pcs[i];
-                copy(f->module, sizeof(f->module), base_name(items[j].path));
-                if (!f->file[0])
-                    f->line = 0;
-            }
-            count[i] = items[j].n;
+        if (items[j].n == 0)
+            continue;
+        for (size_t k = 0; k < items[j].n; k++) {
+            xs_native_frame_t *f = &frames_of_call[i * PER_PC + k];
+            f->pc = pcs[i];
+            copy(f->module, sizeof(f->module), base_name(items[j].path));
+            if (!f->file[0])
+                f->line = 0;
         }
+        count[i] = items[j].n;
         remember_unlocked(pcs[i], &frames_of_call[i * PER_PC], count[i]);
     }
     return true;
@@ -489,9 +499,15 @@ size_t xs_symbolize(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size
         if (k)
             memcpy(&frames_of_call[i * PER_PC], k->frames, count[i] * sizeof(k->frames[0]));
     }
-    /* The run's server first; libdw in this process when there is none
-     * (not under `xisan run`, symbolize_server=0) or it does not answer. */
-    if (!(xs_opt.symbolize_server && server_take(pcs, n, count))) {
+    /* The run's server first; libdw in this process for what it leaves
+     * (not under `xisan run`, symbolize_server=0, a server that does not
+     * answer, a pc it cannot answer for). */
+    if (xs_opt.symbolize_server)
+        server_take(pcs, n, count);
+    bool left = false;
+    for (size_t i = 0; i < n; i++)
+        left = left || count[i] == 0;
+    if (left) {
         pthread_once(&dw_once, load_libdw);
         if (!dw_ok) {
             pthread_mutex_unlock(&session_lock);

@@ -9,15 +9,29 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 enum {
-    SERVER_TIMEOUT_S = 10, /* a client that stops sending */
-    CLIENT_TIMEOUT_S = 30, /* a server busy with other processes' first lookups */
+    /* A client writes its whole request at once; one that stalls (stopped
+     * by a debugger, say) holds the server, which serves one connection
+     * at a time, no longer than this. */
+    SERVER_TIMEOUT_S = 2,
+    /* A client gives up on a server that is busy or stalled and
+     * symbolizes in its own process; well under the crash handler's 30 s
+     * watchdog, which a report made in a crash must finish within. */
+    CLIENT_TIMEOUT_S = 5,
     MAX_LINES = 1024,      /* per request */
     LINE_MAX_BYTES = 4608, /* a path and an offset; a frame's function and file */
 };
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void set_timeouts(int fd, int seconds)
 {
@@ -31,6 +45,7 @@ static void set_timeouts(int fd, int seconds)
 typedef struct conn {
     int fd;
     bool failed;
+    double deadline; /* CLOCK_MONOTONIC seconds; 0: none */
     char in[8192];
     size_t in_start, in_end;
     char out[8192];
@@ -97,8 +112,10 @@ static bool get_line(conn_t *c, char *line, size_t len)
             }
             line[have++] = ch;
         }
-        if (c->failed)
+        if (c->failed || (c->deadline > 0 && now() > c->deadline)) {
+            c->failed = true;
             return false;
+        }
         ssize_t n = recv(c->fd, c->in, sizeof(c->in), 0);
         if (n < 0 && errno == EINTR)
             continue;
@@ -148,6 +165,7 @@ void xs_symserver_serve(int fd)
         return;
     }
     c->fd = fd;
+    c->deadline = now() + SERVER_TIMEOUT_S; /* for the whole request */
     set_timeouts(fd, SERVER_TIMEOUT_S);
     char line[LINE_MAX_BYTES];
     xs_native_frame_t frames[8];
@@ -211,6 +229,7 @@ bool xs_symserver_query(const char *socket_path, xs_symserver_item_t *items, siz
     c.in_start = c.in_end = c.out_len = 0;
     c.fd = fd;
     c.failed = r != 0;
+    c.deadline = now() + CLIENT_TIMEOUT_S;
     for (size_t i = 0; i < n; i++)
         putf(&c, "%llx %s\n", (unsigned long long)items[i].offset, items[i].path);
     put(&c, "\n", 1);

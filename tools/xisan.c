@@ -130,7 +130,8 @@ static int cmd_config(int argc, char **argv)
 }
 
 /* Answers the run's symbolizer requests until the program exits (the
- * processes it leaves behind symbolize alone then). */
+ * processes it leaves behind symbolize alone then), or until the socket
+ * fails. */
 static void serve_symbolizer(pid_t pid, int listener)
 {
     int exited = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -143,12 +144,14 @@ static void serve_symbolizer(pid_t pid, int listener)
                 continue;
             break;
         }
-        if (fds[0].revents)
+        if (fds[0].revents || (fds[1].revents & (POLLERR | POLLHUP | POLLNVAL)))
             break;
         if (fds[1].revents & POLLIN) {
             int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
             if (conn >= 0)
                 xs_symserver_serve(conn);
+            else if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+                break; /* out of descriptors, say: the processes symbolize alone */
         }
     }
     close(exited);
@@ -234,8 +237,13 @@ static int cmd_run(int argc, char **argv)
 
     pid_t pid = fork();
     if (pid < 0) {
+        int saved = errno;
         unlink(state_path);
-        return fail(2, "fork: %s", strerror(errno));
+        if (symbolizer >= 0) {
+            unlink(symbolizer_path);
+            rmdir(symbolizer_dir);
+        }
+        return fail(2, "fork: %s", strerror(saved));
     }
     if (pid == 0) {
         execvp(argv[i], &argv[i]);

@@ -92,6 +92,35 @@ __attribute__((visibility("default"))) void _Py_Dealloc(void *op)
     real_dealloc(op);
 }
 
+/* CPython's typed allocation functions: each names the type of the object
+ * whose memory its first PyObject_Malloc is, and libpython calls them
+ * through the PLT too.  The type is left for the allocator hooks in
+ * xisan_python_thread.alloc_type (hooks/short_headers.h: blocks whose
+ * contents are known to need no 16-byte alignment may take the 8-byte
+ * header).  X(name, parameters, arguments) */
+#define XISAN_TYPED_ALLOCS(X)                                      \
+    X(_PyObject_GC_New, (void *tp), (tp))                          \
+    X(_PyObject_GC_NewVar, (void *tp, ssize_t n), (tp, n))         \
+    X(_PyObject_New, (void *tp), (tp))                             \
+    X(_PyObject_NewVar, (void *tp, ssize_t n), (tp, n))            \
+    X(PyType_GenericAlloc, (void *tp, ssize_t n), (tp, n))
+
+#define XISAN_TYPED_ALLOC(name, params, args)                                   \
+    __attribute__((visibility("default"))) void *name params                   \
+    {                                                                           \
+        static void *(*real) params;                                           \
+        if (__builtin_expect(real == NULL, 0))                                 \
+            real = (void *(*)params)resolve_real(#name);                       \
+        struct xisan_python_thread *t = &xisan_python_thread;                  \
+        const void *outer = t->alloc_type;                                     \
+        t->alloc_type = tp;                                                    \
+        void *op = real args;                                                  \
+        t->alloc_type = outer;                                                 \
+        return op;                                                             \
+    }
+XISAN_TYPED_ALLOCS(XISAN_TYPED_ALLOC)
+#undef XISAN_TYPED_ALLOC
+
 /* The deadly-signal handler stays first however the program sets its own
  * (faulthandler, say): the adapter routes sigaction() of those signals to
  * the core, which calls the program's handler after its report.  glibc's

@@ -114,6 +114,11 @@ struct xisan_python_thread {
     void *interp;
     uint32_t generation;
     uint32_t owner;
+    /* The type of the object whose memory this thread's next object
+     * allocation is, set by the preload library's definitions of CPython's
+     * typed allocation functions (_PyObject_GC_New, PyType_GenericAlloc,
+     * ...) and taken by the allocator hooks; NULL: not known. */
+    const void *alloc_type;
 };
 
 XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, tag_secret) == 8, "state layout");
@@ -121,6 +126,7 @@ XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, tstate_offset) == 16, "s
 XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, generation) == 24, "state layout");
 XISAN_STATIC_ASSERT(offsetof(struct xisan_python_state, block_offset) == 32, "state layout");
 XISAN_STATIC_ASSERT(offsetof(struct xisan_python_thread, owner) == 12, "thread cache layout");
+XISAN_STATIC_ASSERT(offsetof(struct xisan_python_thread, alloc_type) == 16, "thread cache layout");
 
 /* ---- preload library -> adapter ------------------------------------------ */
 

@@ -290,3 +290,21 @@ Test(address, live_blocks_null_and_unknown)
     cr_assert_eq(p.kind, XS_PLACE_UNKNOWN);
     unit_free_block(user);
 }
+
+/* A block with the short header starts 8 bytes past a 16-byte boundary;
+ * an address inside it, or in its 8-byte tag, names it too. */
+Test(released, a_block_8_bytes_off_16_is_found)
+{
+    xs_released_reset();
+    static char memory[1024] __attribute__((aligned(16)));
+    uintptr_t start = (uintptr_t)memory + 264; /* 8 mod 16 */
+    xs_released_block(memory + 264, 24, 2, 5, "float");
+    xs_released_t r;
+    cr_assert(xs_released_find(start + 4, &r));
+    cr_assert_eq(r.start, start);
+    cr_assert_eq(r.owner, 2);
+    cr_assert_str_eq(r.type, "float");
+    cr_assert(xs_released_find(start - 8, &r), "its tag");
+    cr_assert_eq(r.start, start);
+    cr_assert_not(xs_released_find(start + 24, &r));
+}

@@ -1,0 +1,101 @@
+/* Which blocks may take the short header (short_headers.h). */
+#include "short_headers.h"
+
+#include <dlfcn.h>
+#include <link.h>
+
+bool xh_short_on;
+bool xh_short_learning;
+
+/* Builtin types with no field aligned to more than 8 bytes; an instance of
+ * a class defined in Python whose bases are these (or are such classes)
+ * adds pointer-sized slots only. */
+static PyTypeObject *const builtin_types[] = {
+    &PyBaseObject_Type, &PyTuple_Type,    &PyList_Type,     &PyDict_Type,
+    &PySet_Type,        &PyFrozenSet_Type, &PyLong_Type,    &PyFloat_Type,
+    &PyComplex_Type,    &PyUnicode_Type,  &PyBytes_Type,    &PyByteArray_Type,
+    &PyFunction_Type,   &PyMethod_Type,   &PyCell_Type,     &PySlice_Type,
+    &PyProperty_Type,   &PyCFunction_Type, &PyModule_Type,  &PyDictKeys_Type,
+    &PyDictValues_Type, &PyDictItems_Type, &PyEnum_Type,    &PyRange_Type,
+    &PySeqIter_Type,    &PyMemoryView_Type,
+};
+
+/* subtype_dealloc, the tp_dealloc of every class type.__new__ makes. */
+static destructor python_class_dealloc;
+
+static bool builtin(const PyTypeObject *tp)
+{
+    for (size_t i = 0; i < XS_ARRAY_LEN(builtin_types); i++)
+        if (tp == builtin_types[i])
+            return true;
+    return false;
+}
+
+bool xh_short_type_fits(const PyTypeObject *tp)
+{
+    for (int depth = 0; tp != NULL; tp = tp->tp_base, depth++) {
+        if (depth > 32)
+            return false;
+        if (builtin(tp))
+            continue;
+        if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || python_class_dealloc == NULL ||
+            tp->tp_dealloc != python_class_dealloc)
+            return false;
+    }
+    return true;
+}
+
+/* Return addresses inside these functions: each allocates one object of
+ * one builtin type with PyObject_Malloc. */
+typedef struct range {
+    uintptr_t lo, hi;
+} range_t;
+static range_t callers[3];
+static size_t n_callers;
+
+bool xh_short_caller_fits(uintptr_t caller)
+{
+    for (size_t i = 0; i < n_callers; i++)
+        if (caller - callers[i].lo < callers[i].hi - callers[i].lo)
+            return true;
+    return false;
+}
+
+static void add_caller(void *fn)
+{
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (n_callers < XS_ARRAY_LEN(callers) &&
+        dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size > 0 &&
+        info.dli_saddr == fn)
+        callers[n_callers++] = (range_t){(uintptr_t)fn, (uintptr_t)fn + sym->st_size};
+}
+
+void xh_short_headers_init(bool over_pymalloc)
+{
+    xh_short_on = over_pymalloc;
+    xh_short_learning = over_pymalloc && python_class_dealloc == NULL;
+    n_callers = 0;
+    add_caller((void *)PyFloat_FromDouble);
+    add_caller((void *)_PyLong_New);
+    add_caller((void *)PyUnicode_New);
+}
+
+void xh_short_headers_learn_classes(void)
+{
+    static int tries;
+    if (python_class_dealloc != NULL || ++tries > 16) {
+        xh_short_learning = false;
+        return;
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *cls = PyObject_CallFunction((PyObject *)&PyType_Type, "s(O){}", "xisan_probe",
+                                          (PyObject *)&PyBaseObject_Type);
+    if (cls != NULL && PyType_Check(cls)) {
+        python_class_dealloc = ((PyTypeObject *)cls)->tp_dealloc;
+        xh_short_learning = false;
+    }
+    Py_XDECREF(cls);
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+}

@@ -1,0 +1,52 @@
+/* Which blocks may take the 8-byte header (src/tag.h's short form), whose
+ * user pointer sits 8 bytes off a 16-byte boundary.  CPython promises
+ * 16-byte alignment (obmalloc's ALIGNMENT, raised to 16 in 3.8 because
+ * ctypes' `long double` crashed without it), and a Python subclass adds
+ * 8-byte slots to any base, so a block's size says nothing about what it
+ * holds.  A block may take the short form only when its contents are
+ * known to need no more than 8:
+ *
+ *   - an object whose type is known at its allocation (CPython's typed
+ *     allocation functions leave it in xisan_python_thread.alloc_type:
+ *     preload.c) and made of builtin types that hold no 16-byte aligned
+ *     field (the table in short_headers.c) and classes defined in Python,
+ *     which add only pointer-sized slots;
+ *   - an object allocated by one of a few libpython functions that make
+ *     one such type each (PyFloat_FromDouble, _PyLong_New, PyUnicode_New);
+ *
+ * and only where the allocator beneath is pymalloc, whose 16-byte size
+ * classes are what the short form saves a step of (beneath CPython's
+ * debug hooks, or over glibc's malloc, it would save nothing). */
+#ifndef XH_SHORT_HEADERS_H
+#define XH_SHORT_HEADERS_H
+
+#include "cpython.h"
+#include "thread.h"
+
+/* At the hooks' installation: `over_pymalloc` tells whether the object
+ * domain's allocator beneath is pymalloc. */
+void xh_short_headers_init(bool over_pymalloc);
+/* Learns what a class defined in Python looks like (its tp_dealloc), with
+ * the GIL of an interpreter held; until then no instance of a heap type
+ * takes the short form.  Called at audit events while xh_short_learning
+ * (a few tries: early in start-up `type` may not work yet). */
+extern bool xh_short_learning;
+void xh_short_headers_learn_classes(void);
+
+extern bool xh_short_on;
+bool xh_short_type_fits(const PyTypeObject *tp);
+bool xh_short_caller_fits(uintptr_t caller);
+
+/* May the object block this thread allocates now, from return address
+ * `caller`, take the short header?  Takes the type its allocation
+ * function left. */
+static inline bool xh_short_allowed(uintptr_t caller)
+{
+    const PyTypeObject *tp = xisan_python_thread.alloc_type;
+    xisan_python_thread.alloc_type = NULL;
+    if (!xh_short_on)
+        return false;
+    return tp ? xh_short_type_fits(tp) : xh_short_caller_fits(caller);
+}
+
+#endif
