@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uthash.h>
 
@@ -365,16 +366,26 @@ enum { SERVER_SESSIONS = 8 };
 static struct server_session {
     Dwfl *dwfl;
     char path[PATH_MAX];
+    struct stat file; /* a module rebuilt at the same path is another */
     unsigned long used;
 } server_sessions[SERVER_SESSIONS];
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
 static unsigned long server_clock;
 
 static Dwfl *server_session(const char *path)
 {
+    struct stat file;
+    if (stat(path, &file) != 0)
+        return NULL;
     struct server_session *victim = &server_sessions[0];
     for (size_t i = 0; i < SERVER_SESSIONS; i++) {
         struct server_session *s = &server_sessions[i];
-        if (s->dwfl && strcmp(s->path, path) == 0) {
+        if (s->dwfl && strcmp(s->path, path) == 0 && same_file(&s->file, &file)) {
             s->used = ++server_clock;
             return s->dwfl;
         }
@@ -396,6 +407,7 @@ static Dwfl *server_session(const char *path)
         return NULL;
     }
     victim->dwfl = dwfl;
+    victim->file = file;
     snprintf(victim->path, sizeof(victim->path), "%s", path);
     return dwfl;
 }
