@@ -36,10 +36,10 @@ bool xh_short_type_fits(const PyTypeObject *tp)
     for (int depth = 0; tp != NULL; tp = tp->tp_base, depth++) {
         if (depth > 32)
             return false;
-        if (builtin(tp))
-            continue;
-        if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || python_class_dealloc == NULL ||
-            tp->tp_dealloc != python_class_dealloc)
+        /* a class defined in Python (one compare), else a listed builtin */
+        bool python_class = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && python_class_dealloc &&
+                            tp->tp_dealloc == python_class_dealloc;
+        if (!python_class && !builtin(tp))
             return false;
     }
     return true;

@@ -43,7 +43,8 @@ bool xh_short_caller_fits(uintptr_t caller);
 static inline bool xh_short_allowed(uintptr_t caller)
 {
     const PyTypeObject *tp = xisan_python_thread.alloc_type;
-    xisan_python_thread.alloc_type = NULL;
+    if (tp) /* taken by this block alone */
+        xisan_python_thread.alloc_type = NULL;
     if (!xh_short_on)
         return false;
     return tp ? xh_short_type_fits(tp) : xh_short_caller_fits(caller);

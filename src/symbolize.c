@@ -298,6 +298,21 @@ static bool module_of(uintptr_t addr, char *path, size_t len, uintptr_t *base)
     return true;
 }
 
+/* A libdw session of one module file, loaded at `base`; NULL on failure. */
+static Dwfl *open_module(const char *path, uintptr_t base)
+{
+    Dwfl *dwfl = dw.dwfl_begin(&dwfl_callbacks);
+    if (dwfl == NULL)
+        return NULL;
+    dw.dwfl_report_begin(dwfl);
+    if (dw.dwfl_report_elf(dwfl, base_name(path), path, -1, base, false) == NULL ||
+        dw.dwfl_report_end(dwfl, NULL, NULL) != 0) {
+        dw.dwfl_end(dwfl);
+        return NULL;
+    }
+    return dwfl;
+}
+
 /* The session of the module holding `addr`, opening it (and closing the
  * previous one) when needed; NULL when there is none. */
 static Dwfl *session_for_unlocked(uintptr_t addr)
@@ -309,15 +324,9 @@ static Dwfl *session_for_unlocked(uintptr_t addr)
     if (session && base == session_base && strcmp(path, session_path) == 0)
         return session;
     close_session_unlocked();
-    Dwfl *dwfl = dw.dwfl_begin(&dwfl_callbacks);
+    Dwfl *dwfl = open_module(path, base);
     if (dwfl == NULL)
         return NULL;
-    dw.dwfl_report_begin(dwfl);
-    if (dw.dwfl_report_elf(dwfl, base_name(path), path, -1, base, false) == NULL ||
-        dw.dwfl_report_end(dwfl, NULL, NULL) != 0) {
-        dw.dwfl_end(dwfl);
-        return NULL;
-    }
     session = dwfl;
     session_base = base;
     snprintf(session_path, sizeof(session_path), "%s", path);
@@ -396,16 +405,10 @@ static Dwfl *server_session(const char *path)
         dw.dwfl_end(victim->dwfl);
     victim->dwfl = NULL;
     victim->used = ++server_clock;
-    Dwfl *dwfl = dw.dwfl_begin(&dwfl_callbacks);
+    /* at the module's link address: the client sends offsets from it */
+    Dwfl *dwfl = open_module(path, 0);
     if (dwfl == NULL)
         return NULL;
-    dw.dwfl_report_begin(dwfl);
-    /* at the module's link address: the client sends offsets from it */
-    if (dw.dwfl_report_elf(dwfl, base_name(path), path, -1, 0, false) == NULL ||
-        dw.dwfl_report_end(dwfl, NULL, NULL) != 0) {
-        dw.dwfl_end(dwfl);
-        return NULL;
-    }
     victim->dwfl = dwfl;
     victim->file = file;
     snprintf(victim->path, sizeof(victim->path), "%s", path);
@@ -429,12 +432,12 @@ static const char *server_path;
 static bool server_tried, server_down;
 
 /* Asks the server for every pc of the call not known yet.  A pc in no
- * module gets the loader's names (as without libdw); a pc the server
- * cannot answer for (a module loaded by a relative path, one it could not
- * read) stays for libdw in this process.  False when there is no server
- * or it did not answer.  Under session_lock; its buffers are static, as
- * the crash handler must not allocate. */
-static bool server_take(const uintptr_t *pcs, size_t n, size_t *count)
+ * module gets the loader's names (as without libdw); what the server does
+ * not answer (no server, one that fails, a module loaded by a relative
+ * path or one it could not read) stays for libdw in this process.  Under
+ * session_lock; its buffers are static, as the crash handler must not
+ * allocate. */
+static void server_take(const uintptr_t *pcs, size_t n, size_t *count)
 {
     if (!server_tried) {
         server_tried = true;
@@ -442,7 +445,7 @@ static bool server_take(const uintptr_t *pcs, size_t n, size_t *count)
         server_path = env && env[0] ? env : NULL;
     }
     if (server_path == NULL || server_down)
-        return false;
+        return;
     static xs_symserver_item_t items[MAX_PCS];
     static size_t index_of[MAX_PCS];
     static char paths[16384]; /* the items' module paths, one after another */
@@ -465,10 +468,10 @@ static bool server_take(const uintptr_t *pcs, size_t n, size_t *count)
         used += len + 1;
     }
     if (m == 0)
-        return true;
+        return;
     if (!xs_symserver_query(server_path, items, m)) {
         server_down = true; /* in this process from now on */
-        return false;
+        return;
     }
     for (size_t j = 0; j < m; j++) {
         size_t i = index_of[j];
@@ -484,7 +487,6 @@ static bool server_take(const uintptr_t *pcs, size_t n, size_t *count)
         count[i] = items[j].n;
         remember_unlocked(pcs[i], &frames_of_call[i * PER_PC], count[i]);
     }
-    return true;
 }
 
 static size_t loader_names(const uintptr_t *pcs, size_t n, xs_native_frame_t *out, size_t max)
