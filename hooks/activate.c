@@ -16,6 +16,7 @@
 #include "runtime_code.h"
 #include "runtime.h"
 #include "shadow_gc.h"
+#include "site_cache.h"
 #include "summary.h"
 
 #include <stdlib.h>
@@ -65,6 +66,7 @@ xisan_adapter_activate(const struct xisan_preload_info *info)
         _exit(2);
     xs_runtime_set_adapter(&python_adapter);
     xh_describe_block_init();
+    xh_alloc_sites_init();
     xh_api_install();
     xh_instrumented_activate();
     if (xh_alloc_hooks_install() < 0)

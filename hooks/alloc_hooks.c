@@ -263,6 +263,35 @@ static void install_beneath(chain_t *c, PyMemAllocatorEx *inner)
     c->debug_ctx = top.ctx;
 }
 
+/* pymalloc's statistics (sys._debugmallocstats()): CPython prints them
+ * only when pymalloc is the object domain's allocator (or the debug hooks'
+ * beneath them), so the hooks step out of that slot for the call.  Only
+ * with a single interpreter, whose GIL the caller holds: nothing else can
+ * allocate or free an object-domain block meanwhile (an interpreter with a
+ * GIL of its own could, and would free a tagged block into pymalloc
+ * untagged); else CPython prints what it prints under any other hook. */
+int xh_alloc_hooks_malloc_stats(int (*real)(void *out), void *out)
+{
+    chain_t *c = &chain_obj;
+    PyMemAllocatorEx now, mine = hooks_of(c);
+    PyMem_GetAllocator(c->domain, &now);
+    bool on_top = is_ours(&now, c);
+    bool beneath = !on_top && installed_in(c);
+    PyInterpreterState *head = PyInterpreterState_Head();
+    if ((!on_top && !beneath) || head == NULL || PyInterpreterState_Next(head) != NULL)
+        return real(out);
+    if (on_top)
+        PyMem_SetAllocator(c->domain, &c->next);
+    else
+        *c->beneath = c->next;
+    int result = real(out);
+    if (on_top)
+        PyMem_SetAllocator(c->domain, &mine);
+    else
+        *c->beneath = mine;
+    return result;
+}
+
 /* Called when the adapter starts, before CPython initializes (the
  * allocators are final then: PYTHONMALLOC and -X dev applied, no object
  * exists) and at the first audit event of each interpreter.  Once a block

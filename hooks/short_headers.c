@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <string.h>
 
 bool xh_short_on;
 bool xh_short_learning;
@@ -45,30 +46,17 @@ bool xh_short_type_fits(const PyTypeObject *tp)
     return true;
 }
 
-/* Return addresses inside these functions: each allocates one object of
- * one builtin type with PyObject_Malloc. */
-typedef struct range {
-    uintptr_t lo, hi;
-} range_t;
-static range_t callers[3];
+xh_range_t xh_short_callers[XH_SHORT_CALLERS];
 static size_t n_callers;
-
-bool xh_short_caller_fits(uintptr_t caller)
-{
-    for (size_t i = 0; i < n_callers; i++)
-        if (caller - callers[i].lo < callers[i].hi - callers[i].lo)
-            return true;
-    return false;
-}
 
 static void add_caller(void *fn)
 {
     Dl_info info;
     const ElfW(Sym) *sym = NULL;
-    if (n_callers < XS_ARRAY_LEN(callers) &&
+    if (n_callers < XH_SHORT_CALLERS &&
         dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size > 0 &&
         info.dli_saddr == fn)
-        callers[n_callers++] = (range_t){(uintptr_t)fn, (uintptr_t)fn + sym->st_size};
+        xh_short_callers[n_callers++] = (xh_range_t){(uintptr_t)fn, sym->st_size};
 }
 
 void xh_short_headers_init(bool over_pymalloc)
@@ -76,6 +64,7 @@ void xh_short_headers_init(bool over_pymalloc)
     xh_short_on = over_pymalloc;
     xh_short_learning = over_pymalloc && python_class_dealloc == NULL;
     n_callers = 0;
+    memset(xh_short_callers, 0, sizeof(xh_short_callers));
     add_caller((void *)PyFloat_FromDouble);
     add_caller((void *)_PyLong_New);
     add_caller((void *)PyUnicode_New);

@@ -35,7 +35,22 @@ void xh_short_headers_learn_classes(void);
 
 extern bool xh_short_on;
 bool xh_short_type_fits(const PyTypeObject *tp);
-bool xh_short_caller_fits(uintptr_t caller);
+/* Return addresses inside the functions that allocate one object of one
+ * builtin type with PyObject_Malloc (PyFloat_FromDouble, _PyLong_New,
+ * PyUnicode_New); an entry of length 0 holds none.  Checked inline, three
+ * compares, at every untyped object-domain allocation. */
+typedef struct xh_range {
+    uintptr_t lo, len;
+} xh_range_t;
+enum { XH_SHORT_CALLERS = 3 };
+extern xh_range_t xh_short_callers[XH_SHORT_CALLERS];
+
+static inline bool xh_short_caller_fits(uintptr_t caller)
+{
+    return caller - xh_short_callers[0].lo < xh_short_callers[0].len ||
+           caller - xh_short_callers[1].lo < xh_short_callers[1].len ||
+           caller - xh_short_callers[2].lo < xh_short_callers[2].len;
+}
 
 /* May the object block this thread allocates now, from return address
  * `caller`, take the short header?  Takes the type its allocation

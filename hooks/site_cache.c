@@ -10,6 +10,8 @@
 #include "runtime.h"
 #include "site.h"
 
+#include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,17 @@ uintptr_t xh_thread_stack_hi_slow(void)
     if (xh_thread.stack_hi == 0)
         xh_thread.stack_hi = (uintptr_t)__builtin_frame_address(0);
     return xh_thread.stack_hi;
+}
+
+void xh_alloc_sites_init(void)
+{
+    /* The evaluation loop is exported (the JIT and debuggers call it); its
+     * symbol's size bounds it.  Not found: native stacks are whole. */
+    void *eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (eval && dladdr1(eval, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size)
+        xs_unwind_set_root((uintptr_t)eval, (uintptr_t)eval + sym->st_size);
 }
 
 /* A new interpreter runs the same module code as the ones before it, in

@@ -63,6 +63,9 @@ static inline uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintpt
     }
     return xh_alloc_site_miss(ts, set, instr, depth, caller, kind);
 }
+/* Native stacks of sites with a Python stack end at the evaluation loop
+ * (xs_capture_site): find it. */
+void xh_alloc_sites_init(void);
 /* Share allocation sites across interpreters and threads from now on. */
 void xh_alloc_sites_share(void);
 

@@ -19,7 +19,8 @@ uint32_t xs_capture_site(uint32_t python_id)
         atomic_fetch_add_explicit(&sites_captured, 1, memory_order_relaxed);
     uintptr_t pcs[XS_MAX_NATIVE];
     size_t depth = (size_t)xs_opt.alloc_stack_depth;
-    size_t n = depth ? xs_unwind(pcs, depth < XS_MAX_NATIVE ? depth : XS_MAX_NATIVE) : 0;
+    size_t max = depth < XS_MAX_NATIVE ? depth : XS_MAX_NATIVE;
+    size_t n = depth ? xs_unwind_to(pcs, max, python_id != 0) : 0;
     uint64_t words[XS_MAX_NATIVE];
     for (size_t i = 0; i < n; i++)
         words[i] = pcs[i];

@@ -9,7 +9,10 @@
 
 /* Capture an allocation site for the calling thread: its native stack plus
  * the Python stack of depot id `python_id` (frames as xs_pyframe_word
- * words, innermost first; 0: none). */
+ * words, innermost first; 0: none).  With a Python stack, the native one
+ * ends at the interpreter loop's frame (xs_unwind_set_root): the frames
+ * beneath it are the Python stack's, and not walking them is most of a
+ * capture's cost. */
 XS_INTERNAL uint32_t xs_capture_site(uint32_t python_id);
 XS_INTERNAL unsigned long xs_sites_captured(void);
 XS_INTERNAL bool xs_site_fork(xs_fork_phase_t phase);

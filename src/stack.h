@@ -10,6 +10,13 @@
 /* Capture up to max return addresses of the caller, dropping frames that
  * are inside xisan's own libraries. */
 XS_INTERNAL size_t xs_unwind(uintptr_t *pcs, size_t max);
+/* The same; with to_root, the stack ends at its first frame in the root
+ * (the frame included), when a root is set. */
+XS_INTERNAL size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool to_root);
+/* The embedding's interpreter loop [lo, hi): a frame in it runs
+ * interpreted code, whose own stack (a Python stack) tells what called it,
+ * so a captured allocation site's native stack can end there. */
+XS_INTERNAL void xs_unwind_set_root(uintptr_t lo, uintptr_t hi);
 
 typedef struct xs_native_frame {
     uintptr_t pc;

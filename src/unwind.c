@@ -5,6 +5,7 @@
 #include <libunwind.h>
 
 #include <link.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,25 +56,56 @@ static bool in_self(uintptr_t pc)
     return false;
 }
 
-__attribute__((noinline)) size_t xs_unwind(uintptr_t *pcs, size_t max)
+/* The embedding's interpreter loop, where a stack with an interpreted
+ * stack of its own may end (xs_unwind_set_root). */
+static _Atomic uintptr_t root_lo, root_hi;
+
+void xs_unwind_set_root(uintptr_t lo, uintptr_t hi)
+{
+    atomic_store(&root_hi, 0);
+    atomic_store(&root_lo, lo);
+    atomic_store(&root_hi, hi);
+}
+
+/* Frames walked first when the stack may end at the root: the hooks' own
+ * few, and the runtime's between an allocation and its interpreter loop,
+ * which are rarely more than eight. */
+enum { ROOT_WALK = 16 };
+
+__attribute__((noinline)) size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool to_root)
 {
     void *raw[XS_MAX_NATIVE + 32];
     pthread_once(&self_once, init_self);
+    uintptr_t lo = atomic_load_explicit(&root_lo, memory_order_relaxed);
+    uintptr_t hi = to_root ? atomic_load_explicit(&root_hi, memory_order_relaxed) : 0;
     /* Walking a frame costs; xisan's own frames on top are few (a hook, a
-     * capture), so walk `max` plus a few, and walk again deeper only when
-     * they were all ours. */
-    for (size_t extra = 8;; extra = 32) {
-        int want = (int)(max + extra < XS_ARRAY_LEN(raw) ? max + extra : XS_ARRAY_LEN(raw));
+     * capture), so walk `max` plus a few (fewer when the root is likely
+     * near), and walk again deeper only when that was not enough. */
+    int want = (int)(hi && max + 8 > ROOT_WALK ? ROOT_WALK : max + 8);
+    for (;;) {
+        want = want < (int)XS_ARRAY_LEN(raw) ? want : (int)XS_ARRAY_LEN(raw);
         int n = unw_backtrace(raw, want);
         int i = 1; /* raw[0] is this function */
         while (i < n && in_self((uintptr_t)raw[i]))
             i++;
-        if (i == n && n == want && extra < 32)
+        bool more = n == want && want < (int)XS_ARRAY_LEN(raw); /* not the bottom yet */
+        if (i == n && more) {
+            want += 32;
             continue;
+        }
         size_t out = 0;
-        for (; i < n && out < max; i++)
+        bool rooted = false;
+        for (; i < n && out < max && !rooted; i++) {
             pcs[out++] = (uintptr_t)raw[i];
-        return out;
+            rooted = (uintptr_t)raw[i] >= lo && (uintptr_t)raw[i] < hi;
+        }
+        if (rooted || out == max || !more)
+            return out;
+        want = i + (int)(max - out) + 1;
     }
 }
 
+size_t xs_unwind(uintptr_t *pcs, size_t max)
+{
+    return xs_unwind_to(pcs, max, false);
+}

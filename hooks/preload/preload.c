@@ -177,6 +177,16 @@ __attribute__((visibility("default"))) void Py_EndInterpreter(void *tstate)
     real(tstate);
 }
 
+__attribute__((visibility("default"))) int _PyObject_DebugMallocStats(void *out)
+{
+    static int (*real)(void *);
+    if (real == NULL)
+        real = (int (*)(void *))resolve_real("_PyObject_DebugMallocStats");
+    if (hooks.malloc_stats)
+        return hooks.malloc_stats(real, out);
+    return real(out);
+}
+
 __attribute__((constructor)) static void xisan_preload(void)
 {
     /* Py_Version (3.11+) is the interpreter's own PY_VERSION_HEX. */

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XISAN_ABI_VERSION 5
+#define XISAN_ABI_VERSION 6
 
 #ifdef __cplusplus
 #define XISAN_STATIC_ASSERT static_assert
@@ -152,6 +152,11 @@ struct xisan_object_hooks {
      * itself first for the deadly signals and calls the program's handler
      * after its report; NULL: straight to the C library */
     int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
+    /* _PyObject_DebugMallocStats(out) (sys._debugmallocstats(),
+     * PYTHONMALLOCSTATS): CPython prints pymalloc's statistics only when
+     * pymalloc is the object domain's allocator, so the adapter calls
+     * `real` with its hooks out of the way where that is safe */
+    int (*malloc_stats)(int (*real)(void *out), void *out);
 };
 
 struct xisan_preload_info {

@@ -190,3 +190,56 @@ Test(symbolize, server_refuses_bad_requests, .init = symbolize_on)
     xs_symserver_item_t item = {.path = "/bin/sh", .offset = 16, .frames = frames, .max = 2};
     cr_expect_not(xs_symserver_query("/nonexistent/xisan/socket", &item, 1));
 }
+
+/* xs_unwind_to: a stack ends at its first frame in the root, included,
+ * when asked to and a root is set; else it goes on. */
+static uintptr_t into_middle;
+static uintptr_t unwound[XS_MAX_NATIVE];
+static size_t n_unwound;
+
+static __attribute__((noinline)) void unwind_inner(bool to_root)
+{
+    into_middle = (uintptr_t)__builtin_return_address(0);
+    n_unwound = xs_unwind_to(unwound, XS_MAX_NATIVE, to_root);
+    __asm__ volatile("" ::: "memory"); /* not a tail call */
+}
+
+static __attribute__((noinline)) void unwind_middle(bool to_root)
+{
+    unwind_inner(to_root);
+    __asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline)) void unwind_outer(bool to_root)
+{
+    unwind_middle(to_root);
+    __asm__ volatile("" ::: "memory");
+}
+
+static size_t index_of(uintptr_t pc)
+{
+    for (size_t i = 0; i < n_unwound; i++)
+        if (unwound[i] == pc)
+            return i;
+    return SIZE_MAX;
+}
+
+Test(stacks, unwind_ends_at_the_root)
+{
+    unwind_outer(true); /* no root set: the whole stack */
+    size_t at = index_of(into_middle);
+    cr_assert_neq(at, SIZE_MAX, "the return address into unwind_middle is in the stack");
+    size_t whole = n_unwound;
+    cr_assert_gt(whole, at + 2, "frames beneath unwind_middle (the test's caller)");
+
+    xs_unwind_set_root(into_middle, into_middle + 1);
+    unwind_outer(true);
+    cr_expect_eq(n_unwound, at + 1, "ends at the root's frame");
+    cr_expect_eq(index_of(into_middle), at);
+    unwind_outer(false); /* not asked to: the whole stack */
+    cr_expect_eq(n_unwound, whole);
+
+    xs_unwind_set_root(0, 0);
+    unwind_outer(true);
+    cr_expect_eq(n_unwound, whole);
+}

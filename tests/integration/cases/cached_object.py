@@ -14,10 +14,21 @@
 #   "line": %line(%s, XISAN-EXPECT: allocation)}, "..."]}
 # REPORT-JSON: {"native_stack": [{}, "..."], "alloc_native_stack": {"$every": {"pc": "re:0x[0-9a-f]+"}}}
 # REPORT-JSON: {"native_stack": {"$every": {"pc": "re:0x[0-9a-f]+"}}}
+# With a Python stack at allocation, the native one ends at the evaluation
+# loop's frame (the frames beneath it are the Python stack's):
+# REPORT-JSON: {"alloc_native_stack": ["...", {"function": "get_cached"}, "...", \
+#   {"function": "re:_PyEval_EvalFrame.*"}]}
 # CHECK: ^==%pid==ERROR: XISan: cross-interpreter-access on list object at 0x[0-9a-f]+ \(access: call\)$
 # CHECK: ^SUMMARY: XISan: cross-interpreter-access \S+:\d+ in \S+$
 # CHECK: ^Current thread 0x
 # CHECK: ABORTING
+#
+# Without one (python_stack_depth=0), it goes on past the loop:
+# RUN: %xisan run -o python_stack_depth=0 -- %python %s
+# EXIT: SIGABRT
+# REPORTS: 1
+# REPORT-JSON: {"alloc_native_stack": ["...", {"function": "get_cached"}, "...", \
+#   {"function": "re:_PyEval_EvalFrame.*"}, {}, "..."], "alloc_python_stack": []}
 import xfix
 import xinterp
 

@@ -6,8 +6,8 @@
 # EXIT: 66
 # REPORTS: 1
 # CHECK: ^==%pid==ERROR: XISan: cross-interpreter-access on list object
-# CHECK: ^    #\d+ 0x[0-9a-f]+ in get_cached \S*xfix\.c:%line(tests/fixtures/xfix.c, cached_list = PyList_New(0);)$
 # CHECK: ^    #\d+ 0x[0-9a-f]+ in __libc_start_call_main \S+:\d+$
+# CHECK: ^    #\d+ 0x[0-9a-f]+ in get_cached \S*xfix\.c:%line(tests/fixtures/xfix.c, cached_list = PyList_New(0);)$
 # CHECK-STDOUT: ^libdw loaded: False$
 #
 # RUN: %xisan run -o halt_on_error=0 -o symbolize_server=0 -- %python %s
