@@ -19,6 +19,8 @@
 #include "tag.h"
 #include "thread.h"
 
+#include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,12 +244,35 @@ bool xh_alloc_hooks_installed(void)
     return installed_in(&chain_obj) && installed_in(&chain_mem);
 }
 
+/* The object domain's slot in CPython's runtime state, when the hooks are
+ * on top: found by its contents (the hooks' allocator) in _PyRuntime, so
+ * the statistics below can swap it without PyMem_SetAllocator, whose lock
+ * may park the thread and let others run (3.13).  NULL: not found. */
+static PyMemAllocatorEx *obj_slot;
+
+static PyMemAllocatorEx *find_slot(const PyMemAllocatorEx *a)
+{
+    void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (runtime == NULL || !dladdr1(runtime, &info, (void **)&sym, RTLD_DL_SYMENT) || sym == NULL)
+        return NULL;
+    for (size_t off = 0; off + sizeof(*a) <= sym->st_size; off += sizeof(void *)) {
+        PyMemAllocatorEx *at = (PyMemAllocatorEx *)((char *)runtime + off);
+        if (memcmp(at, a, sizeof(*a)) == 0)
+            return at;
+    }
+    return NULL;
+}
+
 static void install_on_top(chain_t *c)
 {
     PyMem_GetAllocator(c->domain, &c->next);
     PyMemAllocatorEx mine = hooks_of(c);
     PyMem_SetAllocator(c->domain, &mine);
     c->beneath = NULL;
+    if (c == &chain_obj)
+        obj_slot = find_slot(&mine);
 }
 
 /* Beneath CPython's debug hooks, which then see exactly the sizes the
@@ -263,32 +288,29 @@ static void install_beneath(chain_t *c, PyMemAllocatorEx *inner)
     c->debug_ctx = top.ctx;
 }
 
-/* pymalloc's statistics (sys._debugmallocstats()): CPython prints them
- * only when pymalloc is the object domain's allocator (or the debug hooks'
- * beneath them), so the hooks step out of that slot for the call.  Only
- * with a single interpreter, whose GIL the caller holds: nothing else can
- * allocate or free an object-domain block meanwhile (an interpreter with a
- * GIL of its own could, and would free a tagged block into pymalloc
- * untagged); else CPython prints what it prints under any other hook. */
+/* pymalloc's statistics (sys._debugmallocstats(), PYTHONMALLOCSTATS):
+ * CPython prints them only when pymalloc is the object domain's allocator
+ * (or the debug hooks' beneath them), so the hooks step out of that slot
+ * for the call, by plain stores to it.  Only with a single interpreter,
+ * whose GIL the caller holds: nothing else can allocate or free an
+ * object-domain block meanwhile (an interpreter with a GIL of its own
+ * could, and would free a tagged block into pymalloc untagged); else
+ * CPython prints what it prints under any other hook. */
 int xh_alloc_hooks_malloc_stats(int (*real)(void *out), void *out)
 {
     chain_t *c = &chain_obj;
-    PyMemAllocatorEx now, mine = hooks_of(c);
-    PyMem_GetAllocator(c->domain, &now);
-    bool on_top = is_ours(&now, c);
-    bool beneath = !on_top && installed_in(c);
+    PyMemAllocatorEx mine = hooks_of(c);
+    PyMemAllocatorEx *slot = NULL;
+    if (c->beneath == NULL && obj_slot && memcmp(obj_slot, &mine, sizeof(mine)) == 0)
+        slot = obj_slot;
+    else if (c->beneath != NULL && installed_in(c))
+        slot = c->beneath;
     PyInterpreterState *head = PyInterpreterState_Head();
-    if ((!on_top && !beneath) || head == NULL || PyInterpreterState_Next(head) != NULL)
+    if (slot == NULL || head == NULL || PyInterpreterState_Next(head) != NULL)
         return real(out);
-    if (on_top)
-        PyMem_SetAllocator(c->domain, &c->next);
-    else
-        *c->beneath = c->next;
+    *slot = c->next;
     int result = real(out);
-    if (on_top)
-        PyMem_SetAllocator(c->domain, &mine);
-    else
-        *c->beneath = mine;
+    *slot = mine;
     return result;
 }
 

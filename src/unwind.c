@@ -60,6 +60,8 @@ static bool in_self(uintptr_t pc)
  * stack of its own may end (xs_unwind_set_root). */
 static _Atomic uintptr_t root_lo, root_hi;
 
+/* Set once, before stacks are captured (a reader loads hi first, so a
+ * range being set reads as none or as the whole new one). */
 void xs_unwind_set_root(uintptr_t lo, uintptr_t hi)
 {
     atomic_store(&root_hi, 0);
@@ -76,8 +78,8 @@ __attribute__((noinline)) size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool t
 {
     void *raw[XS_MAX_NATIVE + 32];
     pthread_once(&self_once, init_self);
+    uintptr_t hi = to_root ? atomic_load_explicit(&root_hi, memory_order_acquire) : 0;
     uintptr_t lo = atomic_load_explicit(&root_lo, memory_order_relaxed);
-    uintptr_t hi = to_root ? atomic_load_explicit(&root_hi, memory_order_relaxed) : 0;
     /* Walking a frame costs; xisan's own frames on top are few (a hook, a
      * capture), so walk `max` plus a few (fewer when the root is likely
      * near), and walk again deeper only when that was not enough. */
