@@ -31,6 +31,8 @@ typedef struct chain {
      * beneath them (now the hooks), and their context; NULL: on top. */
     PyMemAllocatorEx *beneath;
     void *debug_ctx;
+    /* On top: the domain's slot in _PyRuntime (find_slot), or NULL. */
+    PyMemAllocatorEx *top_slot;
     /* Objects get their site when they are created (reftrace.c), which
      * also covers free-list reuse; only raw memory blocks take it here. */
     bool capture_sites;
@@ -244,12 +246,11 @@ bool xh_alloc_hooks_installed(void)
     return installed_in(&chain_obj) && installed_in(&chain_mem);
 }
 
-/* The object domain's slot in CPython's runtime state, when the hooks are
- * on top: found by its contents (the hooks' allocator) in _PyRuntime, so
- * the statistics below can swap it without PyMem_SetAllocator, whose lock
- * may park the thread and let others run (3.13).  NULL: not found. */
-static PyMemAllocatorEx *obj_slot;
-
+/* The domain's slot in CPython's runtime state, when the hooks are on
+ * top: found by its contents (the hooks' allocator) in _PyRuntime, so that
+ * the hooks can step aside (below) with plain stores, without
+ * PyMem_SetAllocator, whose lock may park the thread and let others run
+ * (3.13).  NULL: not found. */
 static PyMemAllocatorEx *find_slot(const PyMemAllocatorEx *a)
 {
     void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
@@ -271,8 +272,7 @@ static void install_on_top(chain_t *c)
     PyMemAllocatorEx mine = hooks_of(c);
     PyMem_SetAllocator(c->domain, &mine);
     c->beneath = NULL;
-    if (c == &chain_obj)
-        obj_slot = find_slot(&mine);
+    c->top_slot = find_slot(&mine);
 }
 
 /* Beneath CPython's debug hooks, which then see exactly the sizes the
@@ -288,31 +288,76 @@ static void install_beneath(chain_t *c, PyMemAllocatorEx *inner)
     c->debug_ctx = top.ctx;
 }
 
-/* pymalloc's statistics (sys._debugmallocstats(), PYTHONMALLOCSTATS):
- * CPython prints them only when pymalloc is the object domain's allocator
- * (or the debug hooks' beneath them), so the hooks step out of that slot
- * for the call, by plain stores to it.  Only with a single interpreter,
- * whose GIL the caller holds: nothing else can allocate or free an
- * object-domain block meanwhile (an interpreter with a GIL of its own
- * could, and would free a tagged block into pymalloc untagged); else
- * CPython prints what it prints under any other hook. */
+/* The slot the hooks hold now (the domain's, or the debug hooks' inner
+ * one), or NULL: not in place, or not found. */
+static PyMemAllocatorEx *held_slot(chain_t *c)
+{
+    PyMemAllocatorEx mine = hooks_of(c);
+    if (c->beneath == NULL)
+        return c->top_slot && memcmp(c->top_slot, &mine, sizeof(mine)) == 0 ? c->top_slot : NULL;
+    return installed_in(c) ? c->beneath : NULL;
+}
+
+/* CPython's pymalloc statistics (_PyObject_DebugMallocStats) and its name
+ * for the allocators (_PyMem_GetCurrentAllocatorName, 3.12) look for the
+ * allocator sets CPython knows in the domains' slots, and the hooks are
+ * none of them: so the hooks step out of their slots for such a call, by
+ * plain stores.  Only with a single interpreter, whose GIL the caller
+ * holds: nothing else can allocate or free an object-domain block
+ * meanwhile (an interpreter with a GIL of its own could, and would free a
+ * tagged block into pymalloc untagged).  Returns false (nothing changed)
+ * when that cannot be done. */
+static bool step_aside(void)
+{
+    PyInterpreterState *head = PyInterpreterState_Head();
+    if (head == NULL || PyInterpreterState_Next(head) != NULL || !held_slot(&chain_obj) ||
+        !held_slot(&chain_mem))
+        return false;
+    *held_slot(&chain_obj) = chain_obj.next;
+    *held_slot(&chain_mem) = chain_mem.next;
+    return true;
+}
+
+static void step_back(void)
+{
+    chain_t *chains[] = {&chain_obj, &chain_mem};
+    for (size_t i = 0; i < XS_ARRAY_LEN(chains); i++)
+        *(chains[i]->beneath ? chains[i]->beneath : chains[i]->top_slot) = hooks_of(chains[i]);
+}
+
 int xh_alloc_hooks_malloc_stats(int (*real)(void *out), void *out)
 {
-    chain_t *c = &chain_obj;
-    PyMemAllocatorEx mine = hooks_of(c);
-    PyMemAllocatorEx *slot = NULL;
-    if (c->beneath == NULL && obj_slot && memcmp(obj_slot, &mine, sizeof(mine)) == 0)
-        slot = obj_slot;
-    else if (c->beneath != NULL && installed_in(c))
-        slot = c->beneath;
-    PyInterpreterState *head = PyInterpreterState_Head();
-    if (slot == NULL || head == NULL || PyInterpreterState_Next(head) != NULL)
-        return real(out);
-    *slot = c->next;
+    if (!step_aside())
+        return real(out); /* what CPython prints under any other hook */
     int result = real(out);
-    *slot = mine;
+    step_back();
     return result;
 }
+
+#if PY_VERSION_HEX >= 0x030D0000
+/* 3.13's lock there may park the thread and let others run: the name is
+ * CPython's for the allocators the hooks were put on, read just before. */
+static const char *installed_name;
+
+const char *xh_alloc_hooks_allocator_name(const char *(*real)(void))
+{
+    return xh_alloc_hooks_installed() ? installed_name : real();
+}
+#else
+/* 3.12's lock is a plain one: the thread keeps the GIL while it waits
+ * (and before CPython initializes there is none to read the name under). */
+const char *xh_alloc_hooks_allocator_name(const char *(*real)(void))
+{
+    static const char *known; /* the first answer, for when a second interpreter is alive */
+    if (!xh_alloc_hooks_installed())
+        return real();
+    if (!step_aside())
+        return known ? known : real();
+    known = real();
+    step_back();
+    return known;
+}
+#endif
 
 /* Called when the adapter starts, before CPython initializes (the
  * allocators are final then: PYTHONMALLOC and -X dev applied, no object
@@ -335,6 +380,13 @@ int xh_alloc_hooks_install(void)
     }
     if (xh_alloc_hooks_installed() || atomic_load(&hooks_used))
         return 0;
+#if PY_VERSION_HEX >= 0x030D0000
+    /* the preload library's definition, which asks CPython's until the
+     * hooks are in place */
+    const char *(*name)(void) =
+        (const char *(*)(void))dlsym(RTLD_DEFAULT, "_PyMem_GetCurrentAllocatorName");
+    installed_name = name ? name() : NULL;
+#endif
     PyMemAllocatorEx *obj = xh_debug_layer_inner(PYMEM_DOMAIN_OBJ);
     PyMemAllocatorEx *mem = xh_debug_layer_inner(PYMEM_DOMAIN_MEM);
     if (obj && mem) {

@@ -10,5 +10,9 @@ bool xh_alloc_hooks_installed(void);
 /* Calls CPython's _PyObject_DebugMallocStats (`real`) so that it sees
  * pymalloc where it is safe to (the preload library's slot). */
 int xh_alloc_hooks_malloc_stats(int (*real)(void *out), void *out);
+/* CPython's name for the allocators beneath the hooks while they are in
+ * place (the preload library's _PyMem_GetCurrentAllocatorName); else
+ * `real`'s answer. */
+const char *xh_alloc_hooks_allocator_name(const char *(*real)(void));
 
 #endif

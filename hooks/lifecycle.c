@@ -207,5 +207,6 @@ void xh_lifecycle_start(struct xisan_object_hooks *preload_hooks)
         preload_hooks->before_end_interpreter = before_end_interpreter;
         preload_hooks->sigaction = xs_deadly_sigaction;
         preload_hooks->malloc_stats = xh_alloc_hooks_malloc_stats;
+        preload_hooks->allocator_name = xh_alloc_hooks_allocator_name;
     }
 }

@@ -131,6 +131,7 @@ static void do_init(void)
         return;
     }
     xs_deadly_signals_install();
+    xs_unwind_init();
 }
 
 int xs_runtime_init(void)

@@ -80,7 +80,9 @@ void xs_log_write_unlocked(const char *line, size_t len)
         char path[XS_OPT_STR_MAX + 32];
         snprintf(path, sizeof(path), "%s.%d.jsonl", xs_opt.log_path, (int)pid);
         const char *why;
-        log_fd = open_log(path, &why);
+        log_fd = xs_fd_above_std(open_log(path, &why));
+        if (log_fd < 0 && why == NULL)
+            why = strerror(errno);
         log_pid = pid;
         if (log_fd < 0) {
             if (!log_warned)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +22,17 @@ void xs_write_all(int fd, const char *buf, size_t len)
         buf += n;
         len -= (size_t)n;
     }
+}
+
+int xs_fd_above_std(int fd)
+{
+    if (fd < 0 || fd > STDERR_FILENO)
+        return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return high;
 }
 
 void xs_message(const char *level, const char *fmt, ...)

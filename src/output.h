@@ -11,6 +11,12 @@
 XS_INTERNAL void xs_message(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 XS_INTERNAL void xs_write_all(int fd, const char *buf, size_t len);
+/* A descriptor xisan opened, moved above the standard three (closed on
+ * exec): a program started with stdin, stdout or stderr closed must not
+ * find xisan's file in that slot, nor have its output written there.
+ * Returns the new descriptor (fd itself when it is above 2; -1, with fd
+ * closed, when none is free). */
+XS_INTERNAL int xs_fd_above_std(int fd);
 
 /* Bounded string builder that never allocates. */
 typedef struct xs_buf {

@@ -10,6 +10,9 @@
 /* Capture up to max return addresses of the caller, dropping frames that
  * are inside xisan's own libraries. */
 XS_INTERNAL size_t xs_unwind(uintptr_t *pcs, size_t max);
+/* Prepares libunwind (done at the first capture otherwise): early, before
+ * the program looks at its standard descriptors. */
+XS_INTERNAL void xs_unwind_init(void);
 /* The same; with to_root, the stack ends at its first frame in the root
  * (the frame included), when a root is set. */
 XS_INTERNAL size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool to_root);

@@ -1,6 +1,8 @@
 /* The run's symbolizer, both ends of its socket (symbolizer_server.h). */
 #include "symbolizer_server.h"
 
+#include "output.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -215,7 +217,7 @@ bool xs_symserver_query(const char *socket_path, xs_symserver_item_t *items, siz
     if (socket_path == NULL || strlen(socket_path) >= sizeof(addr.sun_path) || n > MAX_LINES)
         return false;
     strcpy(addr.sun_path, socket_path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = xs_fd_above_std(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (fd < 0)
         return false;
     set_timeouts(fd, CLIENT_TIMEOUT_S);

@@ -4,6 +4,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include <fcntl.h>
 #include <link.h>
 #include <stdatomic.h>
 #include <pthread.h>
@@ -41,10 +42,35 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 static void init_self(void)
 {
     dl_iterate_phdr(find_self, NULL);
+    /* libunwind opens a pipe when it starts (it validates the addresses it
+     * reads by writing them to it) and keeps it: in a program started with
+     * stdin, stdout or stderr closed the pipe took that slot, and CPython
+     * took the pipe for its standard stream.  So it starts here, with the
+     * free standard slots held by /dev/null meanwhile. */
+    int held[3], n_held = 0;
+    for (;;) {
+        int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+            break;
+        if (fd > STDERR_FILENO || n_held == 3) {
+            close(fd);
+            break;
+        }
+        held[n_held++] = fd;
+    }
     /* libunwind's default, a global cache, blocks all signals with a
      * sigprocmask() call around each use: two syscalls per frame it has
      * not traced before.  A cache per thread needs no lock. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    void *first[2];
+    unw_backtrace(first, 2);
+    while (n_held > 0)
+        close(held[--n_held]);
+}
+
+void xs_unwind_init(void)
+{
+    pthread_once(&self_once, init_self);
 }
 
 static bool in_self(uintptr_t pc)

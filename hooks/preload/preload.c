@@ -187,6 +187,16 @@ __attribute__((visibility("default"))) int _PyObject_DebugMallocStats(void *out)
     return real(out);
 }
 
+__attribute__((visibility("default"))) const char *_PyMem_GetCurrentAllocatorName(void)
+{
+    static const char *(*real)(void);
+    if (real == NULL)
+        real = (const char *(*)(void))resolve_real("_PyMem_GetCurrentAllocatorName");
+    if (hooks.allocator_name)
+        return hooks.allocator_name(real);
+    return real();
+}
+
 __attribute__((constructor)) static void xisan_preload(void)
 {
     /* Py_Version (3.11+) is the interpreter's own PY_VERSION_HEX. */

@@ -157,6 +157,10 @@ struct xisan_object_hooks {
      * pymalloc is the object domain's allocator, so the adapter calls
      * `real` with its hooks out of the way where that is safe */
     int (*malloc_stats)(int (*real)(void *out), void *out);
+    /* _PyMem_GetCurrentAllocatorName() (_testinternalcapi, test_cmd_line):
+     * CPython names only the allocator sets it knows, and xisan's hooks are
+     * none of them; the adapter answers for the allocators beneath them */
+    const char *(*allocator_name)(const char *(*real)(void));
 };
 
 struct xisan_preload_info {

@@ -1,0 +1,39 @@
+# A program started with stdin, stdout or stderr closed finds them closed
+# under the checker too (test_cmd_line's test_no_std_streams, test_posix's
+# test_close_file): libunwind's pipe, which it opens when it starts, used to
+# take the free slot, and CPython took the pipe for that stream.  Each
+# variant runs in a child that says which of its streams it has; RUN 2
+# (checked) must print what RUN 1 (plain) prints.
+#
+# RUN: %python %s
+# CHECK-STDOUT: ^closed stdin: stdin None, stdout ok, stderr ok \(exit 0\)$
+# CHECK-STDOUT: ^closed stdin stdout stderr: stdin None, stdout None, stderr None \(exit 0\)$
+# RUN: %xisan run -- %python %s
+# SAME-OUTPUT: 1
+# REPORTS: 0
+import os
+import subprocess
+import sys
+
+SAY = """
+import os, sys
+streams = ", ".join(f"{name} {'None' if getattr(sys, name) is None else 'ok'}"
+                    for name in ("stdin", "stdout", "stderr"))
+os.write(int(sys.argv[1]), streams.encode())
+"""
+
+for closed in (["stdin"], ["stdout"], ["stderr"], ["stdin", "stdout", "stderr"]):
+    read, write = os.pipe()
+    fds = [i for i, name in enumerate(("stdin", "stdout", "stderr")) if name in closed]
+
+    def close_them():
+        for fd in fds:
+            os.close(fd)
+
+    child = subprocess.Popen([sys.executable, "-c", SAY, str(write)], pass_fds=[write],
+                             preexec_fn=close_them)
+    os.close(write)
+    said = os.read(read, 200).decode()
+    os.close(read)
+    child.wait()
+    print(f"closed {' '.join(closed)}: {said} (exit {child.returncode})")
