@@ -5,12 +5,15 @@
 #include "xisan/abi.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <link.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* A warning: to stderr, or under `xisan run` to its state file, for the
@@ -195,6 +198,64 @@ __attribute__((visibility("default"))) const char *_PyMem_GetCurrentAllocatorNam
     if (hooks.allocator_name)
         return hooks.allocator_name(real);
     return real();
+}
+
+/* libunwind (xisan's unwinder) keeps a pipe it checks addresses with, by
+ * writing the bytes there; it makes a new one when the old one fails.  Kept
+ * at the lowest free descriptors, the pipe took a closed stdin, stdout or
+ * stderr, showed up in a program's list of its descriptors (test_subprocess
+ * checks a child has exactly the ones it passed), and once a program had
+ * closed it and opened its own files there, libunwind read and wrote a
+ * byte of those.  So its two ends move above the descriptor limit (raised
+ * for the moment of the move, when the hard limit allows), where a program
+ * neither looks nor opens files, else just under it; and they are named in
+ * xisan_unwind_pipe, for the core to close when a capture that made them
+ * is done (unwind.c): libunwind makes the pipe again when it next needs it,
+ * a few times a run. */
+__attribute__((visibility("default"))) int xisan_unwind_pipe[2] = {-1, -1};
+
+static void move_above_limit(int fds[2])
+{
+    struct rlimit was;
+    if (getrlimit(RLIMIT_NOFILE, &was) != 0 || was.rlim_cur == RLIM_INFINITY || was.rlim_cur < 64)
+        return;
+    rlim_t target = was.rlim_cur;
+    bool raised = false;
+    if (was.rlim_max == RLIM_INFINITY || was.rlim_max >= was.rlim_cur + 64) {
+        struct rlimit up = {was.rlim_cur + 64, was.rlim_max};
+        raised = setrlimit(RLIMIT_NOFILE, &up) == 0;
+    }
+    if (!raised)
+        target = was.rlim_cur - 32;
+    for (int i = 0; i < 2; i++) {
+        int high = fcntl(fds[i], F_DUPFD_CLOEXEC, (int)target);
+        if (high >= 0) {
+            close(fds[i]);
+            fds[i] = high;
+        }
+    }
+    if (raised)
+        setrlimit(RLIMIT_NOFILE, &was);
+}
+
+__attribute__((visibility("default"))) int pipe2(int fds[2], int flags)
+{
+    static int (*real)(int *, int);
+    if (real == NULL)
+        real = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
+    if (real == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    int result = real(fds, flags);
+    Dl_info caller;
+    if (result == 0 && dladdr(__builtin_return_address(0), &caller) && caller.dli_fname &&
+        strstr(caller.dli_fname, "/libunwind")) {
+        move_above_limit(fds);
+        xisan_unwind_pipe[0] = fds[0];
+        xisan_unwind_pipe[1] = fds[1];
+    }
+    return result;
 }
 
 __attribute__((constructor)) static void xisan_preload(void)

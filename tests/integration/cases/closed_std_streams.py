@@ -1,13 +1,17 @@
 # A program started with stdin, stdout or stderr closed finds them closed
 # under the checker too (test_cmd_line's test_no_std_streams, test_posix's
 # test_close_file): libunwind's pipe, which it opens when it starts, used to
-# take the free slot, and CPython took the pipe for that stream.  Each
-# variant runs in a child that says which of its streams it has; RUN 2
-# (checked) must print what RUN 1 (plain) prints.
+# take the free slot, and CPython took the pipe for that stream.  And a
+# program that lists its open descriptors finds only its own
+# (test_subprocess's test_pass_fds_redirected): the pipe is closed when
+# the walk that made it is done.  Each variant runs in a child that says
+# which of its streams and descriptors it has; RUN 2 (checked) must print
+# what RUN 1 (plain) prints.
 #
 # RUN: %python %s
 # CHECK-STDOUT: ^closed stdin: stdin None, stdout ok, stderr ok \(exit 0\)$
 # CHECK-STDOUT: ^closed stdin stdout stderr: stdin None, stdout None, stderr None \(exit 0\)$
+# CHECK-STDOUT: ^descriptors of a child: 0,1,2$
 # RUN: %xisan run -- %python %s
 # SAME-OUTPUT: 1
 # REPORTS: 0
@@ -37,3 +41,20 @@ for closed in (["stdin"], ["stdout"], ["stderr"], ["stdin", "stdout", "stderr"])
     os.close(read)
     child.wait()
     print(f"closed {' '.join(closed)}: {said} (exit {child.returncode})")
+
+# What test_subprocess's fd_status.py does: every descriptor up to the limit.
+LIST = """
+import os
+limit = os.sysconf("SC_OPEN_MAX")
+have = []
+for fd in range(limit):
+    try:
+        os.fstat(fd)
+    except OSError:
+        continue
+    have.append(str(fd))
+print(",".join(have))
+"""
+child = subprocess.run([sys.executable, "-c", "import json, decimal\n" + LIST],
+                       capture_output=True, text=True)
+print(f"descriptors of a child: {child.stdout.strip()}")
