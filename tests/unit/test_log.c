@@ -2,6 +2,8 @@
  * file of `xisan run`. */
 #include "unit.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,4 +92,42 @@ Test(log, run_state_gets_warnings_for_the_command)
     char err[64];
     unit_read_stderr(err, sizeof(err));
     cr_assert_str_eq(err, "", "a warning under `xisan run` is the command's to print");
+}
+
+/* A process started with stdin closed: the log the first report opens
+ * must not take descriptor 0 (the program's stdin slot), and the slot
+ * stays free for the program. */
+Test(log, file_is_not_opened_in_a_standard_slot)
+{
+    int saved = dup(STDIN_FILENO);
+    cr_assert_geq(saved, 0);
+    close(STDIN_FILENO);
+    xs_log_write_unlocked("{}\n", 3);
+    errno = 0;
+    int free_slot = fcntl(STDIN_FILENO, F_GETFD) == -1 && errno == EBADF;
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    cr_expect(free_slot, "the log took descriptor 0");
+    unit_read_file(path, out, sizeof(out));
+    cr_expect_str_eq(out, "{}\n");
+}
+
+Test(log, descriptor_moves_above_the_standard_three)
+{
+    int saved = dup(STDIN_FILENO);
+    close(STDIN_FILENO);
+    int fd = open("/dev/null", O_RDONLY);
+    cr_assert_eq(fd, 0);
+    int moved = xs_fd_above_std(fd);
+    errno = 0;
+    int free_slot = fcntl(STDIN_FILENO, F_GETFD) == -1 && errno == EBADF;
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    cr_expect_gt(moved, STDERR_FILENO);
+    cr_expect(free_slot, "descriptor 0 is free again");
+    cr_expect(fcntl(moved, F_GETFD) & FD_CLOEXEC, "closed on exec");
+    close(moved);
+    int high = open("/dev/null", O_RDONLY);
+    cr_expect_eq(xs_fd_above_std(high), high, "a descriptor above 2 stays");
+    close(high);
 }
