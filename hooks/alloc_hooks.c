@@ -310,11 +310,15 @@ static PyMemAllocatorEx *held_slot(chain_t *c)
 static bool step_aside(void)
 {
     PyInterpreterState *head = PyInterpreterState_Head();
-    if (head == NULL || PyInterpreterState_Next(head) != NULL || !held_slot(&chain_obj) ||
-        !held_slot(&chain_mem))
+    if (head == NULL || PyInterpreterState_Next(head) != NULL)
         return false;
-    *held_slot(&chain_obj) = chain_obj.next;
-    *held_slot(&chain_mem) = chain_mem.next;
+    /* both found before either is stored to (finding may take CPython's
+     * allocator lock, which on 3.13 may let other threads run) */
+    PyMemAllocatorEx *obj = held_slot(&chain_obj), *mem = held_slot(&chain_mem);
+    if (obj == NULL || mem == NULL)
+        return false;
+    *obj = chain_obj.next;
+    *mem = chain_mem.next;
     return true;
 }
 

@@ -4,7 +4,6 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdatomic.h>
@@ -40,27 +39,9 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-/* libunwind's pipe, as the preload library saw it made (its pipe2,
- * xisan_unwind_pipe), or NULL without that library. */
-static int *unwind_pipe;
-
-/* Closes libunwind's pipe when a walk made one: kept open, the program
- * would find it among its descriptors (the preload library says more). */
-static inline void drop_pipe(void)
-{
-    if (unwind_pipe && XS_UNLIKELY(__atomic_load_n(&unwind_pipe[1], __ATOMIC_RELAXED) >= 0)) {
-        int fds[2] = {__atomic_exchange_n(&unwind_pipe[0], -1, __ATOMIC_RELAXED),
-                      __atomic_exchange_n(&unwind_pipe[1], -1, __ATOMIC_RELAXED)};
-        for (int i = 0; i < 2; i++)
-            if (fds[i] >= 0)
-                close(fds[i]);
-    }
-}
-
 static void init_self(void)
 {
     dl_iterate_phdr(find_self, NULL);
-    unwind_pipe = dlsym(RTLD_DEFAULT, "xisan_unwind_pipe");
     /* libunwind opens a pipe when it starts (it validates the addresses it
      * reads by writing them to it) and keeps it: in a program started with
      * stdin, stdout or stderr closed the pipe took that slot, and CPython
@@ -83,7 +64,6 @@ static void init_self(void)
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     void *first[2];
     unw_backtrace(first, 2);
-    drop_pipe();
     while (n_held > 0)
         close(held[--n_held]);
 }
@@ -147,10 +127,8 @@ __attribute__((noinline)) size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool t
             pcs[out++] = (uintptr_t)raw[i];
             rooted = (uintptr_t)raw[i] >= lo && (uintptr_t)raw[i] < hi;
         }
-        if (rooted || out == max || !more) {
-            drop_pipe();
+        if (rooted || out == max || !more)
             return out;
-        }
         want = i + (int)(max - out) + 1;
     }
 }

@@ -11,6 +11,8 @@
 #include <link.h>
 #include <signal.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -201,41 +203,45 @@ __attribute__((visibility("default"))) const char *_PyMem_GetCurrentAllocatorNam
 }
 
 /* libunwind (xisan's unwinder) keeps a pipe it checks addresses with, by
- * writing the bytes there; it makes a new one when the old one fails.  Kept
- * at the lowest free descriptors, the pipe took a closed stdin, stdout or
- * stderr, showed up in a program's list of its descriptors (test_subprocess
- * checks a child has exactly the ones it passed), and once a program had
- * closed it and opened its own files there, libunwind read and wrote a
- * byte of those.  So its two ends move above the descriptor limit (raised
- * for the moment of the move, when the hard limit allows), where a program
- * neither looks nor opens files, else just under it; and they are named in
- * xisan_unwind_pipe, for the core to close when a capture that made them
- * is done (unwind.c): libunwind makes the pipe again when it next needs it,
- * a few times a run. */
-__attribute__((visibility("default"))) int xisan_unwind_pipe[2] = {-1, -1};
+ * writing their bytes to it; it makes a new one only when reading the old
+ * one fails.  At the lowest free descriptors (3 and 4) the pipe showed up
+ * in a program's list of its descriptors (test_subprocess checks a child
+ * has exactly the ones it passed), and a program that closed every
+ * descriptor above 2 and opened files there had libunwind read and write a
+ * byte of them.  So its ends move above the descriptor limit, raised for
+ * the moment of the move when the hard limit allows: there a program
+ * neither looks nor opens files.  Else they go just under the limit, out
+ * of the way of the low numbers programs reuse.  One thread moves at a
+ * time; another making a pipe meanwhile (libunwind makes one when it
+ * starts, and again only after a program closed it) keeps it where it is. */
+static atomic_flag moving = ATOMIC_FLAG_INIT;
 
 static void move_above_limit(int fds[2])
 {
-    struct rlimit was;
-    if (getrlimit(RLIMIT_NOFILE, &was) != 0 || was.rlim_cur == RLIM_INFINITY || was.rlim_cur < 64)
+    if (atomic_flag_test_and_set(&moving))
         return;
-    rlim_t target = was.rlim_cur;
-    bool raised = false;
-    if (was.rlim_max == RLIM_INFINITY || was.rlim_max >= was.rlim_cur + 64) {
-        struct rlimit up = {was.rlim_cur + 64, was.rlim_max};
-        raised = setrlimit(RLIMIT_NOFILE, &up) == 0;
-    }
-    if (!raised)
-        target = was.rlim_cur - 32;
-    for (int i = 0; i < 2; i++) {
-        int high = fcntl(fds[i], F_DUPFD_CLOEXEC, (int)target);
-        if (high >= 0) {
-            close(fds[i]);
-            fds[i] = high;
+    struct rlimit was;
+    if (getrlimit(RLIMIT_NOFILE, &was) == 0 && was.rlim_cur != RLIM_INFINITY &&
+        was.rlim_cur >= 64 && was.rlim_cur <= INT_MAX - 64) {
+        rlim_t target = was.rlim_cur;
+        bool raised = false;
+        if (was.rlim_max == RLIM_INFINITY || was.rlim_max >= was.rlim_cur + 64) {
+            struct rlimit up = {was.rlim_cur + 64, was.rlim_max};
+            raised = setrlimit(RLIMIT_NOFILE, &up) == 0;
         }
+        if (!raised)
+            target = was.rlim_cur - 32;
+        for (int i = 0; i < 2; i++) {
+            int high = fcntl(fds[i], F_DUPFD_CLOEXEC, (int)target);
+            if (high >= 0) {
+                close(fds[i]);
+                fds[i] = high;
+            }
+        }
+        if (raised)
+            setrlimit(RLIMIT_NOFILE, &was);
     }
-    if (raised)
-        setrlimit(RLIMIT_NOFILE, &was);
+    atomic_flag_clear(&moving);
 }
 
 __attribute__((visibility("default"))) int pipe2(int fds[2], int flags)
@@ -249,11 +255,10 @@ __attribute__((visibility("default"))) int pipe2(int fds[2], int flags)
     }
     int result = real(fds, flags);
     Dl_info caller;
-    if (result == 0 && dladdr(__builtin_return_address(0), &caller) && caller.dli_fname &&
-        strstr(caller.dli_fname, "/libunwind")) {
-        move_above_limit(fds);
-        xisan_unwind_pipe[0] = fds[0];
-        xisan_unwind_pipe[1] = fds[1];
+    if (result == 0 && dladdr(__builtin_return_address(0), &caller) && caller.dli_fname) {
+        const char *slash = strrchr(caller.dli_fname, '/');
+        if (strncmp(slash ? slash + 1 : caller.dli_fname, "libunwind", 9) == 0)
+            move_above_limit(fds);
     }
     return result;
 }
