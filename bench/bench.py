@@ -114,7 +114,10 @@ def main():
                 result = run_once(make_argv(script), env, args.timeout)
                 # CPython 3.12.1 itself crashes now and then on some
                 # workloads (api_heavy: free(): invalid pointer, without
-                # xisan too): such a run is retried, and counted.
+                # xisan too; under xisan, a use-after-interpreter-end report
+                # on the keyword tuple of pickle.dumps's argument parser,
+                # made by a sub-interpreter): such a run is retried, and
+                # counted.
                 for _ in range(args.retries):
                     if not (isinstance(result, str) and result.startswith("failed")
                             and label in ("plain", "xisan", "baseline")):
