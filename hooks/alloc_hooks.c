@@ -14,13 +14,13 @@
 #include "quarantine.h"
 #include "released_memory.h"
 #include "runtime.h"
+#include "runtime_code.h"
 #include "short_headers.h"
 #include "site_cache.h"
 #include "tag.h"
 #include "thread.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,11 +254,8 @@ bool xh_alloc_hooks_installed(void)
 static PyMemAllocatorEx *find_slot(const PyMemAllocatorEx *a)
 {
     void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
-    Dl_info info;
-    const ElfW(Sym) *sym = NULL;
-    if (runtime == NULL || !dladdr1(runtime, &info, (void **)&sym, RTLD_DL_SYMENT) || sym == NULL)
-        return NULL;
-    for (size_t off = 0; off + sizeof(*a) <= sym->st_size; off += sizeof(void *)) {
+    size_t size = xh_symbol_size(runtime);
+    for (size_t off = 0; off + sizeof(*a) <= size; off += sizeof(void *)) {
         PyMemAllocatorEx *at = (PyMemAllocatorEx *)((char *)runtime + off);
         if (memcmp(at, a, sizeof(*a)) == 0)
             return at;

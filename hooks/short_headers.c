@@ -1,8 +1,8 @@
 /* Which blocks may take the short header (short_headers.h). */
 #include "short_headers.h"
 
-#include <dlfcn.h>
-#include <link.h>
+#include "runtime_code.h"
+
 #include <string.h>
 
 bool xh_short_on;
@@ -51,12 +51,9 @@ static size_t n_callers;
 
 static void add_caller(void *fn)
 {
-    Dl_info info;
-    const ElfW(Sym) *sym = NULL;
-    if (n_callers < XH_SHORT_CALLERS &&
-        dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size > 0 &&
-        info.dli_saddr == fn)
-        xh_short_callers[n_callers++] = (xh_range_t){(uintptr_t)fn, sym->st_size};
+    size_t size = xh_symbol_size(fn);
+    if (n_callers < XH_SHORT_CALLERS && size > 0)
+        xh_short_callers[n_callers++] = (xh_range_t){(uintptr_t)fn, size};
 }
 
 void xh_short_headers_init(bool over_pymalloc)

@@ -8,10 +8,10 @@
 #include "options.h"
 #include "pystack.h"
 #include "runtime.h"
+#include "runtime_code.h"
 #include "site.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +36,9 @@ void xh_alloc_sites_init(void)
     /* The evaluation loop is exported (the JIT and debuggers call it); its
      * symbol's size bounds it.  Not found: native stacks are whole. */
     void *eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
-    Dl_info info;
-    const ElfW(Sym) *sym = NULL;
-    if (eval && dladdr1(eval, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size)
-        xs_unwind_set_root((uintptr_t)eval, (uintptr_t)eval + sym->st_size);
+    size_t size = xh_symbol_size(eval);
+    if (size)
+        xs_unwind_set_root((uintptr_t)eval, (uintptr_t)eval + size);
 }
 
 /* A new interpreter runs the same module code as the ones before it, in
