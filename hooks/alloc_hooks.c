@@ -69,10 +69,15 @@ static inline plan_t plan_block(const chain_t *c, size_t size, uintptr_t caller)
         atomic_store(&hooks_used, true);
     PyThreadState *ts = xh_tstate();
     uint32_t current = xh_owner_of(ts);
-    plan_t p = {.owner = xh_block_owner(current), .site = raw_site(c, ts, size, caller)};
-    p.header = c->domain == PYMEM_DOMAIN_OBJ && xh_short_allowed(caller)
-                   ? xs_tag_header_for(size, p.owner > current ? p.owner : current, p.site)
-                   : XISAN_LONG_HEADER;
+    plan_t p = {.owner = xh_block_owner(current), .site = raw_site(c, ts, size, caller),
+                .header = XISAN_LONG_HEADER};
+    if (c->domain == PYMEM_DOMAIN_OBJ) {
+        const PyTypeObject *tp = xh_take_alloc_type();
+        uint32_t owners = p.owner > current ? p.owner : current;
+        if (xs_tag_header_for(size, owners, p.site) == XISAN_SHORT_HEADER &&
+            xh_short_fits(tp, caller))
+            p.header = XISAN_SHORT_HEADER;
+    }
     return p;
 }
 

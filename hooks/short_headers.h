@@ -52,17 +52,22 @@ static inline bool xh_short_caller_fits(uintptr_t caller)
            caller - xh_short_callers[2].lo < xh_short_callers[2].len;
 }
 
-/* May the object block this thread allocates now, from return address
- * `caller`, take the short header?  Takes the type its allocation
- * function left. */
-static inline bool xh_short_allowed(uintptr_t caller)
+/* The type the allocation function left for the object block this thread
+ * allocates now (NULL: none), taken: it is this block's alone. */
+static inline const PyTypeObject *xh_take_alloc_type(void)
 {
     const PyTypeObject *tp = xisan_python_thread.alloc_type;
-    if (tp) /* taken by this block alone */
+    if (tp)
         xisan_python_thread.alloc_type = NULL;
-    if (!xh_short_on)
-        return false;
-    return tp ? xh_short_type_fits(tp) : xh_short_caller_fits(caller);
+    return tp;
+}
+
+/* May that block, of type `tp` (xh_take_alloc_type) or from return address
+ * `caller`, take the short header?  Asked only of blocks whose size and
+ * fields fit it (xs_tag_header_for): the type walk is the dearer test. */
+static inline bool xh_short_fits(const PyTypeObject *tp, uintptr_t caller)
+{
+    return xh_short_on && (tp ? xh_short_type_fits(tp) : xh_short_caller_fits(caller));
 }
 
 #endif

@@ -481,8 +481,6 @@ static void server_take(const uintptr_t *pcs, size_t n, size_t *count)
             xs_native_frame_t *f = &frames_of_call[i * PER_PC + k];
             f->pc = pcs[i];
             copy(f->module, sizeof(f->module), base_name(items[j].path));
-            if (!f->file[0])
-                f->line = 0;
         }
         count[i] = items[j].n;
         remember_unlocked(pcs[i], &frames_of_call[i * PER_PC], count[i]);

@@ -227,7 +227,6 @@ bool xs_symserver_query(const char *socket_path, xs_symserver_item_t *items, siz
     /* the connection's buffers are static: this runs under the
      * symbolizer's lock, and in a crash handler, which must not allocate */
     static conn_t c;
-    memset(&c, 0, offsetof(conn_t, in));
     c.in_start = c.in_end = c.out_len = 0;
     c.fd = fd;
     c.failed = r != 0;

@@ -52,6 +52,9 @@ void xisan_set_shareable(void *user, bool shareable)
     xs_header_t *h = user ? xs_tagged_header(user) : NULL;
     if (h == NULL)
         return;
-    uint32_t word = xs_tag_word(h);
-    xs_tag_set_word(h, shareable ? word | XISAN_OWNER_SHAREABLE : word & ~XISAN_OWNER_SHAREABLE);
+    /* the flags sit at the same bits in both forms */
+    if (shareable)
+        h->word |= XISAN_OWNER_SHAREABLE;
+    else
+        h->word &= ~XISAN_OWNER_SHAREABLE;
 }

@@ -127,7 +127,7 @@ static inline uint32_t xs_tag_size(const xs_header_t *h)
 
 static inline xs_block_t xs_tag_read(const xs_header_t *h)
 {
-    return (xs_block_t){xs_tag_word(h), xs_tag_site(h), xs_tag_size(h)};
+    return xs_tag_decode(h->word, xs_tag_prefix(h)); /* the prefix is read for the long form only */
 }
 
 /* Sets flags | owner id (XISAN_WORD_LONG may be set).  A short header holds owner ids up to 63: the
