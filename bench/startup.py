@@ -10,6 +10,9 @@ Each round times --batch launches of plain and of xisan, one after the
 other; the table gives the median time per launch, the median over the
 rounds of xisan's time divided by plain's of the same round (paired) and
 the largest peak RSS of one launch (the child's, from GNU time).
+--baseline runs another build of xisan in the same rounds (its rows are
+labelled with the case and "baseline"), so a change is measured against
+the same drift.
 """
 import os
 import statistics
@@ -42,6 +45,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--batch", type=int, default=5, help="launches per round and configuration")
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--baseline", default="", help="another xisan command, run as 'baseline'")
     args = ap.parse_args()
 
     env = dict(os.environ, PYTHONPATH=os.path.join(HERE, "workloads"))
@@ -52,22 +56,28 @@ def main():
           f"xisan options: {args.options or '(defaults)'}")
     print(f"{'case':<14} {'plain ms':>9} {'xisan ms':>9} {'x plain':>8} {'paired':>8} "
           f"{'plain MiB':>10} {'xisan MiB':>10} {'x plain':>8}")
+    builds = [("", args.xisan)] + ([(" baseline", args.baseline)] if args.baseline else [])
     for name in args.cases.split(","):
         argv = [args.python] + CASES[name]
-        plain, xisan, ratios = [], [], []
-        plain_rss = xisan_rss = 0
+        plain, rss = [], {label: 0 for label, _ in builds}
+        walls = {label: [] for label, _ in builds}
+        ratios = {label: [] for label, _ in builds}
+        plain_rss = 0
         for _ in range(args.rounds):
             pw, pr = batch(argv, env, args.batch, args.timeout)
-            xw, xr = batch([args.xisan, "run", "--"] + argv, xenv, args.batch, args.timeout)
             plain.append(pw / args.batch)
-            xisan.append(xw / args.batch)
-            ratios.append(xw / pw)
-            plain_rss, xisan_rss = max(plain_rss, pr), max(xisan_rss, xr)
-        p, x = statistics.median(plain), statistics.median(xisan)
-        print(f"{name:<14} {p * 1000:9.1f} {x * 1000:9.1f} {x / p:8.2f} "
-              f"{statistics.median(ratios):8.2f} {plain_rss / 1024:10.1f} "
-              f"{xisan_rss / 1024:10.1f} {xisan_rss / plain_rss:8.2f}", flush=True)
-
+            plain_rss = max(plain_rss, pr)
+            for label, xisan in builds:
+                xw, xr = batch([xisan, "run", "--"] + argv, xenv, args.batch, args.timeout)
+                walls[label].append(xw / args.batch)
+                ratios[label].append(xw / pw)
+                rss[label] = max(rss[label], xr)
+        p = statistics.median(plain)
+        for label, _ in builds:
+            x = statistics.median(walls[label])
+            print(f"{name + label:<14} {p * 1000:9.1f} {x * 1000:9.1f} {x / p:8.2f} "
+                  f"{statistics.median(ratios[label]):8.2f} {plain_rss / 1024:10.1f} "
+                  f"{rss[label] / 1024:10.1f} {rss[label] / plain_rss:8.2f}", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,8 @@ XS_INTERNAL size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool to_root);
  * interpreted code, whose own stack (a Python stack) tells what called it,
  * so a captured allocation site's native stack can end there. */
 XS_INTERNAL void xs_unwind_set_root(uintptr_t lo, uintptr_t hi);
+/* Walks the fast walker (cfi.c) left to libunwind. */
+XS_INTERNAL unsigned long xs_unwind_slow_walks(void);
 
 typedef struct xs_native_frame {
     uintptr_t pc;

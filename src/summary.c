@@ -2,6 +2,7 @@
  * verbosity 2, then one line with the report and quarantine counts. */
 #include "summary.h"
 
+#include "cfi.h"
 #include "collect.h"
 #include "dedup.h"
 #include "depot.h"
@@ -9,6 +10,7 @@
 #include "output.h"
 #include "quarantine.h"
 #include "site.h"
+#include "stack.h"
 #include "suppress.h"
 #include "survivors.h"
 #include "log.h"
@@ -68,8 +70,11 @@ void xs_print_summary(uint32_t exiting)
     xs_survivors_print(exiting);
     print_suppressed();
     if (xs_opt.verbosity >= 2)
-        xs_message("info", "%lu allocation-site captures, %zu distinct sites; depot: %zu nodes, %zu strings",
-                   xs_sites_captured(), xs_site_count(), xs_depot_count(), xs_string_count());
+        xs_message("info",
+                   "%lu allocation-site captures, %zu distinct sites; depot: %zu nodes, %zu "
+                   "strings; %lu frame rules read, %lu stacks walked by libunwind",
+                   xs_sites_captured(), xs_site_count(), xs_depot_count(), xs_string_count(),
+                   xs_cfi_rules_read(), xs_unwind_slow_walks());
     unsigned long total = xs_reports_made(), blocks;
     unsigned long long bytes;
     xs_quarantine_totals(&blocks, &bytes);

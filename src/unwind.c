@@ -1,12 +1,17 @@
 /* Native stacks, captured with libunwind (symbolize.c names the frames). */
 #include "stack.h"
 
+#include "cfi.h"
+
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +25,8 @@ typedef struct range {
 static range_t self_ranges[16];
 static size_t self_count;
 static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+/* Tests: every fast walk is compared with libunwind's (check_walk). */
+static bool cross_check;
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -62,10 +69,16 @@ static void init_self(void)
      * sigprocmask() call around each use: two syscalls per frame it has
      * not traced before.  A cache per thread needs no lock. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    void *first[2];
-    unw_backtrace(first, 2);
+    /* a cursor starts libunwind (and its pipe); a backtrace would also
+     * make this thread's 256 KiB frame cache, which only threads whose
+     * stacks cfi.c cannot walk need */
+    unw_context_t context;
+    unw_cursor_t cursor;
+    unw_getcontext(&context);
+    unw_init_local(&cursor, &context);
     while (n_held > 0)
         close(held[--n_held]);
+    cross_check = getenv("XISAN_TEST_UNWIND_CROSSCHECK") != NULL;
 }
 
 void xs_unwind_init(void)
@@ -82,6 +95,66 @@ static bool in_self(uintptr_t pc)
     return false;
 }
 
+/* The first frame outside xisan's libraries and libunwind's (a walk's
+ * own frames differ between the two walkers). */
+static int first_outside(void **raw, int n)
+{
+    int i = 0;
+    while (i < n) {
+        Dl_info info;
+        if (in_self((uintptr_t)raw[i]) ||
+            (dladdr(raw[i], &info) && info.dli_fname && strstr(info.dli_fname, "libunwind")))
+            i++;
+        else
+            break;
+    }
+    return i;
+}
+
+/* XISAN_TEST_UNWIND_CROSSCHECK: the fast walk must give libunwind's
+ * frames, or the process stops with both. */
+static __attribute__((noinline)) void check_walk(void **fast, int n_fast, int want, bool rooted)
+{
+    void *slow[XS_MAX_NATIVE + 64];
+    int n_slow = unw_backtrace(slow, want < (int)XS_ARRAY_LEN(slow) ? want : (int)XS_ARRAY_LEN(slow));
+    int f = first_outside(fast, n_fast), s = first_outside(slow, n_slow);
+    int len_f = n_fast - f, len_s = n_slow - s;
+    /* a walk that stopped at `want` may hold a frame less than the other */
+    bool bottom_f = n_fast < want && !rooted, bottom_s = n_slow < want;
+    int common = len_f < len_s ? len_f : len_s;
+    bool same = (bottom_f && bottom_s) ? len_f == len_s : true;
+    for (int i = 0; same && i < common; i++)
+        same = fast[f + i] == slow[s + i];
+    if (same)
+        return;
+    fprintf(stderr, "xisan: unwind cross-check: fast walk differs from libunwind's\n");
+    for (int i = 0; i < n_fast || i < n_slow; i++)
+        fprintf(stderr, "  %2d  %18p  %18p\n", i, i < n_fast ? fast[i] : NULL,
+                i < n_slow ? slow[i] : NULL);
+    abort();
+}
+
+static _Atomic unsigned long slow_walks;
+
+unsigned long xs_unwind_slow_walks(void)
+{
+    return atomic_load_explicit(&slow_walks, memory_order_relaxed);
+}
+
+/* Up to want return addresses, innermost first, the first in the caller;
+ * the fast walk ends at a return address in [stop_lo, stop_hi). */
+static inline int walk(void **raw, int want, uintptr_t stop_lo, uintptr_t stop_hi)
+{
+    int n = xs_cfi_backtrace(raw, want, stop_lo, stop_hi);
+    if (XS_UNLIKELY(n < 0)) {
+        atomic_fetch_add_explicit(&slow_walks, 1, memory_order_relaxed);
+        return unw_backtrace(raw, want);
+    }
+    if (XS_UNLIKELY(cross_check))
+        check_walk(raw, n, want, n > 0 && (uintptr_t)raw[n - 1] - stop_lo < stop_hi - stop_lo);
+    return n;
+}
+
 /* The embedding's interpreter loop, where a stack with an interpreted
  * stack of its own may end (xs_unwind_set_root). */
 static _Atomic uintptr_t root_lo, root_hi;
@@ -95,25 +168,20 @@ void xs_unwind_set_root(uintptr_t lo, uintptr_t hi)
     atomic_store(&root_hi, hi);
 }
 
-/* Frames walked first when the stack may end at the root: the hooks' own
- * few, and the runtime's between an allocation and its interpreter loop,
- * which are rarely more than eight. */
-enum { ROOT_WALK = 16 };
-
 __attribute__((noinline)) size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool to_root)
 {
     void *raw[XS_MAX_NATIVE + 32];
     pthread_once(&self_once, init_self);
     uintptr_t hi = to_root ? atomic_load_explicit(&root_hi, memory_order_acquire) : 0;
-    uintptr_t lo = atomic_load_explicit(&root_lo, memory_order_relaxed);
+    uintptr_t lo = hi ? atomic_load_explicit(&root_lo, memory_order_relaxed) : 0;
     /* Walking a frame costs; xisan's own frames on top are few (a hook, a
-     * capture), so walk `max` plus a few (fewer when the root is likely
-     * near), and walk again deeper only when that was not enough. */
-    int want = (int)(hi && max + 8 > ROOT_WALK ? ROOT_WALK : max + 8);
+     * capture), so walk `max` plus a few, and walk again deeper only when
+     * that was not enough.  The fast walk ends at the root by itself. */
+    int want = (int)max + 8;
     for (;;) {
         want = want < (int)XS_ARRAY_LEN(raw) ? want : (int)XS_ARRAY_LEN(raw);
-        int n = unw_backtrace(raw, want);
-        int i = 1; /* raw[0] is this function */
+        int n = walk(raw, want, lo, hi);
+        int i = 1; /* raw[0] is this function (or libunwind's) */
         while (i < n && in_self((uintptr_t)raw[i]))
             i++;
         bool more = n == want && want < (int)XS_ARRAY_LEN(raw); /* not the bottom yet */
