@@ -3,6 +3,7 @@
  * than an allocation). */
 #include "site_cache.h"
 
+#include "cfi.h"
 #include "depot.h"
 #include "hash.h"
 #include "options.h"
@@ -12,22 +13,13 @@
 #include "site.h"
 
 #include <dlfcn.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 uintptr_t xh_thread_stack_hi_slow(void)
 {
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-        if (pthread_attr_getstack(&attr, &addr, &size) == 0)
-            xh_thread.stack_hi = (uintptr_t)addr + size;
-        pthread_attr_destroy(&attr);
-    }
-    if (xh_thread.stack_hi == 0)
-        xh_thread.stack_hi = (uintptr_t)__builtin_frame_address(0);
+    uintptr_t lo, hi;
+    xh_thread.stack_hi = xs_thread_stack(&lo, &hi) ? hi : (uintptr_t)__builtin_frame_address(0);
     return xh_thread.stack_hi;
 }
 

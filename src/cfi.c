@@ -12,15 +12,48 @@
  * site's first allocation, libunwind's walk costs about 150 instructions a
  * frame it has seen and 4,600 instructions and ten signal-mask system
  * calls a frame it has not, and each thread that walks keeps a 256 KiB
- * frame cache of its own (docs/performance.md). */
+ * frame cache of its own (docs/performance.md).
+ *
+ * Rules are cached by code address for the life of the process, as
+ * libunwind's caches keep them: a module unloaded with dlclose() and
+ * another loaded at its addresses would be walked with the old module's
+ * rules (CPython never unloads an extension module). */
 #include "cfi.h"
-
-#include "hash.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+
+/* The calling thread's stack [lo, hi), read once per thread (hi 1: not
+ * known). */
+static XS_TLS uintptr_t stack_lo, stack_hi;
+
+static bool thread_stack(void)
+{
+    pthread_attr_t attr;
+    stack_hi = 1; /* unknown: an empty stack, asked once */
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return false;
+    void *addr;
+    size_t size;
+    bool ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok)
+        return false;
+    stack_lo = (uintptr_t)addr;
+    stack_hi = (uintptr_t)addr + size;
+    return true;
+}
+
+bool xs_thread_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    if (stack_hi == 0)
+        thread_stack();
+    *lo = stack_lo;
+    *hi = stack_hi;
+    return stack_hi > 1;
+}
 
 #if defined(__x86_64__) && defined(XISAN_HAVE_DL_FIND_OBJECT)
 
@@ -31,13 +64,12 @@
  *               frame leaves it as it was)
  *   bit  48     the CFA's base is the frame pointer (rbp), not rsp
  *   bit  49     walkable
- *   bit  50     the outermost frame (its return address is undefined)
- *   bit  51     the caller's frame pointer is undefined (a walk that
- *               needs it next gives up) */
+ *   bit  50     the outermost frame: its return address or its caller's
+ *               frame pointer is undefined (libunwind ends a stack at
+ *               either) */
 #define RULE_CFA_RBP (1ull << 48)
 #define RULE_WALKABLE (1ull << 49)
 #define RULE_LAST (1ull << 50)
-#define RULE_RBP_LOST (1ull << 51)
 
 static inline int32_t rule_cfa_off(uint64_t r)
 {
@@ -155,7 +187,7 @@ static uint64_t read_encoded(reader_t *r, uint8_t enc, uintptr_t data)
 
 /* ---- running a frame's CFA program ------------------------------------- */
 
-enum { REG_RBP = 6, REG_RSP = 7 };
+enum { DWARF_RBP = 6, DWARF_RSP = 7 }; /* x86-64 DWARF register numbers */
 typedef enum { RULE_SAME, RULE_UNDEFINED, RULE_OFFSET, RULE_UNREAD } reg_kind_t;
 typedef struct reg_rule {
     reg_kind_t kind;
@@ -181,7 +213,7 @@ static reg_rule_t *tracked(frame_state_t *s, const cie_t *c, uint64_t reg)
 {
     if (reg == c->ra_reg)
         return &s->ra;
-    return reg == REG_RBP ? &s->rbp : NULL;
+    return reg == DWARF_RBP ? &s->rbp : NULL;
 }
 
 enum { STATE_STACK = 8 };
@@ -352,7 +384,7 @@ static bool read_cie(reader_t r, cie_t *c)
     c->code_align = read_uleb(&r);
     c->data_align = read_sleb(&r);
     c->ra_reg = version == 1 ? read_u(&r, 1) : read_uleb(&r);
-    if (c->ra_reg == REG_RBP || c->ra_reg == REG_RSP)
+    if (c->ra_reg == DWARF_RBP || c->ra_reg == DWARF_RSP)
         return false;
     if (aug[0] == 'z') {
         c->has_aug_data = true;
@@ -395,7 +427,7 @@ static const uint8_t *find_fde(const uint8_t *hdr, const uint8_t *lo, const uint
         return NULL;
     read_encoded(&r, ptr_enc, (uintptr_t)hdr);
     uint64_t count = read_encoded(&r, count_enc, (uintptr_t)hdr);
-    if (!r.ok || count == 0 || !avail(&r, count * 8))
+    if (!r.ok || count == 0 || count > (uint64_t)(r.hi - r.p) / 8)
         return NULL;
     const int32_t *table = (const int32_t *)(const void *)r.p;
     uintptr_t base = (uintptr_t)hdr;
@@ -449,7 +481,7 @@ static uint64_t read_rule(uintptr_t pc)
             return 0;
         r.p += data_len;
     }
-    frame_state_t s = {.cfa_reg = REG_RSP, .rbp = {RULE_SAME, 0}, .ra = {RULE_UNREAD, 0}};
+    frame_state_t s = {.cfa_reg = DWARF_RSP, .rbp = {RULE_SAME, 0}, .ra = {RULE_UNREAD, 0}};
     uint64_t loc = begin;
     reader_t cr = {c.program, lo, hi, true};
     if (!run_program(&cr, c.end, &c, &s, NULL, &loc, UINT64_MAX, (uintptr_t)hdr))
@@ -458,9 +490,9 @@ static uint64_t read_rule(uintptr_t pc)
     if (!run_program(&r, end, &c, &s, &initial, &loc, pc, (uintptr_t)hdr))
         return 0;
 
-    if (s.cfa_unread || (s.cfa_reg != REG_RSP && s.cfa_reg != REG_RBP))
+    if (s.cfa_unread || (s.cfa_reg != DWARF_RSP && s.cfa_reg != DWARF_RBP))
         return 0;
-    if (s.ra.kind == RULE_UNDEFINED)
+    if (s.ra.kind == RULE_UNDEFINED || s.rbp.kind == RULE_UNDEFINED)
         return RULE_WALKABLE | RULE_LAST;
     if (s.ra.kind != RULE_OFFSET || s.rbp.kind == RULE_UNREAD)
         return 0;
@@ -470,8 +502,7 @@ static uint64_t read_rule(uintptr_t pc)
         s.ra.off / 8 != (int8_t)(s.ra.off / 8) || rbp_off / 8 != (int8_t)(rbp_off / 8) ||
         (s.rbp.kind == RULE_OFFSET && rbp_off == 0))
         return 0;
-    return RULE_WALKABLE | (s.cfa_reg == REG_RBP ? RULE_CFA_RBP : 0) |
-           (s.rbp.kind == RULE_UNDEFINED ? RULE_RBP_LOST : 0) |
+    return RULE_WALKABLE | (s.cfa_reg == DWARF_RBP ? RULE_CFA_RBP : 0) |
            (uint64_t)(uint8_t)(int8_t)(rbp_off / 8) << 40 |
            (uint64_t)(uint8_t)(int8_t)(s.ra.off / 8) << 32 | (uint32_t)(int32_t)s.cfa_off;
 }
@@ -572,25 +603,6 @@ static inline uint64_t rule_for(uintptr_t pc)
 
 /* ---- the walk ---------------------------------------------------------- */
 
-/* The calling thread's stack [lo, hi), read once per thread. */
-static XS_TLS uintptr_t stack_lo, stack_hi;
-
-static bool thread_stack(void)
-{
-    pthread_attr_t attr;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return false;
-    void *addr;
-    size_t size;
-    bool ok = pthread_attr_getstack(&attr, &addr, &size) == 0;
-    pthread_attr_destroy(&attr);
-    if (!ok)
-        return false;
-    stack_lo = (uintptr_t)addr;
-    stack_hi = (uintptr_t)addr + size;
-    return true;
-}
-
 __attribute__((noinline)) int xs_cfi_backtrace(void **out, int max, uintptr_t stop_lo,
                                                 uintptr_t stop_hi)
 {
@@ -602,6 +614,7 @@ __attribute__((noinline)) int xs_cfi_backtrace(void **out, int max, uintptr_t st
     if (XS_UNLIKELY(stack_hi == 0) && !thread_stack())
         return -1;
     uintptr_t lo = stack_lo, hi = stack_hi;
+    uintptr_t stop_len = stop_hi ? stop_hi - stop_lo : 0;
     if (sp < lo || sp >= hi)
         return -1; /* another stack: a signal's, a coroutine's */
     int n = 0;
@@ -620,15 +633,13 @@ __attribute__((noinline)) int xs_cfi_backtrace(void **out, int max, uintptr_t st
             if (bp_at < sp || bp_at > hi - 8 || (bp_at & 7))
                 return -1;
             bp = *(const uintptr_t *)bp_at;
-        } else if (rule & RULE_RBP_LOST) {
-            bp = 0; /* a CFA based on it is out of the stack */
         }
         uintptr_t ra = *(const uintptr_t *)ra_at;
         sp = cfa;
         if (ra == 0)
             break;
         out[n++] = (void *)ra;
-        if (ra - stop_lo < stop_hi - stop_lo)
+        if (ra - stop_lo < stop_len)
             break;
         pc = ra - 1; /* inside the call, which may be a function's last instruction */
     }
@@ -638,6 +649,11 @@ __attribute__((noinline)) int xs_cfi_backtrace(void **out, int max, uintptr_t st
 unsigned long xs_cfi_rules_read(void)
 {
     return atomic_load_explicit(&rules_read, memory_order_relaxed);
+}
+
+bool xs_cfi_fork(xs_fork_phase_t phase)
+{
+    return xs_mutex_fork(&rules_lock, phase);
 }
 
 #else
@@ -654,6 +670,12 @@ int xs_cfi_backtrace(void **out, int max, uintptr_t stop_lo, uintptr_t stop_hi)
 unsigned long xs_cfi_rules_read(void)
 {
     return 0;
+}
+
+bool xs_cfi_fork(xs_fork_phase_t phase)
+{
+    (void)phase;
+    return true;
 }
 
 #endif

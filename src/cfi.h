@@ -3,7 +3,7 @@
 #ifndef XS_CFI_H
 #define XS_CFI_H
 
-#include "base.h"
+#include "fork.h"
 
 /* Return addresses of the caller's stack, innermost first (out[0] is in
  * the caller), at most max; fewer when the stack's outermost frame came
@@ -15,5 +15,10 @@ XS_INTERNAL int xs_cfi_backtrace(void **out, int max, uintptr_t stop_lo, uintptr
 /* How many frame rules the walk has read from .eh_frame (each code
  * address once, unless two threads read it at the same moment). */
 XS_INTERNAL unsigned long xs_cfi_rules_read(void);
+/* The calling thread's stack [lo, hi), read once per thread; false when
+ * it cannot be known (lo and hi then make an empty range). */
+XS_INTERNAL bool xs_thread_stack(uintptr_t *lo, uintptr_t *hi);
+/* The rule table's lock across fork() (init.c's table). */
+XS_INTERNAL bool xs_cfi_fork(xs_fork_phase_t phase);
 
 #endif

@@ -2,6 +2,7 @@
  * adapter the core runs under. */
 #include "runtime.h"
 
+#include "cfi.h"
 #include "collect.h"
 #include "crash.h"
 #include "depot.h"
@@ -80,7 +81,7 @@ bool xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase)
  * the reverse one. */
 static bool (*const fork_in_order[])(xs_fork_phase_t) = {
     xs_collect_fork, xs_survivors_fork, xs_site_fork,  xs_registry_fork,
-    xs_depot_fork,   xs_symbolize_fork};
+    xs_depot_fork,   xs_symbolize_fork, xs_cfi_fork};
 
 static void fork_phase(xs_fork_phase_t phase)
 {

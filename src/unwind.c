@@ -122,7 +122,8 @@ static __attribute__((noinline)) void check_walk(void **fast, int n_fast, int wa
     /* a walk that stopped at `want` may hold a frame less than the other */
     bool bottom_f = n_fast < want && !rooted, bottom_s = n_slow < want;
     int common = len_f < len_s ? len_f : len_s;
-    bool same = (bottom_f && bottom_s) ? len_f == len_s : true;
+    /* a walk that reached the bottom holds no fewer frames than the other */
+    bool same = !(bottom_s && len_f > len_s) && !(bottom_f && len_s > len_f);
     for (int i = 0; same && i < common; i++)
         same = fast[f + i] == slow[s + i];
     if (same)

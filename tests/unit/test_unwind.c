@@ -176,6 +176,50 @@ Test(cfi, ends_at_the_stop_address)
         cr_expect_eq(fast[i], whole[i]);
 }
 
+/* Hand-written code (a fiber's or a coroutine's entry) may mark its
+ * caller's frame pointer undefined: libunwind ends the stack at that
+ * frame, and so must the fast walk. */
+void xisan_test_rbp_undefined(void (*fn)(void));
+__asm__(".text\n"
+        ".globl xisan_test_rbp_undefined\n"
+        ".type xisan_test_rbp_undefined, @function\n"
+        "xisan_test_rbp_undefined:\n"
+        " .cfi_startproc\n"
+        " push %rbp\n"
+        " .cfi_def_cfa_offset 16\n"
+        " .cfi_undefined rbp\n"
+        " call *%rdi\n"
+        " pop %rbp\n"
+        " .cfi_def_cfa_offset 8\n"
+        " .cfi_same_value rbp\n"
+        " ret\n"
+        " .cfi_endproc\n"
+        " .size xisan_test_rbp_undefined, .-xisan_test_rbp_undefined\n");
+
+static void walk_under_trampoline(void)
+{
+    walk_both();
+    __asm__ volatile("" ::: "memory");
+}
+
+Test(cfi, ends_where_the_frame_pointer_is_undefined)
+{
+    xisan_test_rbp_undefined(walk_under_trampoline);
+    expect_same_stacks("rbp undefined");
+    int at = index_of(fast, n_fast, call_site);
+    cr_expect_leq(n_fast - at, 4, "the stack ends at the trampoline: %d frames", n_fast - at);
+}
+
+Test(cfi, a_stop_range_without_an_end_stops_nothing)
+{
+    void *out[MAX];
+    int whole = xs_cfi_backtrace(out, MAX, 0, 0);
+    cr_assert_gt(whole, 2);
+    /* only [lo, hi) stops a walk: hi 0 is none, whatever lo */
+    cr_expect_eq(xs_cfi_backtrace(out, MAX, 0x1000, 0), whole);
+    cr_expect_eq(xs_cfi_backtrace(out, MAX, UINTPTR_MAX, 0), whole);
+}
+
 /* A handler's stack holds the kernel's signal frame, whose rule .eh_frame
  * marks as one ('S'); on an alternate stack the stack pointer is not the
  * thread's.  Either way the fast walk answers -1 and libunwind walks. */
