@@ -14,6 +14,7 @@
 
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 uintptr_t xh_thread_stack_hi_slow(void)
@@ -38,23 +39,29 @@ void xh_alloc_sites_init(void)
  * a per-thread miss looks next in one process-wide table, keyed by what is
  * the same in every interpreter (the code's file, qualified name, first
  * line and line table, the offset in it, the native depth, the caller and
- * the kind): xs_id_cache slots of sites, four ways a set (the set index is
- * 14 more bits of the key's hash).  An interpreter's start looks up some
- * ten thousand keys; in one slot a key, a third of them evicted each other
- * and were captured again by every new interpreter.  The table is
- * allocated when a second interpreter appears: a program with one
- * interpreter gains little from it and would carry its half megabyte. */
-enum { SHARED_WAYS = 4, SHARED_SITES = 65536 };
+ * the kind): xs_id_cache slots of sites, eight ways a set, a set one
+ * cache line (the set index is 12 more bits of the key's hash).  An
+ * interpreter's start looks up some ten thousand keys; in one slot a key,
+ * a third of them evicted each other and were captured again by every new
+ * interpreter.  Eight ways in 256 KiB evict as few as four ways did in
+ * 512 KiB (docs/performance.md).  The table is allocated when a second
+ * interpreter appears: a program with one interpreter gains little from
+ * it and would carry its quarter megabyte. */
+enum { SHARED_WAYS = 8, SHARED_SITES = 32768 };
 static _Atomic(_Atomic uint64_t *) shared_sites;
 
 void xh_alloc_sites_share(void)
 {
     if (atomic_load(&shared_sites) != NULL)
         return;
-    _Atomic uint64_t *table = calloc(SHARED_SITES, sizeof(uint64_t));
-    _Atomic uint64_t *none = NULL;
-    if (table && !atomic_compare_exchange_strong(&shared_sites, &none, table))
-        free(table);
+    /* page-aligned, so a set is one cache line */
+    size_t bytes = SHARED_SITES * sizeof(uint64_t);
+    void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED)
+        return;
+    _Atomic uint64_t *table = map, *none = NULL;
+    if (!atomic_compare_exchange_strong(&shared_sites, &none, table))
+        munmap(map, bytes);
 }
 
 /* A kind's identity across interpreters: a size, or a type.  Each
@@ -115,7 +122,7 @@ uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t in
             int w = 0;
             while (w < SHARED_WAYS && atomic_load_explicit(&shared[w], memory_order_relaxed))
                 w++;
-            w = w < SHARED_WAYS ? w : (int)(key >> 62) % SHARED_WAYS;
+            w = w < SHARED_WAYS ? w : (int)((key >> 32) % SHARED_WAYS);
             xs_id_cache_put(&shared[w], key, site);
         }
     }
