@@ -118,7 +118,7 @@ uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t in
         site = xs_id_cache_get(&shared[w], key);
     if (site == 0) {
         site = capture_site(ts);
-        if (shared) { /* an empty way, else one the key's top bits pick */
+        if (shared) { /* an empty way, else one bits 32-34 of the key pick */
             int w = 0;
             while (w < SHARED_WAYS && atomic_load_explicit(&shared[w], memory_order_relaxed))
                 w++;

@@ -16,7 +16,8 @@ XS_INTERNAL int xs_cfi_backtrace(void **out, int max, uintptr_t stop_lo, uintptr
  * address once, unless two threads read it at the same moment). */
 XS_INTERNAL unsigned long xs_cfi_rules_read(void);
 /* The calling thread's stack [lo, hi), read once per thread; false when
- * it cannot be known (lo and hi then make an empty range). */
+ * it cannot be known (then lo is 0 and hi 1, a range no stack pointer is
+ * in). */
 XS_INTERNAL bool xs_thread_stack(uintptr_t *lo, uintptr_t *hi);
 /* The rule table's lock across fork() (init.c's table). */
 XS_INTERNAL bool xs_cfi_fork(xs_fork_phase_t phase);

@@ -152,7 +152,8 @@ static inline int walk(void **raw, int want, uintptr_t stop_lo, uintptr_t stop_h
         return unw_backtrace(raw, want);
     }
     if (XS_UNLIKELY(cross_check))
-        check_walk(raw, n, want, n > 0 && (uintptr_t)raw[n - 1] - stop_lo < stop_hi - stop_lo);
+        check_walk(raw, n, want,
+                   stop_hi && n > 0 && (uintptr_t)raw[n - 1] - stop_lo < stop_hi - stop_lo);
     return n;
 }
 
