@@ -185,6 +185,17 @@ static uint64_t read_encoded(reader_t *r, uint8_t enc, uintptr_t data)
     return v;
 }
 
+/* The end of the CIE or FDE whose length word r is at (r then past it);
+ * NULL for an empty entry, one past the module, or 64-bit DWARF's length
+ * escape (x86-64 toolchains do not write it). */
+static const uint8_t *entry_end(reader_t *r)
+{
+    uint64_t len = read_u(r, 4);
+    if (len == 0xffffffffu || len == 0 || !avail(r, len))
+        return NULL;
+    return r->p + len;
+}
+
 /* ---- running a frame's CFA program ------------------------------------- */
 
 enum { DWARF_RBP = 6, DWARF_RSP = 7 }; /* x86-64 DWARF register numbers */
@@ -364,11 +375,8 @@ static bool run_program(reader_t *r, const uint8_t *end, const cie_t *c, frame_s
 
 static bool read_cie(reader_t r, cie_t *c)
 {
-    uint64_t len = read_u(&r, 4);
-    if (len == 0xffffffffu || len == 0 || !avail(&r, len))
-        return false; /* 64-bit DWARF is not written by x86-64 toolchains */
-    const uint8_t *end = r.p + len;
-    if (read_u(&r, 4) != 0) /* a CIE's id */
+    const uint8_t *end = entry_end(&r);
+    if (end == NULL || read_u(&r, 4) != 0) /* a CIE's id */
         return false;
     uint8_t version = (uint8_t)read_u(&r, 1);
     if (version != 1 && version != 3)
@@ -398,7 +406,7 @@ static bool read_cie(reader_t r, cie_t *c)
             else if (*a == 'L')
                 read_u(&r, 1);
             else if (*a == 'P')
-                read_encoded(&r, (uint8_t)read_u(&r, 1) & 0x7f, 0);
+                read_encoded(&r, (uint8_t)read_u(&r, 1) & (uint8_t)~PE_INDIRECT, 0);
             else if (*a == 'S')
                 c->signal_frame = true;
             else
@@ -460,10 +468,9 @@ static uint64_t read_rule(uintptr_t pc)
     if (fde == NULL)
         return 0;
     reader_t r = {fde, lo, hi, true};
-    uint64_t len = read_u(&r, 4);
-    if (len == 0xffffffffu || len == 0 || !avail(&r, len))
+    const uint8_t *end = entry_end(&r);
+    if (end == NULL)
         return 0;
-    const uint8_t *end = r.p + len;
     const uint8_t *cie_at = r.p;
     uint32_t cie_off = (uint32_t)read_u(&r, 4);
     if (cie_off == 0)

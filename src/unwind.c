@@ -95,6 +95,12 @@ static bool in_self(uintptr_t pc)
     return false;
 }
 
+/* Is pc in [lo, hi) (hi 0: an empty range)? */
+static inline bool in_range(uintptr_t pc, uintptr_t lo, uintptr_t hi)
+{
+    return pc - lo < (hi ? hi - lo : 0);
+}
+
 /* The first frame outside xisan's libraries and libunwind's (a walk's
  * own frames differ between the two walkers). */
 static int first_outside(void **raw, int n)
@@ -152,8 +158,7 @@ static inline int walk(void **raw, int want, uintptr_t stop_lo, uintptr_t stop_h
         return unw_backtrace(raw, want);
     }
     if (XS_UNLIKELY(cross_check))
-        check_walk(raw, n, want,
-                   stop_hi && n > 0 && (uintptr_t)raw[n - 1] - stop_lo < stop_hi - stop_lo);
+        check_walk(raw, n, want, n > 0 && in_range((uintptr_t)raw[n - 1], stop_lo, stop_hi));
     return n;
 }
 
@@ -195,7 +200,7 @@ __attribute__((noinline)) size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool t
         bool rooted = false;
         for (; i < n && out < max && !rooted; i++) {
             pcs[out++] = (uintptr_t)raw[i];
-            rooted = (uintptr_t)raw[i] >= lo && (uintptr_t)raw[i] < hi;
+            rooted = in_range((uintptr_t)raw[i], lo, hi);
         }
         if (rooted || out == max || !more)
             return out;
