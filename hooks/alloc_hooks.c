@@ -63,14 +63,18 @@ typedef struct plan {
     size_t header;
 } plan_t;
 
-static inline plan_t plan_block(const chain_t *c, size_t size, uintptr_t caller)
+static __attribute__((noinline)) uint32_t current_owner_slow(void)
+{
+    return xh_owner_of(xh_tstate());
+}
+
+static inline __attribute__((always_inline)) plan_t plan_for(const chain_t *c, size_t size,
+                                                              uintptr_t caller, uint32_t current,
+                              uint32_t site)
 {
     if (XS_UNLIKELY(!atomic_load_explicit(&hooks_used, memory_order_relaxed)))
         atomic_store(&hooks_used, true);
-    PyThreadState *ts = xh_tstate();
-    uint32_t current = xh_owner_of(ts);
-    plan_t p = {.owner = xh_block_owner(current), .site = raw_site(c, ts, size, caller),
-                .header = XISAN_LONG_HEADER};
+    plan_t p = {.owner = xh_block_owner(current), .site = site, .header = XISAN_LONG_HEADER};
     if (c->domain == PYMEM_DOMAIN_OBJ) {
         const PyTypeObject *tp = xh_take_alloc_type();
         uint32_t owners = p.owner > current ? p.owner : current;
@@ -79,6 +83,33 @@ static inline plan_t plan_block(const chain_t *c, size_t size, uintptr_t caller)
             p.header = XISAN_SHORT_HEADER;
     }
     return p;
+}
+
+/* A raw memory block's plan, with its site (objects take theirs when
+ * created, reftrace.c): out of line, as a site cache miss captures a
+ * stack. */
+static __attribute__((noinline)) plan_t plan_raw(const chain_t *c, size_t size, uintptr_t caller)
+{
+    PyThreadState *ts = xh_tstate();
+    uint32_t current = xh_owner_of(ts);
+    uint32_t site = 0;
+    if (!xs_in_runtime) {
+        /* size classes, so var-sized objects do not each make a site */
+        uintptr_t size_class = size < 512 ? (size + 15) >> 4 : 64 + (uintptr_t)__builtin_clzl(size);
+        site = xh_alloc_site(ts, caller, size_class);
+    }
+    return plan_for(c, size, caller, current, site);
+}
+
+/* The plan of a block: an object's inline, no call on its common path. */
+static inline plan_t plan_block(const chain_t *c, size_t size, uintptr_t caller)
+{
+    if (c->capture_sites)
+        return plan_raw(c, size, caller);
+    uint32_t current = xh_owner_cached();
+    if (XS_UNLIKELY(current == XH_OWNER_ASK))
+        current = current_owner_slow();
+    return plan_for(c, size, caller, current, 0);
 }
 
 static inline void *tag_new(void *raw, size_t size, plan_t p)
@@ -147,11 +178,11 @@ static void report_block(void *user, uint32_t current, xisan_access_t access, co
     xs_report_touch(&t);
 }
 
-static void hook_free(void *ctx, void *p)
+/* Every free that is not the common case below: a block that is not
+ * ours, a thread whose owner the cache does not hold, another owner's
+ * block, a quarantined one, an ending interpreter's. */
+static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
 {
-    chain_t *c = ctx;
-    if (p == NULL)
-        return;
     xs_header_t *h = xs_tagged_header(p);
     if (h == NULL) { /* not ours: allocated before the hooks were in place */
         c->next.free(c->next.ctx, p);
@@ -171,6 +202,24 @@ static void hook_free(void *ctx, void *p)
         report_block(p, current, XISAN_ACCESS_FREE,
                      "the block was quarantined: kept allocated, not freed by the wrong allocator");
     xs_quarantine_add(xs_tag_size(h));
+}
+
+/* The common free: a block of the calling thread's interpreter, which is
+ * not ending, freed by that thread.  Every call in it is a tail call, so
+ * it needs no frame; anything else is free_slow's. */
+static void hook_free(void *ctx, void *p)
+{
+    chain_t *c = ctx;
+    if (p == NULL)
+        return;
+    xs_header_t *h = xs_header_of(p);
+    uint32_t word = h->word;
+    uint32_t owner = xisan_word_owner(word);
+    if (XS_UNLIKELY(h->magic != xs_magic(p) || owner != xh_owner_cached() ||
+                    (word & XISAN_OWNER_QUARANTINE) || xs_interp_ending(owner)))
+        return free_slow(c, p);
+    h->magic = 0;
+    c->next.free(c->next.ctx, xs_tag_raw(h));
 }
 
 static void *hook_realloc(void *ctx, void *p, size_t size)

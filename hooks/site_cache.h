@@ -31,9 +31,22 @@ uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t in
 /* Kinds below this are sizes (size classes of raw blocks); from it on,
  * types (the object's type at its creation). */
 #define XH_SITE_KIND_TYPES 4096
-/* The allocation site of the calling thread; `caller` and `kind` (a type or
- * a size) tell apart allocations made at the same Python instruction. */
-static inline uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintptr_t kind)
+
+/* A site cache key and the set it maps to (NULL: the thread has no table
+ * yet), as xh_site_probe leaves them for xh_alloc_site_miss. */
+typedef struct xh_site_key {
+    xh_site_slot_t *set;
+    uintptr_t instr, depth;
+} xh_site_key_t;
+
+#define XH_SITE_MISSED UINT32_MAX
+/* The allocation site of the calling thread if its cache holds it, else
+ * XH_SITE_MISSED and `key` filled for the miss; `caller` and `kind` (a type
+ * or a size) tell apart allocations made at the same Python instruction.
+ * Always inline: the native stack depth in the key is the depth of the
+ * function it is inlined into, the same at every call from one place. */
+static inline __attribute__((always_inline)) uint32_t
+xh_site_probe(PyThreadState *ts, uintptr_t caller, uintptr_t kind, xh_site_key_t *key)
 {
     /* The top frame's instruction pointer names the code object and the
      * offset in it (for a C-stack shim frame, the shim: depth and caller
@@ -43,10 +56,12 @@ static inline uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintpt
     uintptr_t hi = xh_thread.stack_hi ? xh_thread.stack_hi : xh_thread_stack_hi_slow();
     uintptr_t depth = hi - (uintptr_t)__builtin_frame_address(0);
     xh_site_slot_t *slots = xh_thread.sites;
+    *key = (xh_site_key_t){NULL, instr, depth};
     if (XS_UNLIKELY(slots == NULL))
-        return xh_alloc_site_miss(ts, NULL, instr, depth, caller, kind);
+        return XH_SITE_MISSED;
     uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ (kind << 3)) * 0x9e3779b97f4a7c15ull;
     xh_site_slot_t *set = &slots[(h >> 56) * XH_SITE_WAYS];
+    key->set = set;
     uint32_t filled_depth = (uint32_t)depth | XH_SITE_FILLED;
     for (int w = 0; w < XH_SITE_WAYS; w++) {
         xh_site_slot_t *s = &set[w];
@@ -61,7 +76,19 @@ static inline uint32_t xh_alloc_site(PyThreadState *ts, uintptr_t caller, uintpt
             return site;
         }
     }
-    return xh_alloc_site_miss(ts, set, instr, depth, caller, kind);
+    return XH_SITE_MISSED;
+}
+
+/* The allocation site of the calling thread: the probe, then the miss. */
+static inline __attribute__((always_inline)) uint32_t xh_alloc_site(PyThreadState *ts,
+                                                                    uintptr_t caller,
+                                                                    uintptr_t kind)
+{
+    xh_site_key_t key;
+    uint32_t site = xh_site_probe(ts, caller, kind, &key);
+    if (XS_LIKELY(site != XH_SITE_MISSED))
+        return site;
+    return xh_alloc_site_miss(ts, key.set, key.instr, key.depth, caller, kind);
 }
 /* Native stacks of sites with a Python stack end at the evaluation loop
  * (xs_capture_site): find it. */

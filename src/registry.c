@@ -35,7 +35,7 @@ _Atomic uint64_t xs_interp_ending_bits[XS_ENDING_BITS / 64];
 _Static_assert(XS_ENDING_BITS == ENDED_BITS, "one bound for the owner bit sets");
 /* The same for owners that share one heap with others (checks ask it on
  * every touch between two such owners). */
-static _Atomic uint64_t shared_bits[ENDED_BITS / 64];
+_Atomic uint64_t xs_interp_shared_bits[ENDED_BITS / 64];
 
 static interp_entry_t *find_unlocked(uint32_t owner)
 {
@@ -120,7 +120,7 @@ void xs_interp_set_config(uint32_t owner, const char *config, bool shares_heap)
         e->config = config;
     pthread_mutex_unlock(&registry_lock);
     if (shares_heap && owner < ENDED_BITS)
-        atomic_fetch_or(&shared_bits[owner / 64], 1ull << (owner % 64));
+        atomic_fetch_or(&xs_interp_shared_bits[owner / 64], 1ull << (owner % 64));
 }
 
 const char *xs_interp_config(uint32_t owner)
@@ -132,12 +132,6 @@ const char *xs_interp_config(uint32_t owner)
     return config;
 }
 
-bool xs_interp_shares_heap(uint32_t owner)
-{
-    return owner < ENDED_BITS &&
-           (atomic_load_explicit(&shared_bits[owner / 64], memory_order_acquire) &
-            (1ull << (owner % 64)));
-}
 
 size_t xs_interp_list_ended(uint32_t *out, size_t max)
 {

@@ -33,7 +33,13 @@ XS_INTERNAL bool xs_interp_ended(uint32_t owner);
  * design (CPython's main and legacy interpreters), readable without a lock. */
 XS_INTERNAL void xs_interp_set_config(uint32_t owner, const char *config, bool shares_heap);
 XS_INTERNAL const char *xs_interp_config(uint32_t owner);
-XS_INTERNAL bool xs_interp_shares_heap(uint32_t owner);
+XS_INTERNAL extern _Atomic uint64_t xs_interp_shared_bits[XS_ENDING_BITS / 64];
+static inline bool xs_interp_shares_heap(uint32_t owner)
+{
+    return owner < XS_ENDING_BITS &&
+           (atomic_load_explicit(&xs_interp_shared_bits[owner / 64], memory_order_acquire) &
+            (1ull << (owner % 64)));
+}
 /* Copies the interpreter's name (or "interpreter N") into buf. */
 XS_INTERNAL void xs_interp_name(uint32_t owner, char *buf, size_t len);
 /* Set-once per-interpreter flag used by adapters (e.g. "checks on");

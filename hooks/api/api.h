@@ -13,6 +13,11 @@ void xh_api_install(void);
 /* The same for objects loaded since the last call. */
 void xh_api_patch_loaded(void);
 
+/* Points libpython's own calls of the functions `names` at libpython's
+ * definitions, past the preload library's (for those whose preload
+ * definition only forwards in this process). */
+void xh_api_bypass_preload(const char *const *names, size_t n);
+
 /* The wrappers' table (wrappers.c). */
 typedef struct xh_api_row {
     const char *name;

@@ -299,6 +299,46 @@ static int hook_runtime_dlopen(struct dl_phdr_info *info, size_t size, void *unu
     return 0;
 }
 
+/* libpython's own calls of `names` (through its PLT, so the preload
+ * library's definitions come first) pointed at libpython's definitions,
+ * for functions whose preload definition only forwards in this process. */
+static const char *const *bypassed;
+static size_t n_bypassed;
+static void *runtime_handle;
+
+static void *bypass_lookup(const char *name)
+{
+    for (size_t i = 0; i < n_bypassed; i++)
+        if (strcmp(name, bypassed[i]) == 0)
+            return dlsym(runtime_handle, name);
+    return NULL;
+}
+
+static int bypass_in_runtime(struct dl_phdr_info *info, size_t size, void *unused)
+{
+    (void)size;
+    (void)unused;
+    /* only a libpython: a python program's own calls use no PLT */
+    if (!starts_with(base_name(info->dlpi_name), "libpython3"))
+        return 0;
+    runtime_handle = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+    if (runtime_handle) {
+        patch_slots(info, bypass_lookup);
+        dlclose(runtime_handle);
+    }
+    return 1;
+}
+
+void xh_api_bypass_preload(const char *const *names, size_t n)
+{
+    pthread_mutex_lock(&patch_lock);
+    bypassed = names;
+    n_bypassed = n;
+    dl_iterate_phdr(bypass_in_runtime, NULL);
+    n_bypassed = 0;
+    pthread_mutex_unlock(&patch_lock);
+}
+
 void xh_api_install(void)
 {
     if (!xh_opt.api_checks)
