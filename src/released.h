@@ -25,7 +25,9 @@ typedef struct xs_released {
 
 /* A block of `owner` (an interpreter that is ending) freed: user pointer,
  * requested size, site, and the type name of the object it held (NULL or
- * "": none). */
+ * "": none).  An ending interpreter's blocks of up to 1 KiB are recorded
+ * until there are as many as the record holds (16,384); later ones are
+ * not (their arenas are, when released). */
 XS_INTERNAL void xs_released_block(const void *user, size_t size, uint32_t owner, uint32_t site,
                                    const char *type);
 /* A range [start, start + size) the allocator of `owner` gave back. */

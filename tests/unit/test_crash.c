@@ -308,3 +308,32 @@ Test(released, a_block_8_bytes_off_16_is_found)
     cr_assert_eq(r.start, start);
     cr_assert_not(xs_released_find(start + 24, &r));
 }
+
+/* An ending interpreter's first 16,384 small blocks are recorded, the ones
+ * it frees after them are not (their arena is, when released); the next
+ * interpreter to end starts its own count. */
+Test(released, an_ending_keeps_its_first_blocks)
+{
+    xs_released_reset();
+    enum { KEPT = 16384, BLOCK = 32 };
+    size_t bytes = (size_t)(KEPT + 64) * BLOCK;
+    char *memory = aligned_alloc(16, bytes);
+    cr_assert_not_null(memory);
+    for (size_t i = 0; i < KEPT + 64; i++)
+        xs_released_block(memory + i * BLOCK, BLOCK, 3, 7, "float");
+    /* the 16,384th, written last in its set (the earlier ones may have
+     * replaced each other in a set that filled) */
+    xs_released_t r;
+    cr_assert(xs_released_find((uintptr_t)(memory + (KEPT - 1) * BLOCK) + 4, &r), "block 16,384");
+    cr_assert_eq(r.owner, 3);
+    cr_assert_str_eq(r.type, "float");
+    size_t last = (size_t)KEPT + 63;
+    cr_assert_not(xs_released_find((uintptr_t)(memory + last * BLOCK) + 4, &r),
+                  "a block freed after the first 16,384");
+    xs_released_block(memory + last * BLOCK, BLOCK, 4, 9, "tuple");
+    cr_assert(xs_released_find((uintptr_t)(memory + last * BLOCK) + 4, &r), "another ending");
+    cr_assert_eq(r.owner, 4);
+    cr_assert_str_eq(r.type, "tuple");
+    free(memory);
+    xs_released_reset();
+}
