@@ -28,6 +28,10 @@ enum { WINDOW = 128 << 10 }; /* bytes read at once */
 typedef struct scan {
     const uint8_t *owners; /* bitmap over owner ids */
     uint32_t n_owners;
+    /* bit i: some wanted owner id is i modulo 64.  Both forms keep an
+     * owner id's low 6 bits in the word's low 6 bits, so one shift and
+     * test passes over most words before wanted() looks closer. */
+    uint64_t low_bits;
     xs_heap_visit_fn visit;
     void *arg;
     char *window;
@@ -41,6 +45,21 @@ static inline bool wanted(const scan_t *s, uint32_t owner_word)
     uint32_t owner = xisan_word_owner(owner_word);
     return owner < s->n_owners && (s->owners[owner >> 3] & (1u << (owner & 7))) &&
            !(owner_word & XISAN_OWNER_QUARANTINE);
+}
+
+/* The offset of the first header at or after `off` (below `end`) whose
+ * owner word's low 6 bits are a wanted owner id's (low_bits), or `end`:
+ * the scan's inner loop, a load, a shift and a test a word. */
+static inline size_t next_candidate(const scan_t *s, size_t off, size_t end)
+{
+    uint64_t low = s->low_bits;
+    for (; off < end; off += sizeof(xs_header_t)) {
+        uint32_t word;
+        memcpy(&word, s->window + off + offsetof(xs_header_t, word), sizeof(word));
+        if (XS_UNLIKELY((low >> (word & 63)) & 1))
+            break;
+    }
+    return off;
 }
 
 /* Scan [lo, hi), both page aligned, all resident, copied into s->window. */
@@ -58,9 +77,11 @@ static void scan_resident(scan_t *s, uintptr_t lo, uintptr_t hi)
         s->pages += (size_t)got / s->page;
         /* a tag sits 8 bytes before its user pointer, which is 16-byte
          * aligned (long form) or 8 bytes off (short form) */
-        for (size_t off = 0; off + sizeof(xs_header_t) <= (size_t)got; off += sizeof(xs_header_t)) {
+        size_t end = (size_t)got / sizeof(xs_header_t) * sizeof(xs_header_t);
+        for (size_t off = next_candidate(s, 0, end); off < end;
+             off = next_candidate(s, off + sizeof(xs_header_t), end)) {
             const xs_header_t *h = (const xs_header_t *)(s->window + off);
-            if (XS_LIKELY(!wanted(s, h->word)))
+            if (!wanted(s, h->word))
                 continue;
             void *user = (void *)(lo + off + sizeof(xs_header_t));
             if (h->magic != xs_magic(user))
@@ -145,6 +166,9 @@ size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn v
 {
     scan_t s = {.owners = owners, .n_owners = n_owners, .visit = visit, .arg = arg,
                 .page = (size_t)sysconf(_SC_PAGESIZE)};
+    for (uint32_t owner = 0; owner < n_owners; owner++)
+        if (owners[owner >> 3] & (1u << (owner & 7)))
+            s.low_bits |= 1ull << (owner & 63);
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
