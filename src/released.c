@@ -43,6 +43,7 @@ typedef struct range {
     uint32_t site;
     uint16_t type;
     uint8_t what;
+    uint32_t order; /* when it was recorded (order) */
 } range_t;
 
 static entry_t blocks[SETS][WAYS];
@@ -55,14 +56,22 @@ static unsigned turn; /* which way of a full set goes next */
 
 /* An interpreter that ends frees all its objects at once: a million of
  * them would each replace an entry of a record that holds 16,384, each at
- * a cache miss or two (6% of bench/'s heap_heavy).  So an ending keeps the
- * first blocks it frees, as many as the record holds, and passes over the
- * rest; the arenas they sat in are recorded when released.  The owner
- * whose blocks are being counted, and the count (writers only). */
-enum { BLOCKS_PER_ENDING = SETS * WAYS };
-static uint32_t counted_owner;
-static uint32_t counted_blocks;
-static _Atomic uint32_t full_owner; /* counted_owner once its count is reached; 0: none */
+ * a cache miss or two (6% of bench/'s heap_heavy), and only the last
+ * 16,384 would stay.  So each ending keeps the first blocks it frees, as
+ * many as the record holds; past that, a block it frees is not recorded,
+ * and an earlier record at the same address (an interpreter that ended
+ * before, whose memory this one reused) is dropped, as the block would
+ * have replaced it.  Counts per owner (entries keep 16-bit owners), a bit
+ * per owner past its count (read without the lock). */
+enum { OWNERS = 1 << 16, BLOCKS_PER_ENDING = SETS * WAYS };
+static uint16_t ending_blocks[OWNERS];
+static _Atomic uint64_t ending_full[OWNERS / 64];
+/* Records are numbered in the order they are made (writers only); an
+ * ending's blocks carry the number of its first block (ending_order), a
+ * range its own.  A range another interpreter released after an ending
+ * began is newer than that ending's blocks at its addresses. */
+static uint32_t order;
+static _Atomic uint32_t ending_order[OWNERS];
 
 static void lock(void)
 {
@@ -116,7 +125,25 @@ static void put_range_locked(uintptr_t start, uintptr_t end, uint32_t owner, uin
     r->site = site;
     r->type = type;
     r->what = (uint8_t)what;
+    r->order = ++order;
     atomic_store_explicit(&r->start, start, memory_order_release);
+}
+
+/* A block of an ending past its count: an entry at its start is an earlier
+ * interpreter's, stale now; looked for without the lock (one cache line). */
+static void drop_record_at(uintptr_t start)
+{
+    entry_t *set = blocks[set_of(start)];
+    size_t i = 0;
+    while (i < WAYS && atomic_load_explicit(&set[i].where, memory_order_relaxed) >> 16 != start)
+        i++;
+    if (i == WAYS)
+        return;
+    lock();
+    for (i = 0; i < WAYS; i++)
+        if (atomic_load_explicit(&set[i].where, memory_order_relaxed) >> 16 == start)
+            atomic_store_explicit(&set[i].where, 0, memory_order_release);
+    unlock();
 }
 
 void xs_released_block(const void *user, size_t size, uint32_t owner, uint32_t site,
@@ -125,17 +152,18 @@ void xs_released_block(const void *user, size_t size, uint32_t owner, uint32_t s
     uintptr_t start = (uintptr_t)user;
     if (start == 0 || start >> 48 || owner > UINT16_MAX)
         return;
-    if (size <= PROBE && owner == atomic_load_explicit(&full_owner, memory_order_relaxed))
+    if (size <= PROBE &&
+        (atomic_load_explicit(&ending_full[owner / 64], memory_order_relaxed) >> (owner % 64) & 1)) {
+        drop_record_at(start);
         return;
+    }
     lock();
     if (size <= PROBE) {
-        if (owner != counted_owner) {
-            counted_owner = owner;
-            counted_blocks = 0;
-            atomic_store_explicit(&full_owner, 0, memory_order_relaxed);
-        }
-        if (++counted_blocks >= BLOCKS_PER_ENDING)
-            atomic_store_explicit(&full_owner, owner, memory_order_relaxed);
+        if (atomic_load_explicit(&ending_order[owner], memory_order_relaxed) == 0)
+            atomic_store_explicit(&ending_order[owner], ++order, memory_order_release);
+        if (++ending_blocks[owner] >= BLOCKS_PER_ENDING)
+            atomic_fetch_or_explicit(&ending_full[owner / 64], 1ull << (owner % 64),
+                                     memory_order_relaxed);
     }
     uint16_t t = intern_type_locked(type);
     if (size > PROBE) {
@@ -217,8 +245,11 @@ bool xs_released_find(uintptr_t addr, xs_released_t *out)
 {
     if (addr < 4096)
         return false;
-    if (find_block(addr, out))
-        return true;
+    /* a block's record says more than a range's, unless another
+     * interpreter released the range after the block's ending began */
+    bool block = find_block(addr, out);
+    uint32_t block_order =
+        block ? atomic_load_explicit(&ending_order[out->owner], memory_order_acquire) : 0;
     /* newest first: a range released later over the same addresses wins,
      * a big block before the arena it may sit in */
     size_t n = next_range < RANGES ? next_range : RANGES;
@@ -228,6 +259,8 @@ bool xs_released_find(uintptr_t addr, xs_released_t *out)
         uintptr_t start = atomic_load_explicit(&r->start, memory_order_acquire);
         if (start == 0 || addr < start || addr >= r->end)
             continue;
+        if (block && (r->owner == out->owner || r->order <= block_order))
+            continue;
         if (r->what == XS_RELEASED_BLOCK) {
             fill(out, start, r->end, r->owner, r->site, r->type, XS_RELEASED_BLOCK);
             return true;
@@ -236,7 +269,7 @@ bool xs_released_find(uintptr_t addr, xs_released_t *out)
             arena = r;
     }
     if (arena == NULL)
-        return false;
+        return block;
     fill(out, atomic_load(&arena->start), arena->end, arena->owner, 0, 0,
          (xs_released_what_t)arena->what);
     return true;
@@ -250,7 +283,9 @@ void xs_released_reset(void)
     memset(type_names, 0, sizeof(type_names));
     next_range = 0;
     type_used = 0;
-    counted_owner = counted_blocks = 0;
-    atomic_store(&full_owner, 0);
+    memset(ending_blocks, 0, sizeof(ending_blocks));
+    memset(ending_full, 0, sizeof(ending_full));
+    memset(ending_order, 0, sizeof(ending_order));
+    order = 0;
     unlock();
 }

@@ -299,44 +299,68 @@ static int hook_runtime_dlopen(struct dl_phdr_info *info, size_t size, void *unu
     return 0;
 }
 
-/* libpython's own calls of `names` (through its PLT, so the preload
- * library's definitions come first) pointed at libpython's definitions,
- * for functions whose preload definition only forwards in this process. */
-static const char *const *bypassed;
+/* libpython's own calls of the functions named (through its PLT, so the
+ * preload library's definitions come first) pointed at libpython's
+ * definitions, for functions whose preload definition only forwards in
+ * this process.  The dynamic loader's lookups (dlopen, dlsym) are made
+ * outside dl_iterate_phdr, whose callbacks run under the loader's lock
+ * that another thread's dlopen() takes in the other order. */
+enum { MAX_BYPASSED = 4 };
+static const char *bypassed[MAX_BYPASSED];
+static void *bypass_target[MAX_BYPASSED];
 static size_t n_bypassed;
-static void *runtime_handle;
 
 static void *bypass_lookup(const char *name)
 {
     for (size_t i = 0; i < n_bypassed; i++)
         if (strcmp(name, bypassed[i]) == 0)
-            return dlsym(runtime_handle, name);
+            return bypass_target[i];
     return NULL;
 }
 
-static int bypass_in_runtime(struct dl_phdr_info *info, size_t size, void *unused)
+static int find_libpython_name(struct dl_phdr_info *info, size_t size, void *name)
 {
     (void)size;
-    (void)unused;
-    /* only a libpython: a python program's own calls use no PLT */
     if (!starts_with(base_name(info->dlpi_name), "libpython3"))
         return 0;
-    runtime_handle = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
-    if (runtime_handle) {
-        patch_slots(info, bypass_lookup);
-        dlclose(runtime_handle);
-    }
+    *(char **)name = strdup(info->dlpi_name);
+    return 1;
+}
+
+static int bypass_in_runtime(struct dl_phdr_info *info, size_t size, void *name)
+{
+    (void)size;
+    if (strcmp(info->dlpi_name, name) != 0)
+        return 0;
+    patch_slots(info, bypass_lookup);
     return 1;
 }
 
 void xh_api_bypass_preload(const char *const *names, size_t n)
 {
+    /* only a libpython: a python program's own calls use no PLT */
+    char *name = NULL;
+    dl_iterate_phdr(find_libpython_name, &name);
+    void *runtime = name ? dlopen(name, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+    if (runtime == NULL) {
+        free(name);
+        return;
+    }
     pthread_mutex_lock(&patch_lock);
-    bypassed = names;
-    n_bypassed = n;
-    dl_iterate_phdr(bypass_in_runtime, NULL);
+    n_bypassed = 0;
+    for (size_t i = 0; i < n && n_bypassed < MAX_BYPASSED; i++) {
+        void *target = dlsym(runtime, names[i]);
+        if (target) {
+            bypassed[n_bypassed] = names[i];
+            bypass_target[n_bypassed++] = target;
+        }
+    }
+    if (n_bypassed)
+        dl_iterate_phdr(bypass_in_runtime, name);
     n_bypassed = 0;
     pthread_mutex_unlock(&patch_lock);
+    dlclose(runtime);
+    free(name);
 }
 
 void xh_api_install(void)

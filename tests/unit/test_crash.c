@@ -337,3 +337,70 @@ Test(released, an_ending_keeps_its_first_blocks)
     free(memory);
     xs_released_reset();
 }
+
+/* Two interpreters ending at once each count their own blocks. */
+Test(released, endings_at_once_count_their_own_blocks)
+{
+    xs_released_reset();
+    enum { KEPT = 16384, BLOCK = 32, EACH = KEPT + 64 };
+    char *a = aligned_alloc(16, (size_t)EACH * BLOCK), *b = aligned_alloc(16, (size_t)EACH * BLOCK);
+    cr_assert(a && b);
+    for (size_t i = 0; i < EACH; i++) {
+        xs_released_block(a + i * BLOCK, BLOCK, 5, 1, "float");
+        xs_released_block(b + i * BLOCK, BLOCK, 6, 2, "int");
+    }
+    xs_released_t r;
+    cr_assert_not(xs_released_find((uintptr_t)(a + (KEPT + 10) * BLOCK) + 4, &r),
+                  "interpreter 5's block past its count");
+    cr_assert_not(xs_released_find((uintptr_t)(b + (KEPT + 10) * BLOCK) + 4, &r),
+                  "interpreter 6's block past its count");
+    free(a);
+    free(b);
+    xs_released_reset();
+}
+
+/* An ending past its count frees a block where an interpreter that ended
+ * before had one: the old record goes (the new block would have replaced
+ * it), and the arena the new one releases there later names it. */
+Test(released, a_record_reused_past_the_count_is_dropped)
+{
+    xs_released_reset();
+    enum { KEPT = 16384, BLOCK = 32 };
+    char *memory = aligned_alloc(16, (size_t)(KEPT + 1) * BLOCK);
+    cr_assert_not_null(memory);
+    char *reused = memory + (size_t)KEPT * BLOCK;
+    xs_released_block(reused, BLOCK, 7, 3, "tuple");
+    xs_released_t r;
+    cr_assert(xs_released_find((uintptr_t)reused + 4, &r));
+    cr_assert_eq(r.owner, 7);
+    for (size_t i = 0; i < KEPT; i++)
+        xs_released_block(memory + i * BLOCK, BLOCK, 8, 4, "float");
+    xs_released_block(reused, BLOCK, 8, 4, "float"); /* past interpreter 8's count */
+    cr_assert_not(xs_released_find((uintptr_t)reused + 4, &r), "interpreter 7's stale record");
+    xs_released_range((uintptr_t)memory, (size_t)(KEPT + 1) * BLOCK, 8, XS_RELEASED_ARENA);
+    cr_assert(xs_released_find((uintptr_t)reused + 4, &r));
+    cr_assert_eq(r.owner, 8);
+    cr_assert_eq(r.what, XS_RELEASED_ARENA);
+    free(memory);
+    xs_released_reset();
+}
+
+/* A range another interpreter released after an ending began is newer
+ * than that ending's block at its addresses; the ending's own arena is
+ * not. */
+Test(released, a_later_range_of_another_interpreter_wins_over_a_block)
+{
+    xs_released_reset();
+    static char memory[4096] __attribute__((aligned(16)));
+    xs_released_block(memory + 512, 64, 9, 5, "dict");
+    xs_released_range((uintptr_t)memory, sizeof(memory), 9, XS_RELEASED_ARENA);
+    xs_released_t r;
+    cr_assert(xs_released_find((uintptr_t)memory + 520, &r));
+    cr_assert_eq(r.what, XS_RELEASED_BLOCK, "its own arena says less");
+    cr_assert_str_eq(r.type, "dict");
+    xs_released_range((uintptr_t)memory, sizeof(memory), 10, XS_RELEASED_ARENA);
+    cr_assert(xs_released_find((uintptr_t)memory + 520, &r));
+    cr_assert_eq(r.what, XS_RELEASED_ARENA);
+    cr_assert_eq(r.owner, 10);
+    xs_released_reset();
+}
