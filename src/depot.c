@@ -186,25 +186,11 @@ uint32_t xs_depot_put(const uint64_t *words, size_t n)
     return id;
 }
 
-/* Pushes repeat too: Python stacks are interned a frame at a time
- * (pystack.c), and a new interpreter's code objects push the frames of
- * older ones again.  The same kind of cache, in front of the index, whose
- * probe is a cache miss or two in a table of megabytes. */
-enum { PUSH_CACHE_SLOTS = 8192 };
-static _Atomic uint64_t push_cache[PUSH_CACHE_SLOTS];
-
 uint32_t xs_depot_push(uint64_t word, uint32_t next)
 {
-    uint64_t h = xs_mix64(xs_mix64(0x13198a2e03707344ull, word), next);
-    _Atomic uint64_t *slot = &push_cache[h & (PUSH_CACHE_SLOTS - 1)];
-    uint32_t id = xs_id_cache_get(slot, h);
-    if (id != 0)
-        return id;
     pthread_mutex_lock(&depot_lock);
-    id = next <= stacks.len ? intern_unlocked(&stacks, word, next) : 0;
+    uint32_t id = next <= stacks.len ? intern_unlocked(&stacks, word, next) : 0;
     pthread_mutex_unlock(&depot_lock);
-    if (id != 0)
-        xs_id_cache_put(slot, h, id);
     return id;
 }
 
