@@ -68,9 +68,8 @@ static __attribute__((noinline)) uint32_t current_owner_slow(void)
     return xh_owner_of(xh_tstate());
 }
 
-static inline __attribute__((always_inline)) plan_t plan_for(const chain_t *c, size_t size,
-                                                              uintptr_t caller, uint32_t current,
-                              uint32_t site)
+static inline __attribute__((always_inline)) plan_t
+plan_for(const chain_t *c, size_t size, uintptr_t caller, uint32_t current, uint32_t site)
 {
     if (XS_UNLIKELY(!atomic_load_explicit(&hooks_used, memory_order_relaxed)))
         atomic_store(&hooks_used, true);
@@ -92,13 +91,7 @@ static __attribute__((noinline)) plan_t plan_raw(const chain_t *c, size_t size, 
 {
     PyThreadState *ts = xh_tstate();
     uint32_t current = xh_owner_of(ts);
-    uint32_t site = 0;
-    if (!xs_in_runtime) {
-        /* size classes, so var-sized objects do not each make a site */
-        uintptr_t size_class = size < 512 ? (size + 15) >> 4 : 64 + (uintptr_t)__builtin_clzl(size);
-        site = xh_alloc_site(ts, caller, size_class);
-    }
-    return plan_for(c, size, caller, current, site);
+    return plan_for(c, size, caller, current, raw_site(c, ts, size, caller));
 }
 
 /* The plan of a block: an object's inline, no call on its common path. */
