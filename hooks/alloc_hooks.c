@@ -63,11 +63,6 @@ typedef struct plan {
     size_t header;
 } plan_t;
 
-static __attribute__((noinline)) uint32_t current_owner_slow(void)
-{
-    return xh_owner_of(xh_tstate());
-}
-
 static inline __attribute__((always_inline)) plan_t
 plan_for(const chain_t *c, size_t size, uintptr_t caller, uint32_t current, uint32_t site)
 {
@@ -99,9 +94,10 @@ static inline plan_t plan_block(const chain_t *c, size_t size, uintptr_t caller)
 {
     if (c->capture_sites)
         return plan_raw(c, size, caller);
-    uint32_t current = xh_owner_cached();
+    PyThreadState *ts;
+    uint32_t current = xh_owner_cached(&ts);
     if (XS_UNLIKELY(current == XH_OWNER_ASK))
-        current = current_owner_slow();
+        current = xh_current();
     return plan_for(c, size, caller, current, 0);
 }
 
@@ -208,7 +204,8 @@ static void hook_free(void *ctx, void *p)
     xs_header_t *h = xs_header_of(p);
     uint32_t word = h->word;
     uint32_t owner = xisan_word_owner(word);
-    if (XS_UNLIKELY(h->magic != xs_magic(p) || owner != xh_owner_cached() ||
+    PyThreadState *ts;
+    if (XS_UNLIKELY(h->magic != xs_magic(p) || owner != xh_owner_cached(&ts) ||
                     (word & XISAN_OWNER_QUARANTINE) || xs_interp_ending(owner)))
         return free_slow(c, p);
     h->magic = 0;

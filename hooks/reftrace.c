@@ -54,27 +54,22 @@ static void on_create(PyObject *op, xs_header_t *h, uintptr_t caller)
 
 /* Both events for one object, the whole way; cheap when the object is
  * untagged.  The reentrancy guard is raised only on the slow paths (a
- * stack capture, a report), the only ones that could come back here. */
-static void object_event(PyObject *op, bool created, uintptr_t caller)
-{
-    if (xs_in_runtime)
-        return;
-    void *block = xh_object_block(op);
-    xs_header_t *h = xs_tagged_header(block);
-    if (h == NULL)
-        return;
-    if (created)
-        on_create(op, h, caller);
-    else
-        on_destroy(op, block, h);
-}
-
-/* The slow halves return 0, so that the fast path's calls of them are tail
+ * stack capture, a report), the only ones that could come back here.  The
+ * slow halves return 0, so that the fast path's calls of them are tail
  * calls and it needs no frame of its own but the frame pointer. */
 static __attribute__((noinline)) int object_event_slow(PyObject *op, bool created,
                                                        uintptr_t caller)
 {
-    object_event(op, created, caller);
+    if (xs_in_runtime)
+        return 0;
+    void *block = xh_object_block(op);
+    xs_header_t *h = xs_tagged_header(block);
+    if (h == NULL)
+        return 0;
+    if (created)
+        on_create(op, h, caller);
+    else
+        on_destroy(op, block, h);
     return 0;
 }
 
@@ -103,12 +98,13 @@ static inline __attribute__((always_inline)) int object_event_fast(PyObject *op,
     xs_header_t *h = xs_header_of(block);
     uint32_t word = h->word;
     uint32_t owner = xisan_word_owner(word);
-    if (XS_UNLIKELY(h->magic != xs_magic(block) || owner != xh_owner_cached()))
+    PyThreadState *ts;
+    if (XS_UNLIKELY(h->magic != xs_magic(block) || owner != xh_owner_cached(&ts)))
         return object_event_slow(op, created, caller);
     if (!created)
         return XS_UNLIKELY(xs_interp_ending(owner)) ? object_event_slow(op, created, caller) : 0;
     xh_site_key_t key;
-    uint32_t site = xh_site_probe(xh_tstate(), caller, (uintptr_t)Py_TYPE(op), &key);
+    uint32_t site = xh_site_probe(ts, caller, (uintptr_t)Py_TYPE(op), &key);
     if (XS_UNLIKELY(site == XH_SITE_MISSED))
         return create_miss(op, h, key.set, key.instr, key.depth, caller);
     xs_tag_set_site(h, site);

@@ -79,17 +79,19 @@ static inline uint32_t xh_owner_of(PyThreadState *ts)
     return xh_owner_slow(ts);
 }
 
-/* The calling thread's owner id when the per-thread cache holds it; else
- * XH_OWNER_ASK (no thread state, the thread state's slot not found, or the
- * cache stale), and the caller takes its slow path, which asks
- * xh_owner_of.  For the hooks' fast paths: no call, so they need no frame. */
+/* The calling thread's owner id when the per-thread cache holds it, the
+ * thread state it read left in *tsp; else XH_OWNER_ASK (no thread state,
+ * the thread state's slot not found, or the cache stale), and the caller
+ * takes its slow path, which asks xh_owner_of.  For the hooks' fast paths:
+ * no call, so they need no frame. */
 #define XH_OWNER_ASK UINT32_MAX
-static inline uint32_t xh_owner_cached(void)
+static inline uint32_t xh_owner_cached(PyThreadState **tsp)
 {
     ptrdiff_t offset = xisan_python_state.tstate_offset;
     if (XS_UNLIKELY(offset == 0))
         return XH_OWNER_ASK;
     PyThreadState *ts = *(PyThreadState **)((char *)__builtin_thread_pointer() + offset);
+    *tsp = ts;
     struct xisan_python_thread *cache = &xisan_python_thread;
     if (XS_LIKELY(ts != NULL && ts->interp == cache->interp &&
                   cache->generation ==

@@ -40,10 +40,15 @@ typedef struct scan {
     int denied; /* errno of a read the kernel refused (seccomp, say) */
 } scan_t;
 
+static inline bool in_bitmap(const uint8_t *owners, uint32_t owner)
+{
+    return owners[owner >> 3] & (1u << (owner & 7));
+}
+
 static inline bool wanted(const scan_t *s, uint32_t owner_word)
 {
     uint32_t owner = xisan_word_owner(owner_word);
-    return owner < s->n_owners && (s->owners[owner >> 3] & (1u << (owner & 7))) &&
+    return owner < s->n_owners && in_bitmap(s->owners, owner) &&
            !(owner_word & XISAN_OWNER_QUARANTINE);
 }
 
@@ -167,7 +172,7 @@ size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn v
     scan_t s = {.owners = owners, .n_owners = n_owners, .visit = visit, .arg = arg,
                 .page = (size_t)sysconf(_SC_PAGESIZE)};
     for (uint32_t owner = 0; owner < n_owners; owner++)
-        if (owners[owner >> 3] & (1u << (owner & 7)))
+        if (in_bitmap(owners, owner))
             s.low_bits |= 1ull << (owner & 63);
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)

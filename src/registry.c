@@ -132,7 +132,6 @@ const char *xs_interp_config(uint32_t owner)
     return config;
 }
 
-
 size_t xs_interp_list_ended(uint32_t *out, size_t max)
 {
     size_t n = 0;

@@ -61,11 +61,10 @@ static unsigned turn; /* which way of a full set goes next */
  * many as the record holds; past that, a block it frees is not recorded,
  * and an earlier record at the same address (an interpreter that ended
  * before, whose memory this one reused) is dropped, as the block would
- * have replaced it.  Counts per owner (entries keep 16-bit owners), a bit
- * per owner past its count (read without the lock). */
+ * have replaced it.  Counts per owner (entries keep 16-bit owners),
+ * written under the lock, read without it. */
 enum { OWNERS = 1 << 16, BLOCKS_PER_ENDING = SETS * WAYS };
-static uint16_t ending_blocks[OWNERS];
-static _Atomic uint64_t ending_full[OWNERS / 64];
+static _Atomic uint16_t ending_blocks[OWNERS];
 /* Records are numbered in the order they are made (writers only); an
  * ending's blocks carry the number of its first block (ending_order), a
  * range its own.  A range another interpreter released after an ending
@@ -153,7 +152,7 @@ void xs_released_block(const void *user, size_t size, uint32_t owner, uint32_t s
     if (start == 0 || start >> 48 || owner > UINT16_MAX)
         return;
     if (size <= PROBE &&
-        (atomic_load_explicit(&ending_full[owner / 64], memory_order_relaxed) >> (owner % 64) & 1)) {
+        atomic_load_explicit(&ending_blocks[owner], memory_order_relaxed) >= BLOCKS_PER_ENDING) {
         drop_record_at(start);
         return;
     }
@@ -161,9 +160,7 @@ void xs_released_block(const void *user, size_t size, uint32_t owner, uint32_t s
     if (size <= PROBE) {
         if (atomic_load_explicit(&ending_order[owner], memory_order_relaxed) == 0)
             atomic_store_explicit(&ending_order[owner], ++order, memory_order_release);
-        if (++ending_blocks[owner] >= BLOCKS_PER_ENDING)
-            atomic_fetch_or_explicit(&ending_full[owner / 64], 1ull << (owner % 64),
-                                     memory_order_relaxed);
+        atomic_fetch_add_explicit(&ending_blocks[owner], 1, memory_order_relaxed);
     }
     uint16_t t = intern_type_locked(type);
     if (size > PROBE) {
@@ -284,7 +281,6 @@ void xs_released_reset(void)
     next_range = 0;
     type_used = 0;
     memset(ending_blocks, 0, sizeof(ending_blocks));
-    memset(ending_full, 0, sizeof(ending_full));
     memset(ending_order, 0, sizeof(ending_order));
     order = 0;
     unlock();

@@ -61,12 +61,15 @@ static bool is_runtime(const struct dl_phdr_info *info)
     return runtime_in_main && info->dlpi_name[0] == '\0';
 }
 
-static int find_libpython(struct dl_phdr_info *info, size_t size, void *found)
+/* libpython's name as the loader has it (stable while it is loaded, and
+ * it never is unloaded), left in *(const char **)name; NULL: none. */
+static int find_libpython(struct dl_phdr_info *info, size_t size, void *name)
 {
     (void)size;
-    if (starts_with(base_name(info->dlpi_name), "libpython3"))
-        *(bool *)found = true;
-    return 0;
+    if (!starts_with(base_name(info->dlpi_name), "libpython3"))
+        return 0;
+    *(const char **)name = info->dlpi_name;
+    return 1;
 }
 
 static void fork_prepare(void)
@@ -318,15 +321,6 @@ static void *bypass_lookup(const char *name)
     return NULL;
 }
 
-static int find_libpython_name(struct dl_phdr_info *info, size_t size, void *name)
-{
-    (void)size;
-    if (!starts_with(base_name(info->dlpi_name), "libpython3"))
-        return 0;
-    *(char **)name = strdup(info->dlpi_name);
-    return 1;
-}
-
 static int bypass_in_runtime(struct dl_phdr_info *info, size_t size, void *name)
 {
     (void)size;
@@ -339,13 +333,11 @@ static int bypass_in_runtime(struct dl_phdr_info *info, size_t size, void *name)
 void xh_api_bypass_preload(const char *const *names, size_t n)
 {
     /* only a libpython: a python program's own calls use no PLT */
-    char *name = NULL;
-    dl_iterate_phdr(find_libpython_name, &name);
+    const char *name = NULL;
+    dl_iterate_phdr(find_libpython, &name);
     void *runtime = name ? dlopen(name, RTLD_LAZY | RTLD_NOLOAD) : NULL;
-    if (runtime == NULL) {
-        free(name);
+    if (runtime == NULL)
         return;
-    }
     pthread_mutex_lock(&patch_lock);
     n_bypassed = 0;
     for (size_t i = 0; i < n && n_bypassed < MAX_BYPASSED; i++) {
@@ -356,20 +348,19 @@ void xh_api_bypass_preload(const char *const *names, size_t n)
         }
     }
     if (n_bypassed)
-        dl_iterate_phdr(bypass_in_runtime, name);
+        dl_iterate_phdr(bypass_in_runtime, (void *)name);
     n_bypassed = 0;
     pthread_mutex_unlock(&patch_lock);
     dlclose(runtime);
-    free(name);
 }
 
 void xh_api_install(void)
 {
     if (!xh_opt.api_checks)
         return;
-    bool libpython = false;
+    const char *libpython = NULL;
     dl_iterate_phdr(find_libpython, &libpython);
-    runtime_in_main = !libpython;
+    runtime_in_main = libpython == NULL;
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_DEFAULT, "dlopen");
     if (real_dlopen == NULL) {
