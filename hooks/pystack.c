@@ -176,7 +176,11 @@ static void add_section(struct xisan_pystack_info *info, size_t first, PyThreadS
  *   tails  the depot id of a frame followed by the frames beneath it (the
  *          id of those frames: `beneath`), so a stack is interned from its
  *          outermost kept frame up and an unchanged part costs one probe
- *          of this table a frame, not a resolve and a depot probe. */
+ *          of this table a frame, not a resolve and a depot probe;
+ *   last   the previous capture's frames, outermost kept first, each with
+ *          its tails entry: the part a capture shares with the one before
+ *          it (from the outermost kept frame up to the first frame that
+ *          differs) costs a compare a frame. */
 typedef struct code_memo {
     const PyCodeObject *code;
     const PyObject *name, *qualname, *filename, *linetable;
@@ -197,6 +201,8 @@ enum { CODE_SLOTS = 256, TAIL_SLOTS = 512 }; /* used only by captures */
 typedef struct xh_frame_memo {
     code_memo_t codes[CODE_SLOTS];
     tail_memo_t tails[TAIL_SLOTS];
+    size_t n_last;
+    tail_memo_t last[XS_MAX_PYTHON];
 } xh_frame_memo_t;
 
 static xh_frame_memo_t *thread_memo(void)
@@ -302,6 +308,12 @@ uint64_t xh_code_identity(PyCodeObject *code)
     return id;
 }
 
+static inline bool same_frame(const tail_memo_t *t, const uintptr_t key[5], uint32_t beneath)
+{
+    return t->code == key[0] && t->instr == key[1] && t->beneath == beneath && t->name == key[2] &&
+           t->filename == key[3] && t->linetable == key[4] && t->id != 0;
+}
+
 uint32_t xh_python_stack_id(PyThreadState *ts, size_t max)
 {
     xh_iframe_t *frames[XS_MAX_PYTHON];
@@ -313,6 +325,7 @@ uint32_t xh_python_stack_id(PyThreadState *ts, size_t max)
         frames[n++] = f;
     xh_frame_memo_t *memo = thread_memo();
     uint32_t id = 0;
+    size_t same = 0; /* frames from the outermost kept up, as the last capture's */
     for (size_t i = n; i-- > 0;) {
         xh_iframe_t *f = frames[i];
         PyCodeObject *code = (PyCodeObject *)f->code;
@@ -323,18 +336,26 @@ uint32_t xh_python_stack_id(PyThreadState *ts, size_t max)
                 break; /* the depot is full */
             continue;
         }
+        size_t k = n - 1 - i;
+        if (same == k && k < memo->n_last && same_frame(&memo->last[k], key, id)) {
+            id = memo->last[k].id;
+            same++;
+            continue;
+        }
         uint64_t h = (key[0] ^ (key[1] << 13) ^ (key[1] >> 7) ^ ((uint64_t)id << 32)) *
                      0x9e3779b97f4a7c15ull;
         tail_memo_t *t = &memo->tails[(h >> 32) % TAIL_SLOTS];
-        if (t->code != key[0] || t->instr != key[1] || t->beneath != id || t->name != key[2] ||
-            t->filename != key[3] || t->linetable != key[4] || t->id == 0) {
+        if (!same_frame(t, key, id)) {
             uint32_t pushed = xs_depot_push(frame_word(memo, f), id);
             *t = (tail_memo_t){key[0], key[1], key[2], key[3], key[4], id, pushed};
         }
+        memo->last[k] = *t;
         id = t->id;
         if (id == 0)
             break; /* the depot is full */
     }
+    if (memo != NULL) /* a stack cut short by a full depot keeps what matched */
+        memo->n_last = id ? n : same;
     return id;
 }
 

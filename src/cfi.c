@@ -610,21 +610,13 @@ static inline uint64_t rule_for(uintptr_t pc)
 
 /* ---- the walk ---------------------------------------------------------- */
 
-__attribute__((noinline)) int xs_cfi_backtrace(void **out, int max, uintptr_t stop_lo,
-                                                uintptr_t stop_hi)
+/* Walks on from the frame that pc is in (sp and bp its registers), writing
+ * return addresses at out[n..max). */
+static inline int walk_on(uintptr_t pc, uintptr_t sp, uintptr_t bp, void **out, int n, int max,
+                          uintptr_t stop_lo, uintptr_t stop_hi)
 {
-    uintptr_t pc, sp, bp;
-    __asm__ volatile("lea 0(%%rip), %0\n\t"
-                     "mov %%rsp, %1\n\t"
-                     "mov %%rbp, %2"
-                     : "=r"(pc), "=r"(sp), "=r"(bp));
-    if (XS_UNLIKELY(stack_hi == 0) && !thread_stack())
-        return -1;
-    uintptr_t lo = stack_lo, hi = stack_hi;
+    uintptr_t hi = stack_hi;
     uintptr_t stop_len = stop_hi ? stop_hi - stop_lo : 0;
-    if (sp < lo || sp >= hi)
-        return -1; /* another stack: a signal's, a coroutine's */
-    int n = 0;
     while (n < max) {
         uint64_t rule = rule_for(pc);
         if (XS_UNLIKELY(!(rule & RULE_WALKABLE)))
@@ -653,6 +645,38 @@ __attribute__((noinline)) int xs_cfi_backtrace(void **out, int max, uintptr_t st
     return n;
 }
 
+/* Is the calling thread's stack known, and sp in it? */
+static inline bool on_thread_stack(uintptr_t sp)
+{
+    if (XS_UNLIKELY(stack_hi == 0) && !thread_stack())
+        return false;
+    return sp >= stack_lo && sp < stack_hi; /* else a signal's stack, a coroutine's */
+}
+
+__attribute__((noinline)) int xs_cfi_backtrace(void **out, int max, uintptr_t stop_lo,
+                                                uintptr_t stop_hi)
+{
+    uintptr_t pc, sp, bp;
+    __asm__ volatile("lea 0(%%rip), %0\n\t"
+                     "mov %%rsp, %1\n\t"
+                     "mov %%rbp, %2"
+                     : "=r"(pc), "=r"(sp), "=r"(bp));
+    if (!on_thread_stack(sp))
+        return -1;
+    return walk_on(pc, sp, bp, out, 0, max, stop_lo, stop_hi);
+}
+
+int xs_cfi_backtrace_from(uintptr_t ra, uintptr_t sp, uintptr_t bp, void **out, int max,
+                          uintptr_t stop_lo, uintptr_t stop_hi)
+{
+    if (max <= 0 || !on_thread_stack(sp))
+        return max <= 0 ? 0 : -1;
+    out[0] = (void *)ra;
+    if (stop_hi && ra - stop_lo < stop_hi - stop_lo)
+        return 1;
+    return walk_on(ra - 1, sp, bp, out, 1, max, stop_lo, stop_hi);
+}
+
 unsigned long xs_cfi_rules_read(void)
 {
     return atomic_load_explicit(&rules_read, memory_order_relaxed);
@@ -671,6 +695,13 @@ int xs_cfi_backtrace(void **out, int max, uintptr_t stop_lo, uintptr_t stop_hi)
     (void)max;
     (void)stop_lo;
     (void)stop_hi;
+    return -1;
+}
+
+int xs_cfi_backtrace_from(uintptr_t ra, uintptr_t sp, uintptr_t bp, void **out, int max,
+                          uintptr_t stop_lo, uintptr_t stop_hi)
+{
+    (void)ra, (void)sp, (void)bp, (void)out, (void)max, (void)stop_lo, (void)stop_hi;
     return -1;
 }
 

@@ -12,6 +12,11 @@
  * written as an expression, code without .eh_frame, a stack that is not
  * the thread's own); the caller then asks libunwind. */
 XS_INTERNAL int xs_cfi_backtrace(void **out, int max, uintptr_t stop_lo, uintptr_t stop_hi);
+/* The same walk from a frame further out on the calling thread's stack:
+ * `ra` is its return address (out[0]), `sp` the stack pointer after that
+ * return and `bp` the frame pointer register there. */
+XS_INTERNAL int xs_cfi_backtrace_from(uintptr_t ra, uintptr_t sp, uintptr_t bp, void **out,
+                                      int max, uintptr_t stop_lo, uintptr_t stop_hi);
 /* How many frame rules the walk has read from .eh_frame (each code
  * address once, unless two threads read it at the same moment). */
 XS_INTERNAL unsigned long xs_cfi_rules_read(void);

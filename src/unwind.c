@@ -148,17 +148,58 @@ unsigned long xs_unwind_slow_walks(void)
     return atomic_load_explicit(&slow_walks, memory_order_relaxed);
 }
 
-/* Up to want return addresses, innermost first, the first in the caller;
- * the fast walk ends at a return address in [stop_lo, stop_hi). */
-static inline int walk(void **raw, int want, uintptr_t stop_lo, uintptr_t stop_hi)
+/* The innermost frame outside xisan's libraries, found along the chain of
+ * frame pointers from `fp` (xisan is built with frame pointers, so each of
+ * its frames on the way holds the caller's frame pointer and the return
+ * address above it): the frame's return address, the stack pointer after
+ * that return and the frame pointer register there.  False when the chain
+ * leaves the thread's stack or does not go outwards; the walk then starts
+ * from its own frame. */
+static bool past_self(uintptr_t fp, uintptr_t *ra, uintptr_t *sp, uintptr_t *bp)
 {
-    int n = xs_cfi_backtrace(raw, want, stop_lo, stop_hi);
+    uintptr_t lo, hi;
+    if (!xs_thread_stack(&lo, &hi))
+        return false;
+    for (int k = 0; k < 32; k++) {
+        if (fp < lo || fp > hi - 16 || (fp & 7))
+            return false;
+        const uintptr_t *frame = (const uintptr_t *)fp;
+        if (!in_self(frame[1])) {
+            *ra = frame[1];
+            *sp = fp + 16;
+            *bp = frame[0];
+            return true;
+        }
+        if (frame[0] <= fp)
+            return false;
+        fp = frame[0];
+    }
+    return false;
+}
+
+/* Up to want return addresses, innermost first, xisan's own frames first
+ * of all (*first: the first outside them); the fast walk ends at a return
+ * address in [stop_lo, stop_hi).  `fp`: the frame pointer of the caller. */
+static inline int walk(void **raw, int want, uintptr_t stop_lo, uintptr_t stop_hi, uintptr_t fp,
+                       int *first)
+{
+    uintptr_t ra, sp, bp;
+    int n = -1;
+    *first = 0;
+    if (past_self(fp, &ra, &sp, &bp))
+        n = xs_cfi_backtrace_from(ra, sp, bp, raw, want, stop_lo, stop_hi);
+    if (n < 0) {
+        n = xs_cfi_backtrace(raw, want, stop_lo, stop_hi);
+        *first = 1; /* raw[0] is in the caller (or in libunwind) */
+    }
     if (XS_UNLIKELY(n < 0)) {
         atomic_fetch_add_explicit(&slow_walks, 1, memory_order_relaxed);
-        return unw_backtrace(raw, want);
+        n = unw_backtrace(raw, want);
     }
     if (XS_UNLIKELY(cross_check))
         check_walk(raw, n, want, n > 0 && in_range((uintptr_t)raw[n - 1], stop_lo, stop_hi));
+    while (*first < n && in_self((uintptr_t)raw[*first]))
+        (*first)++;
     return n;
 }
 
@@ -181,16 +222,16 @@ __attribute__((noinline)) size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool t
     pthread_once(&self_once, init_self);
     uintptr_t hi = to_root ? atomic_load_explicit(&root_hi, memory_order_acquire) : 0;
     uintptr_t lo = hi ? atomic_load_explicit(&root_lo, memory_order_relaxed) : 0;
-    /* Walking a frame costs; xisan's own frames on top are few (a hook, a
-     * capture), so walk `max` plus a few, and walk again deeper only when
-     * that was not enough.  The fast walk ends at the root by itself. */
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    /* Walking a frame costs: walk `max` plus a few (xisan's own frames, on
+     * top when the frame pointers could not be followed past them), and
+     * walk again deeper only when that was not enough.  The fast walk ends
+     * at the root by itself. */
     int want = (int)max + 8;
     for (;;) {
         want = want < (int)XS_ARRAY_LEN(raw) ? want : (int)XS_ARRAY_LEN(raw);
-        int n = walk(raw, want, lo, hi);
-        int i = 1; /* raw[0] is this function (or libunwind's) */
-        while (i < n && in_self((uintptr_t)raw[i]))
-            i++;
+        int i;
+        int n = walk(raw, want, lo, hi, fp, &i);
         bool more = n == want && want < (int)XS_ARRAY_LEN(raw); /* not the bottom yet */
         if (i == n && more) {
             want += 32;

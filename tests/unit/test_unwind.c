@@ -248,3 +248,36 @@ Test(cfi, leaves_signal_frames_to_libunwind)
     raise(SIGUSR1);
     cr_expect_eq(in_handler_result, -1, "an alternate stack: %d", in_handler_result);
 }
+
+/* A walk started from a frame further out (its return address, the stack
+ * pointer after the return, the frame pointer register there: what
+ * unwind.c reads off the frame-pointer chain of xisan's own frames) gives
+ * the whole walk's frames from that return address on. */
+static __attribute__((noinline)) int walk_from_caller(void **out, int max)
+{
+    /* this file is built with frame pointers: the caller's frame record */
+    const uintptr_t *frame = (const uintptr_t *)__builtin_frame_address(0);
+    int n = xs_cfi_backtrace_from(frame[1], (uintptr_t)frame + 16, frame[0], out, max, 0, 0);
+    __asm__ volatile("" ::: "memory");
+    return n;
+}
+
+Test(cfi, a_walk_from_an_outer_frame_is_the_whole_walk_from_there)
+{
+    void *from[MAX];
+    walker_t how[2] = {walk_from_caller, fast_walk};
+    void **out[2] = {from, fast};
+    int n[2];
+    for (volatile int i = 0; i < 2; i++) /* one call site of walk_here for both */
+        n[i] = walk_here(how[i], out[i]);
+    int n_from = n[0];
+    n_fast = n[1];
+    cr_assert_gt(n_from, 2);
+    int at = index_of(fast, n_fast, (uintptr_t)from[0]);
+    cr_assert_geq(at, 0, "the outer frame's return address is in the whole walk");
+    cr_expect_eq(n_fast - at, n_from, "frames from there: %d and %d", n_fast - at, n_from);
+    for (int i = 0; i < n_from && at + i < n_fast; i++)
+        cr_expect_eq(from[i], fast[at + i], "frame %d: %p, %p", i, from[i], fast[at + i]);
+    /* a stack pointer off the thread's stack leaves the walk to libunwind */
+    cr_expect_eq(xs_cfi_backtrace_from((uintptr_t)from[0], 16, 0, from, MAX, 0, 0), -1);
+}
