@@ -17,13 +17,6 @@
 #include <sys/mman.h>
 #include <string.h>
 
-uintptr_t xh_thread_stack_hi_slow(void)
-{
-    uintptr_t lo, hi;
-    xh_thread.stack_hi = xs_thread_stack(&lo, &hi) ? hi : (uintptr_t)__builtin_frame_address(0);
-    return xh_thread.stack_hi;
-}
-
 void xh_alloc_sites_init(void)
 {
     /* The evaluation loop is exported (the JIT and debuggers call it); its
@@ -104,7 +97,9 @@ uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t in
 {
     if (xs_opt.alloc_stack_depth == 0 && xs_opt.python_stack_depth == 0)
         return 0;
-    if (set == NULL) { /* the thread's first: its table, then a capture */
+    if (set == NULL) { /* the thread's first: its stack's top, its table, then a capture */
+        uintptr_t lo, hi;
+        xh_thread.stack_hi = xs_thread_stack(&lo, &hi) ? hi : (uintptr_t)__builtin_frame_address(0);
         xh_thread.sites = xh_thread_table(XH_SITE_SETS * XH_SITE_WAYS, sizeof(xh_site_slot_t));
         return capture_site(ts);
     }

@@ -23,8 +23,8 @@ typedef struct xh_site_slot {
 #define XH_SITE_FILLED 0x80000000u
 enum { XH_SITE_WAYS = 4, XH_SITE_SETS = 256 };
 
-uintptr_t xh_thread_stack_hi_slow(void);
-/* The miss: the set the key maps to (NULL: the thread has no table yet). */
+/* The miss: the set the key maps to (NULL: the thread has no table yet,
+ * and `depth` is not known). */
 uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t instr,
                             uintptr_t depth, uintptr_t caller, uintptr_t kind);
 
@@ -40,6 +40,20 @@ typedef struct xh_site_key {
 } xh_site_key_t;
 
 #define XH_SITE_MISSED UINT32_MAX
+
+/* The stack pointer, at a fixed distance from the one at the entry of the
+ * function this is inlined into (which therefore needs no frame pointer
+ * of its own, as __builtin_frame_address would give it). */
+static inline __attribute__((always_inline)) uintptr_t xh_stack_pointer(void)
+{
+#if defined(__x86_64__)
+    uintptr_t sp;
+    __asm__("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+#else
+    return (uintptr_t)__builtin_frame_address(0);
+#endif
+}
 /* The allocation site of the calling thread if its cache holds it, else
  * XH_SITE_MISSED and `key` filled for the miss; `caller` and `kind` (a type
  * or a size) tell apart allocations made at the same Python instruction.
@@ -53,9 +67,10 @@ xh_site_probe(PyThreadState *ts, uintptr_t caller, uintptr_t kind, xh_site_key_t
      * then tell the sites apart). */
     xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
     uintptr_t instr = f ? (uintptr_t)f->instr : 0;
-    uintptr_t hi = xh_thread.stack_hi ? xh_thread.stack_hi : xh_thread_stack_hi_slow();
-    uintptr_t depth = hi - (uintptr_t)__builtin_frame_address(0);
+    /* the thread's table and its stack's top are set up together, by its
+     * first miss: the hit needs no call, so no frame */
     xh_site_slot_t *slots = xh_thread.sites;
+    uintptr_t depth = xh_thread.stack_hi - xh_stack_pointer();
     *key = (xh_site_key_t){NULL, instr, depth};
     if (XS_UNLIKELY(slots == NULL))
         return XH_SITE_MISSED;
