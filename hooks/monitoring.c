@@ -14,12 +14,14 @@
 /* Indexed by XH_MONITOR_BIT_*, which also names the `monitor` option's words. */
 typedef struct event_desc {
     const char *event; /* sys.monitoring.events attribute */
-    PyMethodDef *def;
+    vectorcallfunc callback;
 } event_desc_t;
 
-static PyObject *on_py_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *on_py_start(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     (void)self;
+    (void)kwnames;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     PyThreadState *ts = xh_tstate();
     uint32_t current = xh_owner_of(ts);
     if (nargs >= 1) {
@@ -31,9 +33,11 @@ static PyObject *on_py_start(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_RETURN_NONE;
 }
 
-static PyObject *on_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *on_call(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     (void)self;
+    (void)kwnames;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 4) {
         uint32_t current = xh_current();
         PyObject *callable = args[2];
@@ -47,17 +51,21 @@ static PyObject *on_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     Py_RETURN_NONE;
 }
 
-static PyObject *on_return(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *on_return(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     (void)self;
+    (void)kwnames;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 3)
         xh_check(args[2], xh_current(), XISAN_ACCESS_RETURN);
     Py_RETURN_NONE;
 }
 
-static PyObject *on_raise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     (void)self;
+    (void)kwnames;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 3) {
         uint32_t current = xh_current();
         /* an exception an extension set: the report names its C line */
@@ -68,21 +76,49 @@ static PyObject *on_raise(PyObject *self, PyObject *const *args, Py_ssize_t narg
     Py_RETURN_NONE;
 }
 
-#define XH_CALLBACK(name, fn) {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL}
-
-static PyMethodDef callback_defs[] = {
-    XH_CALLBACK("xisan_py_start", on_py_start),
-    XH_CALLBACK("xisan_call", on_call),
-    XH_CALLBACK("xisan_return", on_return),
-    XH_CALLBACK("xisan_raise", on_raise),
-};
-
 static const event_desc_t events[] = {
-    [XH_MONITOR_BIT_PY_START] = {"PY_START", &callback_defs[0]},
-    [XH_MONITOR_BIT_CALL] = {"CALL", &callback_defs[1]},
-    [XH_MONITOR_BIT_RETURN] = {"PY_RETURN", &callback_defs[2]},
-    [XH_MONITOR_BIT_RAISE] = {"RAISE", &callback_defs[3]},
+    [XH_MONITOR_BIT_PY_START] = {"PY_START", on_py_start},
+    [XH_MONITOR_BIT_CALL] = {"CALL", on_call},
+    [XH_MONITOR_BIT_RETURN] = {"PY_RETURN", on_return},
+    [XH_MONITOR_BIT_RAISE] = {"RAISE", on_raise},
 };
+
+/* The callbacks are objects of a type of their own, called through the
+ * vectorcall slot straight into the C function (a builtin function object
+ * would go through CPython's wrapper for METH_FASTCALL first, a recursion
+ * check and a thread-state lookup, some 50 instructions an event).  A heap
+ * type, made in each interpreter, like the objects. */
+typedef struct callback {
+    PyObject_HEAD
+    vectorcallfunc call;
+} callback_t;
+
+static PyMemberDef callback_members[] = {
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(callback_t, call), Py_READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot callback_slots[] = {
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_members, callback_members},
+    {0, NULL},
+};
+
+static PyType_Spec callback_spec = {
+    .name = "xisan.monitoring_callback",
+    .basicsize = sizeof(callback_t),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_DISALLOW_INSTANTIATION |
+             Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = callback_slots,
+};
+
+static PyObject *new_callback(PyObject *type, vectorcallfunc call)
+{
+    callback_t *cb = PyObject_New(callback_t, (PyTypeObject *)type);
+    if (cb != NULL)
+        cb->call = call;
+    return (PyObject *)cb;
+}
 
 /* bit i: events[i]; the order of events[] follows XH_MONITOR_LIST */
 static unsigned enabled_events(void)
@@ -123,13 +159,18 @@ static int setup_unlocked(unsigned enabled)
     PyObject *ev = PyObject_GetAttrString(mon, "events");
     if (ev == NULL)
         return -1;
+    PyObject *type = PyType_FromSpec(&callback_spec);
+    if (type == NULL) {
+        Py_DECREF(ev);
+        return -1;
+    }
     long mask = 0;
     int rc = 0;
     for (size_t i = 0; i < XS_ARRAY_LEN(events) && rc == 0; i++) {
         if (!(enabled & (1u << i)))
             continue;
         PyObject *value = PyObject_GetAttrString(ev, events[i].event);
-        PyObject *func = PyCFunction_New(events[i].def, NULL);
+        PyObject *func = new_callback(type, events[i].callback);
         PyObject *r = NULL;
         if (value && func)
             r = PyObject_CallMethod(mon, "register_callback", "iOO", tool, value, func);
@@ -141,6 +182,7 @@ static int setup_unlocked(unsigned enabled)
         Py_XDECREF(func);
         Py_XDECREF(value);
     }
+    Py_DECREF(type);
     Py_DECREF(ev);
     if (rc == 0) {
         PyObject *r = PyObject_CallMethod(mon, "set_events", "il", tool, mask);
