@@ -159,6 +159,11 @@ void xh_guess_object(void *block, size_t size, const void *bytes, size_t n, bool
         memcpy(&head, (char *)words + off, sizeof(head));
         if (live && Py_REFCNT(&head) <= 0)
             continue;
+        /* an object behind a pre-header has a GC head (tested again below
+         * with its type's flags): most words at a wrong offset fail this
+         * before their would-be type is read, a system call or two */
+        if (off > 0 && !plausible_gc_link(words[off / sizeof(uintptr_t) - 2]))
+            continue;
         type_info_t t;
         lookup_type(Py_TYPE(&head), &t, live);
         /* compact strings are smaller than str's tp_basicsize */
