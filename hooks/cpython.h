@@ -58,6 +58,18 @@ static inline xh_iframe_t *xh_python_frame(xh_iframe_t *f)
     return f;
 }
 
+/* The version CPython numbers each new code object with (co_version, from a
+ * counter that only stops when it wraps), or 0 for a C-stack shim frame
+ * (whose executable may be None on 3.13): a code object made where a freed
+ * one was has another version.  Every other frame runs a code object. */
+static inline uint32_t xh_code_version(const xh_iframe_t *f)
+{
+    PyObject *code = f->code;
+    return f->owner != XH_FRAME_OWNED_BY_CSTACK && code != NULL
+               ? ((PyCodeObject *)code)->co_version
+               : 0;
+}
+
 /* Bytes between the start of an object's memory block and the object:
  * the GC header and the managed dict/weakref pre-header (CPython's
  * _PyType_PreHeaderSize, the same in 3.12 and 3.13). */

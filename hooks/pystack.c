@@ -193,6 +193,7 @@ typedef struct code_memo {
 
 typedef struct tail_memo {
     uintptr_t code, instr, name, filename, linetable;
+    uint32_t version; /* xh_code_version: a code object made where a freed one was */
     uint32_t beneath, id;
 } tail_memo_t;
 
@@ -308,10 +309,11 @@ uint64_t xh_code_identity(PyCodeObject *code)
     return id;
 }
 
-static inline bool same_frame(const tail_memo_t *t, const uintptr_t key[5], uint32_t beneath)
+static inline bool same_frame(const tail_memo_t *t, const uintptr_t key[5], uint32_t version,
+                              uint32_t beneath)
 {
     return t->code == key[0] && t->instr == key[1] && t->beneath == beneath && t->name == key[2] &&
-           t->filename == key[3] && t->linetable == key[4] && t->id != 0;
+           t->filename == key[3] && t->linetable == key[4] && t->version == version && t->id != 0;
 }
 
 uint32_t xh_python_stack_id(PyThreadState *ts, size_t max)
@@ -331,13 +333,14 @@ uint32_t xh_python_stack_id(PyThreadState *ts, size_t max)
         PyCodeObject *code = (PyCodeObject *)f->code;
         uintptr_t key[5] = {(uintptr_t)code, (uintptr_t)f->instr, (uintptr_t)code->co_name,
                             (uintptr_t)code->co_filename, (uintptr_t)code->co_linetable};
+        uint32_t version = code->co_version;
         if (memo == NULL) {
             if ((id = xs_depot_push(resolve_word(f), id)) == 0)
                 break; /* the depot is full */
             continue;
         }
         size_t k = n - 1 - i;
-        if (same == k && k < memo->n_last && same_frame(&memo->last[k], key, id)) {
+        if (same == k && k < memo->n_last && same_frame(&memo->last[k], key, version, id)) {
             id = memo->last[k].id;
             same++;
             continue;
@@ -345,9 +348,9 @@ uint32_t xh_python_stack_id(PyThreadState *ts, size_t max)
         uint64_t h = (key[0] ^ (key[1] << 13) ^ (key[1] >> 7) ^ ((uint64_t)id << 32)) *
                      0x9e3779b97f4a7c15ull;
         tail_memo_t *t = &memo->tails[(h >> 32) % TAIL_SLOTS];
-        if (!same_frame(t, key, id)) {
+        if (!same_frame(t, key, version, id)) {
             uint32_t pushed = xs_depot_push(frame_word(memo, f), id);
-            *t = (tail_memo_t){key[0], key[1], key[2], key[3], key[4], id, pushed};
+            *t = (tail_memo_t){key[0], key[1], key[2], key[3], key[4], version, id, pushed};
         }
         memo->last[k] = *t;
         id = t->id;

@@ -122,6 +122,7 @@ uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t in
         }
     }
     memmove(&set[1], &set[0], (XH_SITE_WAYS - 1) * sizeof(set[0]));
-    set[0] = (xh_site_slot_t){instr, caller, kind, (uint32_t)depth | XH_SITE_FILLED, site};
+    set[0] = (xh_site_slot_t){instr, xh_site_caller_key(f, caller), kind,
+                              (uint32_t)depth | XH_SITE_FILLED, site};
     return site;
 }

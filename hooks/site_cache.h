@@ -7,7 +7,8 @@
 /* Capturing a native stack costs microseconds, far more than an allocation.
  * So a site is captured once per (Python instruction, code object, native
  * stack depth, native caller, object type or block size) in a per-thread
- * cache and reused; alloc_stack_depth=0 and python_stack_depth=0 turn
+ * cache and reused (the instruction's address names the code object, and
+ * the code's version one made again at a freed one's address); alloc_stack_depth=0 and python_stack_depth=0 turn
  * capture off.  The cache is 4-way set associative, most recently used
  * first: with one slot per set, two hot keys of a loop that happened to
  * share a slot (a matter of address layout) evicted each other at every
@@ -15,7 +16,7 @@
  * is inline (it runs at every object creation); a miss goes to
  * site_cache.c. */
 typedef struct xh_site_slot {
-    uintptr_t instr, caller, kind;
+    uintptr_t instr, caller, kind; /* caller: xh_site_caller_key's */
     uint32_t depth; /* | XH_SITE_FILLED: an empty slot matches no key */
     uint32_t site;  /* 0 is cached too (no stack, or the depot full) */
 } xh_site_slot_t;
@@ -40,6 +41,13 @@ typedef struct xh_site_key {
 } xh_site_key_t;
 
 #define XH_SITE_MISSED UINT32_MAX
+
+/* The caller as a per-thread slot holds it, with the version of the code
+ * the frame runs in its upper half (a return address fits in 48 bits). */
+static inline uintptr_t xh_site_caller_key(const xh_iframe_t *f, uintptr_t caller)
+{
+    return caller ^ (f ? (uintptr_t)xh_code_version(f) << 32 : 0);
+}
 
 /* The stack pointer, at a fixed distance from the one at the entry of the
  * function this is inlined into (which therefore needs no frame pointer
@@ -74,6 +82,7 @@ xh_site_probe(PyThreadState *ts, uintptr_t caller, uintptr_t kind, xh_site_key_t
     *key = (xh_site_key_t){NULL, instr, depth};
     if (XS_UNLIKELY(slots == NULL))
         return XH_SITE_MISSED;
+    caller = xh_site_caller_key(f, caller);
     uint64_t h = (instr ^ (depth << 20) ^ (caller << 7) ^ (kind << 3)) * 0x9e3779b97f4a7c15ull;
     xh_site_slot_t *set = &slots[(h >> 56) * XH_SITE_WAYS];
     key->set = set;
