@@ -194,7 +194,8 @@ static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
 }
 
 /* The common free: a block of the calling thread's interpreter, which is
- * not ending, freed by that thread.  Every call in it is a tail call, so
+ * not ending, freed by that thread (any block, while the main interpreter
+ * is the only one there has been: xh_only_main).  Every call in it is a tail call, so
  * it needs no frame; anything else is free_slow's. */
 static void hook_free(void *ctx, void *p)
 {
@@ -205,8 +206,9 @@ static void hook_free(void *ctx, void *p)
     uint32_t word = h->word;
     uint32_t owner = xisan_word_owner(word);
     PyThreadState *ts;
-    if (XS_UNLIKELY(h->magic != xs_magic(p) || owner != xh_owner_cached(&ts) ||
-                    (word & XISAN_OWNER_QUARANTINE) || xs_interp_ending(owner)))
+    if (XS_UNLIKELY(h->magic != xs_magic(p) || (word & XISAN_OWNER_QUARANTINE) ||
+                    (!xh_only_main() &&
+                     (owner != xh_owner_cached(&ts) || xs_interp_ending(owner)))))
         return free_slow(c, p);
     h->magic = 0;
     c->next.free(c->next.ctx, xs_tag_raw(h));

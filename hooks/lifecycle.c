@@ -113,6 +113,12 @@ static int audit_hook(const char *event, PyObject *args, void *data)
     uint32_t owner = xh_owner_of(ts);
     if (owner == XISAN_UNOWNED)
         return 0;
+    if (strcmp(event, "cpython.PyInterpreterState_New") == 0) {
+        /* raised by the creator, before the new interpreter exists (the
+         * main one's, with no thread state, returned above) */
+        xh_other_interpreter();
+        return 0;
+    }
     if (strcmp(event, "cpython.PyInterpreterState_Clear") == 0) {
         /* the last look at its objects, before they are cleared */
         if (xh_opt.shadow_gc && atomic_load(&several_interpreters))

@@ -94,6 +94,8 @@ static inline __attribute__((always_inline)) int object_event_fast(PyObject *op,
 {
     if (XS_UNLIKELY(xs_in_runtime))
         return 0;
+    if (!created && xh_only_main()) /* no other owner, no ending to record */
+        return 0;
     void *block = xh_object_block(op);
     xs_header_t *h = xs_header_of(block);
     uint32_t word = h->word;

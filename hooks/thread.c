@@ -58,6 +58,13 @@ static void note_switch(PyThreadState *ts)
     t->last_tstate = ts;
 }
 
+_Atomic bool xh_main_only = true;
+
+void xh_other_interpreter(void)
+{
+    atomic_store(&xh_main_only, false);
+}
+
 uint32_t xh_owner_slow(PyThreadState *ts)
 {
     struct xisan_python_thread *cache = &xisan_python_thread;
@@ -75,6 +82,8 @@ uint32_t xh_owner_slow(PyThreadState *ts)
         snprintf(name, sizeof(name), "main");
     else
         snprintf(name, sizeof(name), "interpreter %lld", (long long)id);
+    if (id != 0 && xh_only_main())
+        xh_other_interpreter();
     uint32_t owner = xs_interp_register(id, name);
     if (owner != XISAN_UNOWNED && xs_opt.verbosity >= 1 &&
         xs_interp_claim_flag(owner, XH_FLAG_NAMED))

@@ -103,6 +103,19 @@ static inline uint32_t xh_owner_cached(PyThreadState **tsp)
 /* The main interpreter: the one whose heap legacy interpreters share. */
 extern _Atomic uint32_t xh_heap_owner;
 
+/* True while no interpreter but the main one has existed in the process:
+ * no block can then belong to another interpreter than the thread's, so a
+ * free or an object's destruction has no owner to test.  Cleared for good
+ * (xh_other_interpreter) before another interpreter exists: at the audit
+ * event of its creation, which its creator raises, and else at the first
+ * owner lookup of one of its threads, before its first block is tagged. */
+extern _Atomic bool xh_main_only;
+void xh_other_interpreter(void);
+static inline bool xh_only_main(void)
+{
+    return atomic_load_explicit(&xh_main_only, memory_order_relaxed);
+}
+
 /* The owner a new block of `owner`'s thread is tagged with.  An
  * interpreter that shares the main interpreter's heap allocates raw memory
  * on the heap's behalf (a list's item array grown by a legacy interpreter
