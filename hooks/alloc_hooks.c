@@ -195,8 +195,8 @@ static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
 
 /* The common free: a block of the calling thread's interpreter, which is
  * not ending, freed by that thread (any block, while the main interpreter
- * is the only one there has been: xh_only_main).  Every call in it is a tail call, so
- * it needs no frame; anything else is free_slow's. */
+ * is the only one there has been: xh_only_main).  Every call in it is a
+ * tail call, so it needs no frame; anything else is free_slow's. */
 static void hook_free(void *ctx, void *p)
 {
     chain_t *c = ctx;

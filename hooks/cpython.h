@@ -58,10 +58,11 @@ static inline xh_iframe_t *xh_python_frame(xh_iframe_t *f)
     return f;
 }
 
-/* The version CPython numbers each new code object with (co_version, from a
- * counter that only stops when it wraps), or 0 for a C-stack shim frame
- * (whose executable may be None on 3.13): a code object made where a freed
- * one was has another version.  Every other frame runs a code object. */
+/* The version CPython numbers each new code object with (co_version, a
+ * 32-bit counter, one more for each code object made), or 0 for a C-stack
+ * shim frame (whose executable may be None on 3.13): a code object made
+ * where a freed one was has another version.  Every other frame runs a
+ * code object. */
 static inline uint32_t xh_code_version(const xh_iframe_t *f)
 {
     PyObject *code = f->code;

@@ -17,10 +17,9 @@ typedef struct event_desc {
     vectorcallfunc callback;
 } event_desc_t;
 
-static PyObject *on_py_start(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+static PyObject *on_py_start(PyObject *self, PyObject *const *args, size_t nargsf,
+                             PyObject *kwnames)
 {
-    (void)self;
-    (void)kwnames;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     PyThreadState *ts = xh_tstate();
     uint32_t current = xh_owner_of(ts);
@@ -33,10 +32,9 @@ static PyObject *on_py_start(PyObject *self, PyObject *const *args, size_t nargs
     Py_RETURN_NONE;
 }
 
-static PyObject *on_call(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+static PyObject *on_call(PyObject *self, PyObject *const *args, size_t nargsf,
+                         PyObject *kwnames)
 {
-    (void)self;
-    (void)kwnames;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 4) {
         uint32_t current = xh_current();
@@ -51,20 +49,18 @@ static PyObject *on_call(PyObject *self, PyObject *const *args, size_t nargsf, P
     Py_RETURN_NONE;
 }
 
-static PyObject *on_return(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+static PyObject *on_return(PyObject *self, PyObject *const *args, size_t nargsf,
+                           PyObject *kwnames)
 {
-    (void)self;
-    (void)kwnames;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 3)
         xh_check(args[2], xh_current(), XISAN_ACCESS_RETURN);
     Py_RETURN_NONE;
 }
 
-static PyObject *on_raise(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+static PyObject *on_raise(PyObject *self, PyObject *const *args, size_t nargsf,
+                          PyObject *kwnames)
 {
-    (void)self;
-    (void)kwnames;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 3) {
         uint32_t current = xh_current();

@@ -333,7 +333,7 @@ uint32_t xh_python_stack_id(PyThreadState *ts, size_t max)
         PyCodeObject *code = (PyCodeObject *)f->code;
         uintptr_t key[5] = {(uintptr_t)code, (uintptr_t)f->instr, (uintptr_t)code->co_name,
                             (uintptr_t)code->co_filename, (uintptr_t)code->co_linetable};
-        uint32_t version = code->co_version;
+        uint32_t version = xh_code_version(f);
         if (memo == NULL) {
             if ((id = xs_depot_push(resolve_word(f), id)) == 0)
                 break; /* the depot is full */

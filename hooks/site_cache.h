@@ -8,13 +8,13 @@
  * So a site is captured once per (Python instruction, code object, native
  * stack depth, native caller, object type or block size) in a per-thread
  * cache and reused (the instruction's address names the code object, and
- * the code's version one made again at a freed one's address); alloc_stack_depth=0 and python_stack_depth=0 turn
- * capture off.  The cache is 4-way set associative, most recently used
- * first: with one slot per set, two hot keys of a loop that happened to
- * share a slot (a matter of address layout) evicted each other at every
- * iteration, and every allocation of that loop captured a stack.  The hit
- * is inline (it runs at every object creation); a miss goes to
- * site_cache.c. */
+ * the code's version one made again at a freed one's address);
+ * alloc_stack_depth=0 and python_stack_depth=0 turn capture off.  The
+ * cache is 4-way set associative, most recently used first: with one slot
+ * per set, two hot keys of a loop that happened to share a slot (a matter
+ * of address layout) evicted each other at every iteration, and every
+ * allocation of that loop captured a stack.  The hit is inline (it runs at
+ * every object creation); a miss goes to site_cache.c. */
 typedef struct xh_site_slot {
     uintptr_t instr, caller, kind; /* caller: xh_site_caller_key's */
     uint32_t depth; /* | XH_SITE_FILLED: an empty slot matches no key */
