@@ -1,7 +1,8 @@
 /* Allocator chain for PYMEM_DOMAIN_OBJ and PYMEM_DOMAIN_MEM.  Every block
- * gets a header naming the interpreter whose thread allocated it (16
- * bytes, or 8 where that saves a size class: src/tag.h);
- * frees and reallocs check it.  In continue mode a block whose free is
+ * gets a tag naming the interpreter whose thread allocated it: a header
+ * (16 bytes, or 8 where that saves a size class), or for blocks of 25 to
+ * 48 bytes that any header would move up a size class, a slot in the table
+ * beside the heap (src/tag.h); frees and reallocs check it.  In continue mode a block whose free is
  * reported is quarantined: never handed to an allocator that does not own
  * it. */
 #include "alloc_hooks.h"
@@ -36,6 +37,9 @@ typedef struct chain {
     /* Objects get their site when they are created (reftrace.c), which
      * also covers free-list reuse; only raw memory blocks take it here. */
     bool capture_sites;
+    /* The allocator beneath is pymalloc, with its 16-byte size classes:
+     * blocks may take the slot form (xs_tag_slot_fits). */
+    bool slots;
 } chain_t;
 
 static chain_t chain_obj = {.domain = PYMEM_DOMAIN_OBJ, .capture_sites = false};
@@ -69,13 +73,15 @@ plan_for(const chain_t *c, size_t size, uintptr_t caller, uint32_t current, uint
     if (XS_UNLIKELY(!atomic_load_explicit(&hooks_used, memory_order_relaxed)))
         atomic_store(&hooks_used, true);
     plan_t p = {.owner = xh_block_owner(current), .site = site, .header = XISAN_LONG_HEADER};
+    uint32_t owners = p.owner > current ? p.owner : current;
     if (c->domain == PYMEM_DOMAIN_OBJ) {
         const PyTypeObject *tp = xh_take_alloc_type();
-        uint32_t owners = p.owner > current ? p.owner : current;
         if (xs_tag_header_for(size, owners, p.site) == XISAN_SHORT_HEADER &&
             xh_short_fits(tp, caller))
             p.header = XISAN_SHORT_HEADER;
     }
+    if (p.header == XISAN_LONG_HEADER && c->slots && xs_tag_slot_fits(size, owners, p.site))
+        p.header = XS_SLOT_FORM;
     return p;
 }
 
@@ -101,9 +107,30 @@ static inline plan_t plan_block(const chain_t *c, size_t size, uintptr_t caller)
     return plan_for(c, size, caller, current, 0);
 }
 
-static inline void *tag_new(void *raw, size_t size, plan_t p)
+/* A slot-form block whose slot cannot be (no room for another leaf of
+ * the table): its contents move to a block with the long header. */
+static __attribute__((noinline)) void *retag_long(chain_t *c, void *raw, size_t size, plan_t p)
 {
-    return raw ? xs_tag_block(raw, p.header, size, p.owner, p.site) : NULL;
+    void *moved = c->next.malloc(c->next.ctx, size + XISAN_LONG_HEADER);
+    void *user = moved ? xs_tag_block(moved, XISAN_LONG_HEADER, size, p.owner, p.site) : NULL;
+    if (user)
+        memcpy(user, raw, size);
+    c->next.free(c->next.ctx, raw);
+    return user;
+}
+
+/* Tags a new block as planned; `raw` is what the allocator beneath gave. */
+static inline __attribute__((always_inline)) void *tag_new(chain_t *c, void *raw, size_t size,
+                                                          plan_t p)
+{
+    if (raw == NULL)
+        return NULL;
+    if (p.header != XS_SLOT_FORM)
+        return xs_tag_block(raw, p.header, size, p.owner, p.site);
+    xs_header_t *slot = xs_tag_slot_make(raw);
+    if (XS_UNLIKELY(slot == NULL))
+        return retag_long(c, raw, size, p);
+    return xs_tag_slot_block(slot, raw, size, p.owner, p.site);
 }
 
 static void *hook_malloc(void *ctx, size_t size)
@@ -112,7 +139,7 @@ static void *hook_malloc(void *ctx, size_t size)
     if (size > (size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER)
         return NULL;
     plan_t p = plan_block(c, size, (uintptr_t)__builtin_return_address(0));
-    return tag_new(c->next.malloc(c->next.ctx, size + p.header), size, p);
+    return tag_new(c, c->next.malloc(c->next.ctx, size + p.header), size, p);
 }
 
 static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
@@ -122,7 +149,7 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
         return NULL;
     size_t size = nelem * elsize;
     plan_t p = plan_block(c, size, (uintptr_t)__builtin_return_address(0));
-    return tag_new(c->next.calloc(c->next.ctx, 1, size + p.header), size, p);
+    return tag_new(c, c->next.calloc(c->next.ctx, 1, size + p.header), size, p);
 }
 
 typedef enum verdict { FREE_OK, FREE_REPORT, FREE_QUARANTINE } verdict_t;
@@ -146,7 +173,7 @@ static inline verdict_t free_verdict(const xs_header_t *h, uint32_t *current)
 
 static void report_block(void *user, uint32_t current, xisan_access_t access, const char *note)
 {
-    xs_header_t *h = xs_header_of(user);
+    xs_header_t *h = xs_tagged_header(user);
     char type[96];
     uintptr_t address = (uintptr_t)user;
     bool never_freed;
@@ -184,7 +211,7 @@ static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
         if (xh_records_releases(xs_tag_owner(h)) && xs_tag_size(h) > 512)
             xh_released_raw(p, h);
         h->magic = 0;
-        c->next.free(c->next.ctx, xs_tag_raw(h));
+        c->next.free(c->next.ctx, xs_tag_raw(h, p));
         return;
     }
     if (v == FREE_REPORT)
@@ -202,16 +229,18 @@ static void hook_free(void *ctx, void *p)
     chain_t *c = ctx;
     if (p == NULL)
         return;
-    xs_header_t *h = xs_header_of(p);
+    xs_header_t *h = xs_tagged_header(p);
+    if (XS_UNLIKELY(h == NULL))
+        return free_slow(c, p);
     uint32_t word = h->word;
     uint32_t owner = xisan_word_owner(word);
     PyThreadState *ts;
-    if (XS_UNLIKELY(h->magic != xs_magic(p) || (word & XISAN_OWNER_QUARANTINE) ||
+    if (XS_UNLIKELY((word & XISAN_OWNER_QUARANTINE) ||
                     (!xh_only_main() &&
                      (owner != xh_owner_cached(&ts) || xs_interp_ending(owner)))))
         return free_slow(c, p);
     h->magic = 0;
-    c->next.free(c->next.ctx, xs_tag_raw(h));
+    c->next.free(c->next.ctx, xs_tag_raw(h, p));
 }
 
 static void *hook_realloc(void *ctx, void *p, size_t size)
@@ -230,29 +259,34 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
     if (XS_LIKELY(v == FREE_OK)) {
         xs_block_t saved = xs_tag_read(h);
         uint32_t owner = xisan_word_owner(saved.owner);
+        uint32_t owners = owner > current ? owner : current;
         /* the contents stay what they were: a block known to fit the
-         * short form still does, any other keeps the long one */
-        size_t header = xs_tag_is_long(h)
-                            ? XISAN_LONG_HEADER
-                            : xs_tag_header_for(size, owner > current ? owner : current, saved.site);
-        if (header == xs_tag_header_size(h)) {
+         * short form still does, any other keeps the long one; the slot
+         * form fits any contents */
+        plan_t plan = {.owner = saved.owner & ~XISAN_WORD_LONG, .site = saved.site};
+        plan.header = xs_tag_is_slot(h) || xs_tag_is_long(h)
+                          ? XISAN_LONG_HEADER
+                          : xs_tag_header_for(size, owners, saved.site);
+        if (plan.header == XISAN_LONG_HEADER && c->slots &&
+            xs_tag_slot_fits(size, owners, saved.site))
+            plan.header = XS_SLOT_FORM;
+        if (plan.header == xs_tag_header_size(h) && plan.header != XS_SLOT_FORM) {
             uint32_t magic = h->magic;
             h->magic = 0;
-            void *raw = c->next.realloc(c->next.ctx, xs_tag_raw(h), size + header);
+            void *raw = c->next.realloc(c->next.ctx, xs_tag_raw(h, p), size + plan.header);
             if (raw == NULL) {
                 h->magic = magic; /* the old block is still valid */
                 return NULL;
             }
-            return xs_tag_block(raw, header, size, saved.owner & ~XISAN_WORD_LONG, saved.site);
+            return xs_tag_block(raw, plan.header, size, plan.owner, plan.site);
         }
-        /* the other form: the contents move by the difference */
-        void *raw = c->next.malloc(c->next.ctx, size + header);
-        if (raw == NULL)
+        /* another form, or a slot for the new address: a new block */
+        void *user = tag_new(c, c->next.malloc(c->next.ctx, size + plan.header), size, plan);
+        if (user == NULL)
             return NULL;
-        void *user = xs_tag_block(raw, header, size, saved.owner & ~XISAN_WORD_LONG, saved.site);
         memcpy(user, p, old < size ? old : size);
         h->magic = 0;
-        c->next.free(c->next.ctx, xs_tag_raw(h));
+        c->next.free(c->next.ctx, xs_tag_raw(h, p));
         return user;
     }
     if (v == FREE_REPORT)
@@ -446,6 +480,10 @@ int xh_alloc_hooks_install(void)
         install_on_top(&chain_mem);
         xisan_python_state.block_offset = 0;
         xh_short_headers_init(pymalloc != NULL && chain_obj.next.malloc == pymalloc);
+        chain_obj.slots = pymalloc != NULL && chain_obj.next.malloc == pymalloc;
+        chain_mem.slots = pymalloc != NULL && chain_mem.next.malloc == pymalloc;
+        if ((chain_obj.slots || chain_mem.slots) && xs_opt.slot_tags && xs_tag_slots_enable())
+            xisan_python_state.tag_slots = xs_tag_slots;
     }
     return 0;
 }

@@ -97,11 +97,12 @@ static inline __attribute__((always_inline)) int object_event_fast(PyObject *op,
     if (!created && xh_only_main()) /* no other owner, no ending to record */
         return 0;
     void *block = xh_object_block(op);
-    xs_header_t *h = xs_header_of(block);
-    uint32_t word = h->word;
-    uint32_t owner = xisan_word_owner(word);
+    xs_header_t *h = xs_tagged_header(block);
+    if (XS_UNLIKELY(h == NULL))
+        return 0; /* not a block xisan tagged */
+    uint32_t owner = xisan_word_owner(h->word);
     PyThreadState *ts;
-    if (XS_UNLIKELY(h->magic != xs_magic(block) || owner != xh_owner_cached(&ts)))
+    if (XS_UNLIKELY(owner != xh_owner_cached(&ts)))
         return object_event_slow(op, created, caller);
     if (!created)
         return XS_UNLIKELY(xs_interp_ending(owner)) ? object_event_slow(op, created, caller) : 0;

@@ -23,12 +23,35 @@ size_t xs_safe_read(uintptr_t addr, void *out, size_t len)
     return got > 0 ? (size_t)got : 0;
 }
 
+/* The slot-form block whose bytes cover addr: it starts at most 47 bytes
+ * before it, at a 16-byte mark, and its slot is found by its address.
+ * The slots are xisan's own memory, read in place.  false: none (a block
+ * with a header may still cover addr). */
+static bool find_slot_block(uintptr_t addr, xs_block_t *block, uintptr_t *user)
+{
+    for (uintptr_t u = addr & ~(uintptr_t)15; u + 48 > addr && u >= 16; u -= 16) {
+        const xs_header_t *slot = xs_tag_slot_of((const void *)u, xs_magic((const void *)u));
+        if (slot == NULL)
+            continue;
+        xs_block_t b = xs_tag_decode(slot->word, NULL);
+        if (addr >= u + b.size)
+            return false; /* the nearest such block ends before addr */
+        *block = b;
+        *user = u;
+        return true;
+    }
+    return false;
+}
+
 /* The tagged block whose header lies at most `reach` bytes before addr
- * and whose bytes cover it.  The window is read at once; a window that
- * starts in unmapped memory is read from the next page on.  User pointers
- * are 8-byte aligned (16 in the long form), the tag right before them. */
+ * and whose bytes cover it (or, without a header, whose slot says so).
+ * The window is read at once; a window that starts in unmapped memory is
+ * read from the next page on.  User pointers are 8-byte aligned (16 in the
+ * long form), the tag right before them. */
 static bool find_block(uintptr_t addr, size_t reach, xs_block_t *block, uintptr_t *user)
 {
+    if (find_slot_block(addr, block, user))
+        return true;
     char window[4096 + XISAN_LONG_HEADER];
     reach = (reach > 4096 ? 4096 : reach) & ~(size_t)15;
     uintptr_t hi = (addr & ~(uintptr_t)7) + sizeof(xs_header_t);

@@ -8,7 +8,9 @@
  * owner filter comes first, so a collision also needs a plausible owner).
  * Memory is read with process_vm_readv(), so a region unmapped while the
  * scan runs gives a short read, never a fault; pages that are not resident
- * (never touched, or swapped out) are skipped without being read. */
+ * (never touched, or swapped out) are skipped without being read.  The
+ * slot table's leaves are read as slots (each names the block at one of
+ * two addresses, which its magic tells), not as memory holding headers. */
 #include "heapscan.h"
 
 #include "address.h"
@@ -35,6 +37,11 @@ typedef struct scan {
     xs_heap_visit_fn visit;
     void *arg;
     char *window;
+    /* Memory not to be read for headers: the window and the slot table. */
+    struct {
+        uintptr_t lo, hi;
+    } skip[2 + XS_SLOT_LEAVES_MAX];
+    size_t n_skip;
     size_t page; /* bytes */
     size_t pages, blocks;
     int denied; /* errno of a read the kernel refused (seccomp, say) */
@@ -108,10 +115,10 @@ static void scan_resident(scan_t *s, uintptr_t lo, uintptr_t hi)
     }
 }
 
-static void scan_region(scan_t *s, uintptr_t lo, uintptr_t hi)
+/* Calls scan(s, lo, hi, arg) for the resident runs of pages of [lo, hi). */
+static void resident_runs(scan_t *s, uintptr_t lo, uintptr_t hi,
+                          void (*scan)(scan_t *, uintptr_t, uintptr_t, void *), void *arg)
 {
-    if (s->denied)
-        return;
     size_t page = s->page;
     unsigned char resident[WINDOW / 4096];
     for (uintptr_t at = lo; at < hi;) {
@@ -129,11 +136,74 @@ static void scan_region(scan_t *s, uintptr_t lo, uintptr_t hi)
             size_t j = i;
             while (j < n && (resident[j] & 1))
                 j++;
-            scan_resident(s, at + i * page, at + j * page);
+            scan(s, at + i * page, at + j * page, arg);
             i = j;
         }
         at += len;
     }
+}
+
+static void scan_headers(scan_t *s, uintptr_t lo, uintptr_t hi, void *arg)
+{
+    (void)arg;
+    scan_resident(s, lo, hi);
+}
+
+/* [lo, hi) less the ranges in s->skip. */
+static void scan_region(scan_t *s, uintptr_t lo, uintptr_t hi)
+{
+    if (s->denied || lo >= hi)
+        return;
+    for (size_t i = 0; i < s->n_skip; i++) {
+        if (hi <= s->skip[i].lo || lo >= s->skip[i].hi)
+            continue;
+        scan_region(s, lo, s->skip[i].lo > lo ? s->skip[i].lo : lo);
+        scan_region(s, s->skip[i].hi < hi ? s->skip[i].hi : hi, hi);
+        return;
+    }
+    resident_runs(s, lo, hi, scan_headers, NULL);
+}
+
+typedef struct leaf {
+    uintptr_t covers;
+    const xs_header_t *slots;
+} leaf_t;
+
+/* The resident slots [lo, hi) of a leaf: read in place (the table is
+ * xisan's and never unmapped); a named block's bytes are read safely. */
+static void scan_slots(scan_t *s, uintptr_t lo, uintptr_t hi, void *arg)
+{
+    const leaf_t *leaf = arg;
+    s->pages += (hi - lo) / s->page;
+    for (const xs_header_t *h = (const xs_header_t *)lo; h < (const xs_header_t *)hi; h++) {
+        uint32_t word = h->word;
+        if (!((s->low_bits >> (word & 63)) & 1) || !wanted(s, word) || h->magic == 0)
+            continue;
+        uintptr_t user = xs_tag_slot_user(leaf->covers, (size_t)(h - leaf->slots), h->magic);
+        if (user == 0)
+            continue;
+        xs_block_t b = xs_tag_decode(word, NULL);
+        char bytes[64];
+        size_t n = xs_safe_read(user, bytes, b.size);
+        s->blocks++;
+        s->visit((void *)user, &b, bytes, n, s->arg);
+    }
+}
+
+static void skip_leaf(uintptr_t covers, xs_header_t *slots, size_t n, void *arg)
+{
+    scan_t *s = arg;
+    (void)covers;
+    if (s->n_skip < XS_ARRAY_LEN(s->skip)) {
+        s->skip[s->n_skip].lo = (uintptr_t)slots;
+        s->skip[s->n_skip++].hi = (uintptr_t)(slots + n);
+    }
+}
+
+static void scan_leaf(uintptr_t covers, xs_header_t *slots, size_t n, void *arg)
+{
+    leaf_t leaf = {covers, slots};
+    resident_runs(arg, (uintptr_t)slots, (uintptr_t)(slots + n), scan_slots, &leaf);
 }
 
 /* Anonymous private writable mappings: no file, the heap, or named anon. */
@@ -154,16 +224,9 @@ static void scan_line(scan_t *s, char *line)
     const char *path = path_at > 0 ? line + path_at : "";
     if (!scanned_mapping(perms, path))
         return;
-    /* the window may have been merged into a neighbouring mapping */
-    uintptr_t w_lo = (uintptr_t)s->window, w_hi = w_lo + WINDOW;
-    if (hi <= w_lo || lo >= w_hi) {
-        scan_region(s, lo, hi);
-        return;
-    }
-    if (lo < w_lo)
-        scan_region(s, lo, w_lo);
-    if (hi > w_hi)
-        scan_region(s, w_hi, hi);
+    /* the window and the table may have been merged into neighbouring
+     * mappings: scan_region leaves them out */
+    scan_region(s, lo, hi);
 }
 
 size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn visit, void *arg,
@@ -183,6 +246,13 @@ size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn v
         close(fd);
         return 0;
     }
+    s.skip[s.n_skip].lo = (uintptr_t)s.window;
+    s.skip[s.n_skip++].hi = (uintptr_t)s.window + WINDOW;
+    if (xs_tag_slots != NULL) {
+        s.skip[s.n_skip].lo = (uintptr_t)xs_tag_slots;
+        s.skip[s.n_skip++].hi = (uintptr_t)xs_tag_slots + XS_SLOT_TOP_BYTES;
+    }
+    xs_tag_slot_leaves(skip_leaf, &s);
     /* Lines are read whole into `text`; a region is scanned as soon as its
      * line is complete (scanning adds no mappings but the window's). */
     char text[8192];
@@ -205,6 +275,7 @@ size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn v
             have = 0; /* a line longer than the buffer: not a mapping we scan */
     }
     close(fd);
+    xs_tag_slot_leaves(scan_leaf, &s);
     munmap(s.window, WINDOW);
     if (s.denied)
         xs_message("warning", "cannot scan memory for blocks of ended interpreters: "

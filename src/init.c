@@ -80,8 +80,8 @@ bool xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase)
  * them in this order, parent and child release (or re-initialise) them in
  * the reverse one. */
 static bool (*const fork_in_order[])(xs_fork_phase_t) = {
-    xs_collect_fork, xs_survivors_fork, xs_site_fork,  xs_registry_fork,
-    xs_depot_fork,   xs_symbolize_fork, xs_cfi_fork};
+    xs_collect_fork, xs_survivors_fork, xs_site_fork, xs_registry_fork,
+    xs_depot_fork,   xs_symbolize_fork, xs_cfi_fork,  xs_tag_fork};
 
 static void fork_phase(xs_fork_phase_t phase)
 {

@@ -228,7 +228,9 @@ static bool find_block(uintptr_t addr, xs_released_t *out)
                 continue;
             uintptr_t end = start + (w & 0xffff);
             /* the header in front of the block belongs to it too (its
-             * form is not recorded: the tag, the 8 bytes both forms have) */
+             * form is not recorded: the tag, the 8 bytes both header forms
+             * have; a slot-form block has none, and the 8 bytes in front,
+             * its neighbour's, are named as its when both are records) */
             if (addr >= start - 8 && addr < end) {
                 fill(out, start, end, set[i].owner, set[i].site, set[i].type, XS_RELEASED_BLOCK);
                 return true;

@@ -1,11 +1,16 @@
 /* Ownership tags: a header in front of every block the runtime allocates
- * (16 bytes, or 8 in the short form of <xisan/abi.h>).  The header's magic is a keyed hash of the user pointer, so a
- * block xisan did not allocate (a static object, a block from before the
- * runtime started) does not pass for a tagged one; frees clear the magic so
- * stale headers never match either. */
+ * (16 bytes, or 8 in the short form of <xisan/abi.h>), or a slot in the
+ * table beside the heap (the slot form).  The magic is a keyed hash of the
+ * user pointer, so a block xisan did not allocate (a static object, a
+ * block from before the runtime started) does not pass for a tagged one;
+ * frees clear the magic so stale tags never match either. */
 #include "tag.h"
 
+#include "fork.h"
+
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -13,6 +18,75 @@
 
 uint64_t xs_tag_secret = 0x9e3779b97f4a7c15ull;
 _Atomic bool xs_tag_short;
+xs_header_t *const *xs_tag_slots;
+_Atomic bool xs_tag_slot_on;
+
+/* The slot table: a top table of leaf pointers, one per 64 MiB of address
+ * space (16 MiB of it reserved), and the leaves (16 MiB reserved each),
+ * made at a leaf's first slot-form block and never freed.  Both are
+ * reservations the kernel backs a page at a time as slots are written, so
+ * a leaf costs what its pages of slots cost: 4 KiB per 16 KiB of heap in
+ * which slot-form blocks live.  The leaves are listed for the exit scan. */
+enum { XS_SLOT_LEAF_SLOTS = 1u << (XISAN_SLOT_LEAF_SHIFT - XISAN_SLOT_GRANULE_SHIFT) };
+static xs_header_t **slot_top;
+static struct {
+    uintptr_t covers;
+    xs_header_t *slots;
+} leaves[XS_SLOT_LEAVES_MAX];
+static _Atomic size_t n_leaves;
+static pthread_mutex_t leaves_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *reserve(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+bool xs_tag_slots_enable(void)
+{
+    if (slot_top == NULL) {
+        slot_top = reserve(XS_SLOT_TOP_BYTES);
+        if (slot_top == NULL)
+            return false;
+        __atomic_store_n((xs_header_t ***)&xs_tag_slots, slot_top, __ATOMIC_RELEASE);
+    }
+    xs_tag_slot_on = true;
+    return true;
+}
+
+xs_header_t *xs_tag_slot_make_slow(const void *user)
+{
+    uintptr_t a = (uintptr_t)user;
+    if (slot_top == NULL || (a >> XISAN_SLOT_ADDRESS_BITS) != 0)
+        return NULL;
+    size_t top = a >> XISAN_SLOT_LEAF_SHIFT;
+    pthread_mutex_lock(&leaves_lock);
+    if (slot_top[top] == NULL && n_leaves < XS_SLOT_LEAVES_MAX) {
+        xs_header_t *slots = reserve(XS_SLOT_LEAF_SLOTS * sizeof(xs_header_t));
+        if (slots != NULL) {
+            leaves[n_leaves].covers = (uintptr_t)top << XISAN_SLOT_LEAF_SHIFT;
+            leaves[n_leaves].slots = slots;
+            atomic_fetch_add(&n_leaves, 1);
+            __atomic_store_n(&slot_top[top], slots, __ATOMIC_RELEASE);
+        }
+    }
+    pthread_mutex_unlock(&leaves_lock);
+    return xisan_block_slot(xs_tag_slots, user);
+}
+
+bool xs_tag_fork(xs_fork_phase_t phase)
+{
+    return xs_mutex_fork(&leaves_lock, phase);
+}
+
+void xs_tag_slot_leaves(void (*visit)(uintptr_t covers, xs_header_t *slots, size_t n, void *arg),
+                        void *arg)
+{
+    size_t n = atomic_load(&n_leaves);
+    for (size_t i = 0; i < n; i++)
+        visit(leaves[i].covers, leaves[i].slots, XS_SLOT_LEAF_SLOTS, arg);
+}
 
 void xs_tag_init(void)
 {
@@ -38,7 +112,7 @@ void *xisan_untag(void *user)
     if (h == NULL)
         return NULL;
     h->magic = 0;
-    return xs_tag_raw(h);
+    return xs_tag_raw(h, user);
 }
 
 xisan_owner_t xisan_owner(const void *user)

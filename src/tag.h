@@ -1,12 +1,14 @@
-/* Ownership tags: the block header of <xisan/abi.h> in front of every block
- * the hooks allocate, in its long or short form.  The fast paths are
- * inline.  `xs_header_t` is the part every tagged block has right in front
- * of its user pointer (magic and owner word); the long form's site and size
- * sit in front of that. */
+/* Ownership tags: the block tag of <xisan/abi.h> of every block the hooks
+ * allocate, in its long or short form in front of the block, or in the
+ * slot form in the table beside the heap.  The fast paths are inline.
+ * `xs_header_t` is the part every tag has (magic and owner word): right in
+ * front of the user pointer, or in the block's slot; the long form's site
+ * and size sit in front of that. */
 #ifndef XS_TAG_H
 #define XS_TAG_H
 
 #include "base.h"
+#include "fork.h"
 #include "xisan/abi.h"
 
 typedef struct xisan_block_tag xs_header_t;
@@ -19,6 +21,27 @@ XS_INTERNAL extern uint64_t xs_tag_secret;
 XS_INTERNAL extern _Atomic bool xs_tag_short;
 XS_INTERNAL void xs_tag_init(void);
 
+/* The slot form's top table (<xisan/abi.h>), NULL until
+ * xs_tag_slots_enable(); it stays once made, as blocks may have slots. */
+XS_INTERNAL extern xs_header_t *const *xs_tag_slots;
+#define XS_SLOT_TOP_BYTES                                                                         \
+    (sizeof(xs_header_t *) << (XISAN_SLOT_ADDRESS_BITS - XISAN_SLOT_LEAF_SHIFT))
+/* Leaves there may be (64 MiB of heap each); past them, blocks take headers. */
+#define XS_SLOT_LEAVES_MAX 1024
+/* New blocks may take the slot form: the table is there, the slot_tags
+ * option, and until the site ids outgrow the short word (as xs_tag_short). */
+XS_INTERNAL extern _Atomic bool xs_tag_slot_on;
+/* Makes the table (an address-space reservation; the leaves' pages count
+ * only once written); false: not possible here, blocks keep headers. */
+XS_INTERNAL bool xs_tag_slots_enable(void);
+XS_INTERNAL xs_header_t *xs_tag_slot_make_slow(const void *user);
+XS_INTERNAL bool xs_tag_fork(xs_fork_phase_t phase); /* the lock of the list of leaves */
+/* Calls visit for each leaf: the address range its slots cover, the slots'
+ * address and their number (heapscan.c). */
+XS_INTERNAL void xs_tag_slot_leaves(void (*visit)(uintptr_t covers, xs_header_t *slots,
+                                                  size_t n, void *arg),
+                                    void *arg);
+
 static inline uint32_t xs_magic(const void *user)
 {
     return xisan_block_magic(user, xs_tag_secret);
@@ -29,16 +52,60 @@ static inline xs_header_t *xs_header_of(const void *user)
     return (xs_header_t *)user - 1;
 }
 
-/* The header of a block xisan tagged, or NULL. */
+/* The slot of a slot-form block at `user` whose magic is `magic`, or NULL. */
+static inline xs_header_t *xs_tag_slot_of(const void *user, uint32_t magic)
+{
+    xs_header_t *slot = xisan_block_slot(xs_tag_slots, user);
+    return slot && slot->magic == magic ? slot : NULL;
+}
+
+/* The tag of a block xisan tagged (its header, or its slot), or NULL. */
 static inline xs_header_t *xs_tagged_header(const void *user)
 {
+    uint32_t magic = xs_magic(user);
     xs_header_t *h = xs_header_of(user);
-    return h->magic == xs_magic(user) ? h : NULL;
+    return XS_LIKELY(h->magic == magic) ? h : xs_tag_slot_of(user, magic);
+}
+
+/* The slot for a new slot-form block at `user`, its leaf made if need be;
+ * NULL: none can be (the block takes a header instead). */
+static inline xs_header_t *xs_tag_slot_make(const void *user)
+{
+    xs_header_t *slot = xisan_block_slot(xs_tag_slots, user);
+    return XS_LIKELY(slot != NULL && ((uintptr_t)user >> XISAN_SLOT_ADDRESS_BITS) == 0)
+               ? slot
+               : xs_tag_slot_make_slow(user);
+}
+
+/* The user pointer whose tag is slot `index` of the leaf that covers the
+ * addresses from `covers` on, when `magic` says so; 0: none.  A slot
+ * covers 32 bytes, and a block of 25 to 48 bytes starts at one of their
+ * two 16-byte marks. */
+static inline uintptr_t xs_tag_slot_user(uintptr_t covers, size_t index, uint32_t magic)
+{
+    uintptr_t at = covers + (index << XISAN_SLOT_GRANULE_SHIFT);
+    if (xs_magic((const void *)at) == magic)
+        return at;
+    return xs_magic((const void *)(at + 16)) == magic ? at + 16 : 0;
 }
 
 static inline bool xs_tag_is_long(const xs_header_t *h)
 {
     return (h->word & XISAN_WORD_LONG) != 0;
+}
+
+#define XS_SHORT_SIZE_BITS (0xffu << XISAN_SHORT_SIZE_SHIFT)
+
+/* A slot-form word: short, with a size code past the short form's. */
+static inline bool xs_word_is_slot(uint32_t word)
+{
+    return !(word & XISAN_WORD_LONG) &&
+           (word & XS_SHORT_SIZE_BITS) >= XISAN_SLOT_SIZE_CODE << XISAN_SHORT_SIZE_SHIFT;
+}
+
+static inline bool xs_tag_is_slot(const xs_header_t *h)
+{
+    return xs_word_is_slot(h->word);
 }
 
 /* The long form's site and size words, in front of the tag. */
@@ -49,15 +116,18 @@ static inline uint32_t *xs_tag_prefix(const xs_header_t *h)
     return (uint32_t *)((uintptr_t)h - 2 * sizeof(uint32_t));
 }
 
-/* The start of the block the allocator beneath handed out. */
-static inline void *xs_tag_raw(const xs_header_t *h)
-{
-    return (char *)h - (xs_tag_is_long(h) ? XISAN_LONG_HEADER - XISAN_SHORT_HEADER : 0);
-}
-
+/* The bytes of header in front of the block: 16, 8, or 0 (slot form). */
 static inline size_t xs_tag_header_size(const xs_header_t *h)
 {
-    return xs_tag_is_long(h) ? XISAN_LONG_HEADER : XISAN_SHORT_HEADER;
+    uint32_t word = h->word;
+    return (word & XISAN_WORD_LONG) ? XISAN_LONG_HEADER
+                                    : xs_word_is_slot(word) ? 0 : XISAN_SHORT_HEADER;
+}
+
+/* The start of the block at `user` that the allocator beneath handed out. */
+static inline void *xs_tag_raw(const xs_header_t *h, void *user)
+{
+    return (char *)user - xs_tag_header_size(h);
 }
 
 /* What the words say, in one form: `owner` as the long form's owner word
@@ -68,7 +138,6 @@ typedef struct xs_block {
 } xs_block_t;
 
 #define XS_SHORT_FLAGS (XISAN_OWNER_SHAREABLE | XISAN_OWNER_QUARANTINE)
-#define XS_SHORT_SIZE_BITS (0xffu << XISAN_SHORT_SIZE_SHIFT)
 #define XS_SHORT_SITE_BITS ((XISAN_SHORT_SITE_LIMIT - 1) << XISAN_SHORT_SITE_SHIFT)
 
 /* An owner word of either form as the long form's: XISAN_WORD_LONG |
@@ -79,16 +148,25 @@ static inline uint32_t xs_word_flags_owner(uint32_t word)
     return XISAN_WORD_LONG | (word & XS_SHORT_FLAGS) | xisan_word_owner(word);
 }
 
-/* Sizes 16k + r, r in 1..8, up to 504: size - 1 is k << 4 | (r - 1). */
+/* Short form: sizes 16k + r, r in 1..8, up to 456: size - 1 is
+ * k << 4 | (r - 1), so the code is k << 3 | (r - 1), at most 231.  Slot
+ * form: sizes 25 to 48, code 232 + (size - 25). */
 static inline uint32_t xs_short_size_code(size_t size)
 {
     size_t m = size - 1;
     return (uint32_t)((m >> 4) << 3 | (m & 7));
 }
 
+static inline uint32_t xs_slot_size_code(size_t size)
+{
+    return XISAN_SLOT_SIZE_CODE + (uint32_t)(size - 25);
+}
+
 static inline uint32_t xs_short_size(uint32_t word)
 {
     uint32_t code = (word & XS_SHORT_SIZE_BITS) >> XISAN_SHORT_SIZE_SHIFT;
+    if (code >= XISAN_SLOT_SIZE_CODE)
+        return code - XISAN_SLOT_SIZE_CODE + 25;
     return (code >> 3 << 4) + (code & 7) + 1;
 }
 
@@ -165,16 +243,43 @@ static inline void xs_tag_set_site(xs_header_t *h, uint32_t site)
 }
 
 /* The header a new block of `size` bytes takes: short when that saves a
- * 16-byte size class (sizes 16k+1..16k+8) and its owner ids (`owners`, the
- * largest of the owners it may be given) and site id fit; else long.  Any
- * C type aligned to 16 bytes has a size that is a multiple of 16, so such
- * a block keeps a 16-byte aligned user pointer (docs/checks.md). */
+ * 16-byte size class (sizes 16k+1..16k+8, up to 456) and its owner ids
+ * (`owners`, the largest of the owners it may be given) and site id fit;
+ * else long.  Any C type aligned to 16 bytes has a size that is a multiple
+ * of 16, so such a block keeps a 16-byte aligned user pointer
+ * (docs/checks.md). */
 static inline size_t xs_tag_header_for(size_t size, uint32_t owners, uint32_t site)
 {
     return xs_tag_short && owners <= XISAN_SHORT_OWNER_MASK && site < XISAN_SHORT_SITE_LIMIT &&
-                   size - 1 < 504 && ((size - 1) & 15) < 8
+                   size - 1 < 456 && ((size - 1) & 15) < 8
                ? XISAN_SHORT_HEADER
                : XISAN_LONG_HEADER;
+}
+
+/* The header size that stands for the slot form in plans. */
+#define XS_SLOT_FORM 0u
+
+/* May a block of `size` bytes go without a header, its tag in its slot?
+ * Sizes 25 to 48, which any header moves to a larger 16-byte size class
+ * (unless the short one fits the size and contents: ask that first), with
+ * ids that fit the short word.  The slot costs 8 bytes per 32 of the pages
+ * such blocks sit in. */
+static inline bool xs_tag_slot_fits(size_t size, uint32_t owners, uint32_t site)
+{
+    return size - 25 < 24 && xs_tag_slot_on && owners <= XISAN_SHORT_OWNER_MASK &&
+           site < XISAN_SHORT_SITE_LIMIT;
+}
+
+/* Writes the slot form's tag of the block at `user` into `slot`
+ * (xs_tag_slot_make). */
+static inline void *xs_tag_slot_block(xs_header_t *slot, void *user, size_t size, uint32_t owner,
+                                      uint32_t site)
+{
+    slot->word = (owner & XS_SHORT_FLAGS) | (owner & XISAN_SHORT_OWNER_MASK) |
+                 xs_slot_size_code(size) << XISAN_SHORT_SIZE_SHIFT |
+                 site << XISAN_SHORT_SITE_SHIFT;
+    __atomic_store_n(&slot->magic, xs_magic(user), __ATOMIC_RELEASE);
+    return user;
 }
 
 /* Writes a header of `header` bytes (xs_tag_header_for) at the start of

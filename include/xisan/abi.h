@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XISAN_ABI_VERSION 6
+#define XISAN_ABI_VERSION 7
 
 #ifdef __cplusplus
 #define XISAN_STATIC_ASSERT static_assert
@@ -47,7 +47,16 @@
  * form only when it saves memory and everything fits: its size is 16k+1 to
  * 16k+8 bytes up to 504 (16-byte allocators then hand out a size class
  * less), owner ids up to 63 and site ids below 2^15.  Both forms keep the
- * two flags at the same bits, and the owner word at the user pointer - 4. */
+ * two flags at the same bits, and the owner word at the user pointer - 4.
+ *
+ * A third form, the slot form, has no header: the same 8 bytes as the
+ * short form sit in a table beside the heap, one slot per 32 bytes of
+ * address space (xisan_block_slot).  Blocks of 25 to 48 bytes take it
+ * where any header would move them to a larger size class and their ids
+ * fit the short word; its size field then holds 232 + (size - 25), which
+ * the short form never uses (that form stops at 456 bytes, k < 29).  A
+ * reader tries the header in front first: when its magic fails, the
+ * block's slot, whose magic is the same keyed hash of the user pointer. */
 struct xisan_block_tag {
     uint32_t magic; /* xisan_block_magic(user pointer): tells tagged blocks from others */
     uint32_t word;  /* owner id | XISAN_OWNER_* flags | form and, short, site and size */
@@ -63,6 +72,10 @@ struct xisan_block_tag {
 #define XISAN_SHORT_SITE_LIMIT 0x8000u     /* site ids below this fit the short form */
 #define XISAN_LONG_HEADER 16u
 #define XISAN_SHORT_HEADER 8u
+#define XISAN_SLOT_SIZE_CODE 232u          /* the slot form's size field: 232 + (size - 25) */
+#define XISAN_SLOT_GRANULE_SHIFT 5         /* one slot per 32 bytes of address space */
+#define XISAN_SLOT_LEAF_SHIFT 26           /* a leaf of slots per 64 MiB of it */
+#define XISAN_SLOT_ADDRESS_BITS 47         /* the address space the table covers */
 
 XISAN_STATIC_ASSERT(sizeof(struct xisan_block_tag) == 8, "block tag size");
 XISAN_STATIC_ASSERT(offsetof(struct xisan_block_tag, word) == 4, "owner word offset");
@@ -81,6 +94,28 @@ static inline uint32_t xisan_block_magic(const void *user, uint64_t secret)
 {
     uint64_t x = ((uint64_t)(uintptr_t)user ^ secret) * 0x9e3779b97f4a7c15ull;
     return (uint32_t)(x >> 32) | 1u;
+}
+
+/* The slot of a slot-form block at `user`, through the top table `top`
+ * (one leaf pointer per 2^XISAN_SLOT_LEAF_SHIFT bytes; a leaf is written
+ * before its pointer is published), or NULL: no table, or no leaf there.
+ * The slot is the block's only where its magic matches: an address past
+ * the table's reach shares a slot with one below it, whose magic differs
+ * (xisan writes no slot for such an address). */
+static inline struct xisan_block_tag *xisan_block_slot(struct xisan_block_tag *const *top,
+                                                       const void *user)
+{
+    uintptr_t a = (uintptr_t)user;
+    if (top == NULL)
+        return NULL;
+    struct xisan_block_tag *leaf = __atomic_load_n(
+        &top[(a >> XISAN_SLOT_LEAF_SHIFT) &
+             ((1u << (XISAN_SLOT_ADDRESS_BITS - XISAN_SLOT_LEAF_SHIFT)) - 1)],
+        __ATOMIC_ACQUIRE);
+    if (leaf == NULL)
+        return NULL;
+    return leaf + ((a >> XISAN_SLOT_GRANULE_SHIFT) &
+                   ((1u << (XISAN_SLOT_LEAF_SHIFT - XISAN_SLOT_GRANULE_SHIFT)) - 1));
 }
 
 /* ---- instrumented extensions (preload library, adapter) ----------------- */
@@ -105,6 +140,8 @@ struct xisan_python_state {
                    void *pc);
     /* The calling thread's owner id, refreshing xisan_python_thread. */
     uint32_t (*current_owner)(void);
+    /* The slot form's top table (xisan_block_slot); NULL: no block has it. */
+    struct xisan_block_tag *const *tag_slots;
 };
 
 /* Defined by the preload library as the initial-exec thread-local

@@ -67,8 +67,9 @@ XISAN_INLINE_ uint32_t xisan_current_(const struct xisan_python_state *s)
     return s->current_owner();
 }
 
-/* The rest of a check whose owner word differs from the current owner:
- * is the header real, is the block shared, else report. */
+/* The rest of a check whose header in front does not name the current
+ * owner: is it a header, else is the tag in the block's slot; is the
+ * block shared; else report. */
 static __attribute__((noinline, cold)) void xisan_mismatch_(PyObject *op, const char *block,
                                                            uint32_t current, int access,
                                                            const char *file, int line,
@@ -76,9 +77,16 @@ static __attribute__((noinline, cold)) void xisan_mismatch_(PyObject *op, const 
 {
     struct xisan_python_state *s = &xisan_python_state;
     const struct xisan_block_tag *tag = (const struct xisan_block_tag *)block - 1;
+    uint32_t magic = xisan_block_magic(block, s->tag_secret);
+    if (current == 0)
+        return;
+    if (tag->magic != magic) {
+        tag = xisan_block_slot(s->tag_slots, block);
+        if (tag == NULL || tag->magic != magic)
+            return;
+    }
     uint32_t word = tag->word;
-    if (current == 0 || tag->magic != xisan_block_magic(block, s->tag_secret) ||
-        (word & XISAN_OWNER_SHAREABLE) || xisan_word_owner(word) == 0 ||
+    if ((word & XISAN_OWNER_SHAREABLE) || xisan_word_owner(word) == 0 ||
         xisan_word_owner(word) == current)
         return;
     s->report(op, access, file, line, function, NULL);
@@ -86,8 +94,9 @@ static __attribute__((noinline, cold)) void xisan_mismatch_(PyObject *op, const 
 
 /* The check: returns `object` so that it wraps an argument without
  * evaluating it twice.  The fast path compares the owner id of the
- * header's owner word with the thread's owner; only a difference looks
- * further. */
+ * header's owner word with the thread's owner, and the header's magic
+ * (a block whose tag is in its slot has no header: the bytes in front are
+ * another block's); only a difference looks further. */
 XISAN_INLINE_ void *xisan_pass(void *object, int access, const char *file, int line,
                                const char *function)
 {
@@ -100,9 +109,11 @@ XISAN_INLINE_ void *xisan_pass(void *object, int access, const char *file, int l
     size_t pre = (PyType_IS_GC(tp) ? 2 * sizeof(uintptr_t) : 0) +
                  ((tp->tp_flags & Py_TPFLAGS_PREHEADER) ? 2 * sizeof(PyObject *) : 0);
     const char *block = (const char *)op - pre - s->block_offset;
-    uint32_t owner = xisan_word_owner(((const struct xisan_block_tag *)block - 1)->word);
+    const struct xisan_block_tag *tag = (const struct xisan_block_tag *)block - 1;
     uint32_t current = xisan_current_(s);
-    if (__builtin_expect(owner == current, 1))
+    if (__builtin_expect(xisan_word_owner(tag->word) == current &&
+                             tag->magic == xisan_block_magic(block, s->tag_secret),
+                         1))
         return object;
     xisan_mismatch_(op, block, current, access, file, line, function);
     return object;

@@ -291,6 +291,24 @@ Test(address, live_blocks_null_and_unknown)
     unit_free_block(user);
 }
 
+/* A block whose tag is in its slot is found from an address inside it, and
+ * not from one just past it. */
+Test(address, a_slot_form_block_is_found)
+{
+    xs_released_reset();
+    char *user = unit_new_slot_block(40, 2, 7);
+    xs_place_t p;
+    xs_place_of((uintptr_t)user + 39, 4096, &p);
+    cr_assert_eq(p.kind, XS_PLACE_BLOCK);
+    cr_assert_eq(p.start, (uintptr_t)user);
+    cr_assert_eq(p.end, (uintptr_t)user + 40);
+    cr_assert_eq(p.owner, 2);
+    cr_assert_eq(p.site, 7);
+    xs_place_of((uintptr_t)user + 40, 4096, &p);
+    cr_assert_neq(p.start, (uintptr_t)user, "an address past the block");
+    unit_free_slot_block(user);
+}
+
 /* A block with the short header starts 8 bytes past a 16-byte boundary;
  * an address inside it, or in its 8-byte tag, names it too. */
 Test(released, a_block_8_bytes_off_16_is_found)

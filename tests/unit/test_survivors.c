@@ -28,6 +28,8 @@ static void remember(void *user, const xs_block_t *h, const void *bytes, size_t 
     cr_assert_leq(n, h->size);
     if (h->size == 24) /* the short block */
         cr_assert_eq(h->site, 1234);
+    if (h->size == 32) /* the slot-form block */
+        cr_assert_eq(h->site, 4321);
     cr_assert_eq(memcmp(bytes, user, n), 0, "the copy differs from the block");
     if (s->n < XS_ARRAY_LEN(s->blocks)) {
         s->blocks[s->n] = user;
@@ -48,6 +50,10 @@ Test(survivors, heap_scan_finds_live_blocks_of_the_given_owners)
 {
     void *small = unit_new_block(40, 5);            /* malloc heap */
     void *short_form = unit_new_short_block(24, 5, 1234);
+    void *slot_form = unit_new_slot_block(32, 5, 4321);
+    void *slot_other = unit_new_slot_block(40, 6, 1);
+    void *slot_freed = unit_new_slot_block(40, 5, 1);
+    unit_free_slot_block(slot_freed);
     void *large = unit_new_block(1 << 20, 5);       /* its own mmap()ed chunk */
     void *other = unit_new_block(40, 6);            /* another owner */
     void *freed = unit_new_block(40, 5);
@@ -66,12 +72,15 @@ Test(survivors, heap_scan_finds_live_blocks_of_the_given_owners)
     cr_assert(seen_block(&seen, small), "the small block was not found");
     cr_assert(seen_block(&seen, large), "the large block was not found");
     cr_assert(seen_block(&seen, short_form), "the block with a short header was not found");
+    cr_assert(seen_block(&seen, slot_form), "the block with its tag in a slot was not found");
+    cr_assert_not(seen_block(&seen, slot_other), "a slot-form block of another owner was found");
+    cr_assert_not(seen_block(&seen, slot_freed), "a freed slot-form block was found");
     cr_assert_not(seen_block(&seen, other), "a block of another owner was found");
     cr_assert_not(seen_block(&seen, freed), "a freed block was found");
     cr_assert_not(seen_block(&seen, quarantined), "a quarantined block was found");
     cr_assert_not(seen_block(&seen, copy + 2 * XISAN_HEADER_SIZE), "a header copy was found");
     cr_assert_eq(found, seen.n);
-    cr_assert_eq(found, 3, "found %zu blocks", found);
+    cr_assert_eq(found, 4, "found %zu blocks", found);
     cr_assert_gt(pages, 0);
     for (size_t i = 0; i < seen.n; i++)
         cr_assert_eq(seen.owners[i], 5);
@@ -79,9 +88,11 @@ Test(survivors, heap_scan_finds_live_blocks_of_the_given_owners)
     free(raw_freed);
     unit_free_block(small);
     unit_free_block(short_form);
+    unit_free_slot_block(slot_form);
+    unit_free_slot_block(slot_other);
     unit_free_block(large);
     unit_free_block(other);
-    free(xs_tag_raw(xs_header_of(quarantined)));
+    free(xs_tag_raw(xs_header_of(quarantined), quarantined));
 }
 
 Test(survivors, exit_summary_lists_blocks_of_ended_interpreters)

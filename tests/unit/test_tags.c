@@ -16,7 +16,7 @@ Test(tags, tag_and_owner)
     cr_assert_eq(user, raw + XISAN_HEADER_SIZE);
     cr_assert_eq(xisan_owner(user), 5);
     xs_header_t *h = xs_tagged_header(user);
-    cr_assert_eq(xs_tag_raw(h), (void *)raw);
+    cr_assert_eq(xs_tag_raw(h, user), (void *)raw);
     cr_assert(xs_tag_is_long(h), "xisan_tag writes the long form");
     cr_assert_eq(xs_tag_size(h), 24);
     cr_assert_eq(xs_tag_site(h), 0);
@@ -38,7 +38,7 @@ Test(tags, tag_block_keeps_site)
 Test(tags, short_form_round_trip)
 {
     xs_tag_short = true;
-    static const size_t sizes[] = {1, 8, 17, 24, 40, 56, 200, 497, 504};
+    static const size_t sizes[] = {1, 8, 17, 24, 40, 56, 200, 449, 456};
     for (size_t i = 0; i < XS_ARRAY_LEN(sizes); i++) {
         size_t size = sizes[i];
         cr_assert_eq(xs_tag_header_for(size, 63, XISAN_SHORT_SITE_LIMIT - 1), XISAN_SHORT_HEADER,
@@ -49,7 +49,7 @@ Test(tags, short_form_round_trip)
         xs_header_t *h = xs_tagged_header(user);
         cr_assert_not_null(h);
         cr_assert_not(xs_tag_is_long(h));
-        cr_assert_eq(xs_tag_raw(h), (void *)raw);
+        cr_assert_eq(xs_tag_raw(h, user), (void *)raw);
         cr_assert_eq(xs_tag_size(h), size);
         cr_assert_eq(xs_tag_owner(h), 63);
         cr_assert_eq(xs_tag_site(h), XISAN_SHORT_SITE_LIMIT - 1);
@@ -69,7 +69,7 @@ Test(tags, short_form_round_trip)
 Test(tags, short_form_only_where_it_fits)
 {
     xs_tag_short = true;
-    static const size_t long_sizes[] = {0, 9, 16, 28, 32, 505, 512, 4096};
+    static const size_t long_sizes[] = {0, 9, 16, 28, 32, 465, 504, 505, 512, 4096};
     for (size_t i = 0; i < XS_ARRAY_LEN(long_sizes); i++)
         cr_assert_eq(xs_tag_header_for(long_sizes[i], 1, 1), XISAN_LONG_HEADER, "size %zu",
                      long_sizes[i]);
@@ -79,6 +79,74 @@ Test(tags, short_form_only_where_it_fits)
     cr_assert_eq(xs_tag_header_for(24, 1, 1), XISAN_SHORT_HEADER);
     xs_tag_short = false;
     cr_assert_eq(xs_tag_header_for(24, 1, 1), XISAN_LONG_HEADER, "short_headers=0");
+}
+
+/* The slot form: no header; owner, size and site in the block's slot,
+ * which the magic of the user pointer makes the block's. */
+Test(tags, slot_form_round_trip)
+{
+    for (size_t size = 25; size <= 48; size++) {
+        void *user = unit_new_slot_block(size, 63, XISAN_SHORT_SITE_LIMIT - 1);
+        cr_assert_eq((uintptr_t)user & 15, 0);
+        xs_header_t *h = xs_tagged_header(user);
+        cr_assert_not_null(h);
+        cr_assert_neq(h, xs_header_of(user), "the tag is not in front");
+        cr_assert(xs_tag_is_slot(h));
+        cr_assert_not(xs_tag_is_long(h));
+        cr_assert_eq(xs_tag_header_size(h), 0);
+        cr_assert_eq(xs_tag_raw(h, user), user);
+        cr_assert_eq(xs_tag_size(h), size);
+        cr_assert_eq(xs_tag_owner(h), 63);
+        cr_assert_eq(xs_tag_site(h), XISAN_SHORT_SITE_LIMIT - 1);
+        cr_assert_eq(xisan_owner(user), 63);
+        xs_tag_set_site(h, 5);
+        xs_tag_set_word(h, 7 | XISAN_OWNER_SHAREABLE);
+        xs_block_t b = xs_tag_read(h);
+        cr_assert_eq(b.owner, XISAN_WORD_LONG | XISAN_OWNER_SHAREABLE | 7);
+        cr_assert_eq(b.site, 5);
+        cr_assert_eq(b.size, size, "setting owner and site keeps the size");
+        cr_assert_eq(xisan_untag(user), user, "the block starts where its tag says");
+        cr_assert_null(xs_tagged_header(user), "an untagged slot-form block is no block");
+        free((char *)user - 32);
+    }
+}
+
+/* A slot is a block's only at the address whose magic it holds: the
+ * other 16-byte mark of the same 32 bytes, or an address without a leaf,
+ * has none. */
+Test(tags, a_slot_names_one_address)
+{
+    char *user = unit_new_slot_block(32, 3, 1);
+    uintptr_t granule = (uintptr_t)user & ~(uintptr_t)31;
+    char *other = (uintptr_t)user == granule ? user + 16 : user - 16;
+    cr_assert_null(xs_tagged_header(other));
+    static char outside[64] __attribute__((aligned(32)));
+    cr_assert_null(xs_tagged_header(outside + 16), "no slot-form block there");
+    const xs_header_t *slot = xs_tagged_header(user);
+    cr_assert_eq(xs_tag_slot_user(granule & ~(((uintptr_t)1 << XISAN_SLOT_LEAF_SHIFT) - 1),
+                                  (granule >> XISAN_SLOT_GRANULE_SHIFT) &
+                                      ((1u << (XISAN_SLOT_LEAF_SHIFT - XISAN_SLOT_GRANULE_SHIFT)) -
+                                       1),
+                                  slot->magic),
+                 (uintptr_t)user, "the slot's place and magic give the block back");
+    unit_free_slot_block(user);
+}
+
+/* The slot form where a header would cost a size class and the ids fit;
+ * never when it is off. */
+Test(tags, slot_form_only_where_it_fits)
+{
+    cr_assert(xs_tag_slots_enable());
+    static const size_t no[] = {0, 16, 24, 49, 64, 512};
+    for (size_t i = 0; i < XS_ARRAY_LEN(no); i++)
+        cr_assert_not(xs_tag_slot_fits(no[i], 1, 1), "size %zu", no[i]);
+    cr_assert(xs_tag_slot_fits(25, 1, 1));
+    cr_assert(xs_tag_slot_fits(32, 63, XISAN_SHORT_SITE_LIMIT - 1));
+    cr_assert(xs_tag_slot_fits(48, 1, 1));
+    cr_assert_not(xs_tag_slot_fits(32, 64, 1), "owner past 63");
+    cr_assert_not(xs_tag_slot_fits(32, 1, XISAN_SHORT_SITE_LIMIT), "site past the short field");
+    xs_tag_slot_on = false;
+    cr_assert_not(xs_tag_slot_fits(32, 1, 1), "slot_tags=0, or the site ids outgrew the word");
 }
 
 /* What does not fit a short header is dropped to the safe side: a site as

@@ -46,6 +46,27 @@ static inline void *unit_new_short_block(size_t size, uint32_t owner, uint32_t s
     return xs_tag_block(raw, XISAN_SHORT_HEADER, size, owner, site);
 }
 
+/* The same in the slot form (`size` 25..48, owner below 64): no header; the
+ * tag is in the slot table (enabled here), the block 16-byte aligned.  32
+ * bytes in front of it stand for the block before it in a pool (a reader
+ * looks for a header there first). */
+static inline void *unit_new_slot_block(size_t size, uint32_t owner, uint32_t site)
+{
+    cr_assert(xs_tag_slots_enable());
+    char *raw = aligned_alloc(16, 32 + 48);
+    cr_assert_not_null(raw);
+    memset(raw, 0, 32 + 48);
+    xs_header_t *slot = xs_tag_slot_make(raw + 32);
+    cr_assert_not_null(slot);
+    return xs_tag_slot_block(slot, raw + 32, size, owner, site);
+}
+
+static inline void unit_free_slot_block(void *user)
+{
+    cr_assert_eq(xisan_untag(user), user, "block %p lost its tag", user);
+    free((char *)user - 32);
+}
+
 static inline void unit_free_block(void *user)
 {
     void *raw = xisan_untag(user);

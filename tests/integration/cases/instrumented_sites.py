@@ -27,6 +27,15 @@
 #    "line": %line(tests/fixtures/xfix.c, Py_XSETREF(slot, Py_NewRef(value));)}, "..."]}
 # CHECK: ^SUMMARY: XISan: cross-interpreter-access \S*xfix\.c:%line(tests/fixtures/xfix.c, Py_XSETREF(slot, Py_NewRef(value));) in set_slot$
 #
+# The same with an int, whose tag is in its slot (slot_tags.py): the inline
+# check reads it there.
+# RUN: %xisan run -- %python %S/slot_tags.py drop
+# EXIT: SIGABRT
+# REPORTS: 1
+# REPORT-JSON: {"kind": "cross-interpreter-access", "access": "decref", "object_type": "int", \
+#   "native_stack": [{"function": "set_slot", "file": "re:.*/xfix\\.c", \
+#    "line": %line(tests/fixtures/xfix.c, Py_XSETREF(slot, Py_NewRef(value));)}, "..."]}
+#
 # RUN: %xisan run -- %python %S/use_after_end.py
 # EXIT: SIGABRT
 # REPORTS: 1

@@ -1,5 +1,6 @@
-# An interpreter ends while C statics still hold its objects (a dict put in a
-# numbered slot, the exception class of the first importer of xerr), and
+# An interpreter ends while C statics still hold its objects (a dict and an
+# int, whose tag is in its slot, put in numbered slots, the exception class
+# of the first importer of xerr), and
 # nothing touches them again: no report.  The exit heap scan finds them (not
 # CPython's immortal objects; verify checks the counts), and the process,
 # having made no report, leaves the summary to `xisan run`, which prints it
@@ -15,6 +16,7 @@
 # CHECK: ^xisan: \d+ blocks of ended interpreters still allocated at exit, in 1 process \(\d+ objects, 0 found referenced by the shadow GC; immortal objects, never freed by design, not counted: \d+\):$
 # CHECK-COUNT: 1 ^  1 Leaked object, allocated at <string>:5 in keep$
 # CHECK-COUNT: 1 ^  3 dict objects, allocated at .*/xerr\.c:%line(tests/fixtures/xerr.c, PyErr_NewException) in exec_module \(1\); <string>:2 in <module> \(1\); <string>:5 in keep \(1\)$
+# CHECK-COUNT: 1 ^  1 int object, allocated at <string>:6 in keep$
 # CHECK-COUNT: 1 ^  2 type objects, allocated at .*/xerr\.c:%line(tests/fixtures/xerr.c, PyErr_NewException) in exec_module \(1\); <string>:2 in <module> \(1\)$
 # RECORD-JSON: {"kind": "survivors", "exit_scan": true, "referenced": 0, "groups": ["...", \
 #   {"interp": 1, "type": "Leaked", "count": 1, "sites": [{"where": "<string>:5 in keep", "count": 1}]}, "..."]}
@@ -51,6 +53,7 @@ if __name__ == "__main__":
                         "    pass\n"
                         "def keep():\n"
                         "    xfix.put(2, {'kept': Leaked()})\n"
+                        "    xfix.put(3, 10**6 + len('abc'))\n"
                         "keep()\n")
     xinterp.destroy(interp)
     print("destroyed")
