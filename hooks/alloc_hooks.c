@@ -214,9 +214,11 @@ static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
         c->next.free(c->next.ctx, xs_tag_raw(h, p));
         return;
     }
-    if (v == FREE_REPORT)
+    if (v == FREE_REPORT) {
         report_block(p, current, XISAN_ACCESS_FREE,
                      "the block was quarantined: kept allocated, not freed by the wrong allocator");
+        h->word |= XISAN_OWNER_QUARANTINE; /* at the same bit in every form */
+    }
     xs_quarantine_add(xs_tag_size(h));
 }
 
@@ -289,10 +291,12 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
         c->next.free(c->next.ctx, xs_tag_raw(h, p));
         return user;
     }
-    if (v == FREE_REPORT)
+    if (v == FREE_REPORT) {
         report_block(p, current, XISAN_ACCESS_REALLOC,
                      "the old block was quarantined and its contents copied to a new block of "
                      "the current interpreter");
+        h->word |= XISAN_OWNER_QUARANTINE;
+    }
     void *fresh = hook_malloc(ctx, size);
     if (fresh == NULL)
         return NULL;

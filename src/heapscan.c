@@ -275,7 +275,8 @@ size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn v
             have = 0; /* a line longer than the buffer: not a mapping we scan */
     }
     close(fd);
-    xs_tag_slot_leaves(scan_leaf, &s);
+    if (!s.denied) /* the slots name blocks whose bytes could not be read either */
+        xs_tag_slot_leaves(scan_leaf, &s);
     munmap(s.window, WINDOW);
     if (s.denied)
         xs_message("warning", "cannot scan memory for blocks of ended interpreters: "

@@ -62,13 +62,19 @@ xs_header_t *xs_tag_slot_make_slow(const void *user)
         return NULL;
     size_t top = a >> XISAN_SLOT_LEAF_SHIFT;
     pthread_mutex_lock(&leaves_lock);
-    if (slot_top[top] == NULL && n_leaves < XS_SLOT_LEAVES_MAX) {
-        xs_header_t *slots = reserve(XS_SLOT_LEAF_SLOTS * sizeof(xs_header_t));
+    if (slot_top[top] == NULL) {
+        xs_header_t *slots = n_leaves < XS_SLOT_LEAVES_MAX
+                                 ? reserve(XS_SLOT_LEAF_SLOTS * sizeof(xs_header_t))
+                                 : NULL;
         if (slots != NULL) {
             leaves[n_leaves].covers = (uintptr_t)top << XISAN_SLOT_LEAF_SHIFT;
             leaves[n_leaves].slots = slots;
             atomic_fetch_add(&n_leaves, 1);
             __atomic_store_n(&slot_top[top], slots, __ATOMIC_RELEASE);
+        } else {
+            /* no more leaves: from now on new blocks take headers, rather
+             * than each asking again */
+            xs_tag_slot_on = false;
         }
     }
     pthread_mutex_unlock(&leaves_lock);

@@ -42,10 +42,10 @@
  *
  * The long form keeps the owner id (29 bits), the allocation site id and
  * the requested size in full.  The short form packs them into the word:
- * owner id in bits 0-5, the size (16k + r, r in 1..8, k < 32) in bits 6-13
+ * owner id in bits 0-5, the size (16k + r, r in 1..8, k < 29) in bits 6-13
  * as k << 3 | (r - 1), the site id in bits 14-28.  A block gets the short
  * form only when it saves memory and everything fits: its size is 16k+1 to
- * 16k+8 bytes up to 504 (16-byte allocators then hand out a size class
+ * 16k+8 bytes up to 456 (16-byte allocators then hand out a size class
  * less), owner ids up to 63 and site ids below 2^15.  Both forms keep the
  * two flags at the same bits, and the owner word at the user pointer - 4.
  *

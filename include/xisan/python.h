@@ -69,15 +69,15 @@ XISAN_INLINE_ uint32_t xisan_current_(const struct xisan_python_state *s)
 
 /* The rest of a check whose header in front does not name the current
  * owner: is it a header, else is the tag in the block's slot; is the
- * block shared; else report. */
-static __attribute__((noinline, cold)) void xisan_mismatch_(PyObject *op, const char *block,
-                                                           uint32_t current, int access,
-                                                           const char *file, int line,
-                                                           const char *function)
+ * block shared; else report.  Not cold: every object in a slot-form block
+ * (ints, 1-tuples, other objects of 25 to 48 bytes) comes here. */
+static __attribute__((noinline)) void xisan_mismatch_(PyObject *op, const char *block,
+                                                     uint32_t magic, uint32_t current,
+                                                     int access, const char *file, int line,
+                                                     const char *function)
 {
     struct xisan_python_state *s = &xisan_python_state;
     const struct xisan_block_tag *tag = (const struct xisan_block_tag *)block - 1;
-    uint32_t magic = xisan_block_magic(block, s->tag_secret);
     if (current == 0)
         return;
     if (tag->magic != magic) {
@@ -111,11 +111,10 @@ XISAN_INLINE_ void *xisan_pass(void *object, int access, const char *file, int l
     const char *block = (const char *)op - pre - s->block_offset;
     const struct xisan_block_tag *tag = (const struct xisan_block_tag *)block - 1;
     uint32_t current = xisan_current_(s);
-    if (__builtin_expect(xisan_word_owner(tag->word) == current &&
-                             tag->magic == xisan_block_magic(block, s->tag_secret),
-                         1))
+    uint32_t magic = xisan_block_magic(block, s->tag_secret);
+    if (__builtin_expect(xisan_word_owner(tag->word) == current && tag->magic == magic, 1))
         return object;
-    xisan_mismatch_(op, block, current, access, file, line, function);
+    xisan_mismatch_(op, block, magic, current, access, file, line, function);
     return object;
 }
 
