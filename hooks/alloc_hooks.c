@@ -2,9 +2,9 @@
  * gets a tag naming the interpreter whose thread allocated it: a header
  * (16 bytes, or 8 where that saves a size class), or for blocks of 25 to
  * 48 bytes that any header would move up a size class, a slot in the table
- * beside the heap (src/tag.h); frees and reallocs check it.  In continue mode a block whose free is
- * reported is quarantined: never handed to an allocator that does not own
- * it. */
+ * beside the heap (src/tag.h); frees and reallocs check it.  In continue
+ * mode a block whose free is reported is quarantined: never handed to an
+ * allocator that does not own it. */
 #include "alloc_hooks.h"
 
 #include "check.h"
@@ -58,10 +58,11 @@ static inline uint32_t raw_site(const chain_t *c, PyThreadState *ts, size_t size
     return xh_alloc_site(ts, caller, size_class);
 }
 
-/* What a new block's header will say, and its size: the form depends on
- * what the block holds (short_headers.h), its size, the owner ids (the
- * block's, and the calling thread's, which a later object creation may
- * give it) and the site. */
+/* What a new block's tag will say, and its header's size (XS_SLOT_FORM:
+ * none, the tag in the block's slot): the form depends on what the block
+ * holds (short_headers.h), its size, the owner ids (the block's, and the
+ * calling thread's, which a later object creation may give it) and the
+ * site. */
 typedef struct plan {
     uint32_t owner, site;
     size_t header;

@@ -6,12 +6,10 @@
  * frees clear the magic so stale tags never match either. */
 #include "tag.h"
 
-#include "fork.h"
-
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
