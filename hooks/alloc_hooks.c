@@ -487,8 +487,10 @@ int xh_alloc_hooks_install(void)
         xh_short_headers_init(pymalloc != NULL && chain_obj.next.malloc == pymalloc);
         chain_obj.slots = pymalloc != NULL && chain_obj.next.malloc == pymalloc;
         chain_mem.slots = pymalloc != NULL && chain_mem.next.malloc == pymalloc;
-        if ((chain_obj.slots || chain_mem.slots) && xs_opt.slot_tags && xs_tag_slots_enable())
+        if ((chain_obj.slots || chain_mem.slots) && xs_opt.slot_tags) {
+            xs_tag_slots_enable();
             xisan_python_state.tag_slots = xs_tag_slots;
+        }
     }
     return 0;
 }

@@ -248,10 +248,8 @@ size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn v
     }
     s.skip[s.n_skip].lo = (uintptr_t)s.window;
     s.skip[s.n_skip++].hi = (uintptr_t)s.window + WINDOW;
-    if (xs_tag_slots != NULL) {
-        s.skip[s.n_skip].lo = (uintptr_t)xs_tag_slots;
-        s.skip[s.n_skip++].hi = (uintptr_t)xs_tag_slots + XS_SLOT_TOP_BYTES;
-    }
+    s.skip[s.n_skip].lo = (uintptr_t)xs_tag_slots;
+    s.skip[s.n_skip++].hi = (uintptr_t)(xs_tag_slots + XS_SLOT_TOP_ENTRIES);
     xs_tag_slot_leaves(skip_leaf, &s);
     /* Lines are read whole into `text`; a region is scanned as soon as its
      * line is complete (scanning adds no mappings but the window's). */

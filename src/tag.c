@@ -16,17 +16,16 @@
 
 uint64_t xs_tag_secret = 0x9e3779b97f4a7c15ull;
 _Atomic bool xs_tag_short;
-xs_header_t *const *xs_tag_slots;
+xs_header_t *xs_tag_slots[XS_SLOT_TOP_ENTRIES];
 _Atomic bool xs_tag_slot_on;
 
 /* The slot table: a top table of leaf pointers, one per 64 MiB of address
- * space (16 MiB of it reserved), and the leaves (16 MiB reserved each),
- * made at a leaf's first slot-form block and never freed.  Both are
- * reservations the kernel backs a page at a time as slots are written, so
- * a leaf costs what its pages of slots cost: 4 KiB per 16 KiB of heap in
- * which slot-form blocks live.  The leaves are listed for the exit scan. */
+ * space (16 MiB of .bss), and the leaves (16 MiB reserved each), made at a
+ * leaf's first slot-form block and never freed.  Both are backed a page at
+ * a time as slots are written, so a leaf costs what its pages of slots
+ * cost: 4 KiB per 16 KiB of heap in which slot-form blocks live.  The
+ * leaves are listed for the exit scan. */
 enum { XS_SLOT_LEAF_SLOTS = 1u << (XISAN_SLOT_LEAF_SHIFT - XISAN_SLOT_GRANULE_SHIFT) };
-static xs_header_t **slot_top;
 static struct {
     uintptr_t covers;
     xs_header_t *slots;
@@ -41,26 +40,19 @@ static void *reserve(size_t bytes)
     return p == MAP_FAILED ? NULL : p;
 }
 
-bool xs_tag_slots_enable(void)
+void xs_tag_slots_enable(void)
 {
-    if (slot_top == NULL) {
-        slot_top = reserve(XS_SLOT_TOP_BYTES);
-        if (slot_top == NULL)
-            return false;
-        __atomic_store_n((xs_header_t ***)&xs_tag_slots, slot_top, __ATOMIC_RELEASE);
-    }
     xs_tag_slot_on = true;
-    return true;
 }
 
 xs_header_t *xs_tag_slot_make_slow(const void *user)
 {
     uintptr_t a = (uintptr_t)user;
-    if (slot_top == NULL || (a >> XISAN_SLOT_ADDRESS_BITS) != 0)
+    if ((a >> XISAN_SLOT_ADDRESS_BITS) != 0)
         return NULL;
     size_t top = a >> XISAN_SLOT_LEAF_SHIFT;
     pthread_mutex_lock(&leaves_lock);
-    if (slot_top[top] == NULL) {
+    if (xs_tag_slots[top] == NULL) {
         xs_header_t *slots = n_leaves < XS_SLOT_LEAVES_MAX
                                  ? reserve(XS_SLOT_LEAF_SLOTS * sizeof(xs_header_t))
                                  : NULL;
@@ -68,7 +60,7 @@ xs_header_t *xs_tag_slot_make_slow(const void *user)
             leaves[n_leaves].covers = (uintptr_t)top << XISAN_SLOT_LEAF_SHIFT;
             leaves[n_leaves].slots = slots;
             atomic_fetch_add(&n_leaves, 1);
-            __atomic_store_n(&slot_top[top], slots, __ATOMIC_RELEASE);
+            __atomic_store_n(&xs_tag_slots[top], slots, __ATOMIC_RELEASE);
         } else {
             /* no more leaves: from now on new blocks take headers, rather
              * than each asking again */

@@ -21,19 +21,18 @@ XS_INTERNAL extern uint64_t xs_tag_secret;
 XS_INTERNAL extern _Atomic bool xs_tag_short;
 XS_INTERNAL void xs_tag_init(void);
 
-/* The slot form's top table (<xisan/abi.h>), NULL until
- * xs_tag_slots_enable(); it stays once made, as blocks may have slots. */
-XS_INTERNAL extern xs_header_t *const *xs_tag_slots;
-#define XS_SLOT_TOP_BYTES                                                                         \
-    (sizeof(xs_header_t *) << (XISAN_SLOT_ADDRESS_BITS - XISAN_SLOT_LEAF_SHIFT))
+/* The slot form's top table (<xisan/abi.h>): 16 MiB of zeroes in .bss,
+ * which take memory only where a leaf pointer is written, so that a lookup
+ * needs no test of the table itself. */
+#define XS_SLOT_TOP_ENTRIES (1u << (XISAN_SLOT_ADDRESS_BITS - XISAN_SLOT_LEAF_SHIFT))
+XS_INTERNAL extern xs_header_t *xs_tag_slots[XS_SLOT_TOP_ENTRIES];
 /* Leaves there may be (64 MiB of heap each); past them, blocks take headers. */
 #define XS_SLOT_LEAVES_MAX 1024
 /* New blocks may take the slot form: the table is there, the slot_tags
  * option, and until the site ids outgrow the short word (as xs_tag_short). */
 XS_INTERNAL extern _Atomic bool xs_tag_slot_on;
-/* Makes the table (an address-space reservation; the leaves' pages count
- * only once written); false: not possible here, blocks keep headers. */
-XS_INTERNAL bool xs_tag_slots_enable(void);
+/* New blocks may take the slot form from now on. */
+XS_INTERNAL void xs_tag_slots_enable(void);
 XS_INTERNAL xs_header_t *xs_tag_slot_make_slow(const void *user);
 XS_INTERNAL bool xs_tag_fork(xs_fork_phase_t phase); /* the lock of the list of leaves */
 /* Calls visit for each leaf: the address range its slots cover, the slots'

@@ -98,16 +98,14 @@ static inline uint32_t xisan_block_magic(const void *user, uint64_t secret)
 
 /* The slot of a slot-form block at `user`, through the top table `top`
  * (one leaf pointer per 2^XISAN_SLOT_LEAF_SHIFT bytes; a leaf is written
- * before its pointer is published), or NULL: no table, or no leaf there.
- * The slot is the block's only where its magic matches: an address past
- * the table's reach shares a slot with one below it, whose magic differs
- * (xisan writes no slot for such an address). */
+ * before its pointer is published), or NULL: no leaf there.  The slot is
+ * the block's only where its magic matches: an address past the table's
+ * reach shares a slot with one below it, whose magic differs (xisan writes
+ * no slot for such an address). */
 static inline struct xisan_block_tag *xisan_block_slot(struct xisan_block_tag *const *top,
                                                        const void *user)
 {
     uintptr_t a = (uintptr_t)user;
-    if (top == NULL)
-        return NULL;
     struct xisan_block_tag *leaf = __atomic_load_n(
         &top[(a >> XISAN_SLOT_LEAF_SHIFT) &
              ((1u << (XISAN_SLOT_ADDRESS_BITS - XISAN_SLOT_LEAF_SHIFT)) - 1)],

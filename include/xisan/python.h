@@ -81,7 +81,7 @@ static __attribute__((noinline)) void xisan_mismatch_(PyObject *op, const char *
     if (current == 0)
         return;
     if (tag->magic != magic) {
-        tag = xisan_block_slot(s->tag_slots, block);
+        tag = s->tag_slots ? xisan_block_slot(s->tag_slots, block) : NULL;
         if (tag == NULL || tag->magic != magic)
             return;
     }

@@ -136,7 +136,7 @@ Test(tags, a_slot_names_one_address)
  * never when it is off. */
 Test(tags, slot_form_only_where_it_fits)
 {
-    cr_assert(xs_tag_slots_enable());
+    xs_tag_slots_enable();
     static const size_t no[] = {0, 16, 24, 49, 64, 512};
     for (size_t i = 0; i < XS_ARRAY_LEN(no); i++)
         cr_assert_not(xs_tag_slot_fits(no[i], 1, 1), "size %zu", no[i]);
