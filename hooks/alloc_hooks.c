@@ -218,7 +218,7 @@ static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
     if (v == FREE_REPORT) {
         report_block(p, current, XISAN_ACCESS_FREE,
                      "the block was quarantined: kept allocated, not freed by the wrong allocator");
-        h->word |= XISAN_OWNER_QUARANTINE; /* at the same bit in every form */
+        xs_tag_quarantine(h);
     }
     xs_quarantine_add(xs_tag_size(h));
 }
@@ -296,7 +296,7 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
         report_block(p, current, XISAN_ACCESS_REALLOC,
                      "the old block was quarantined and its contents copied to a new block of "
                      "the current interpreter");
-        h->word |= XISAN_OWNER_QUARANTINE;
+        xs_tag_quarantine(h);
     }
     void *fresh = hook_malloc(ctx, size);
     if (fresh == NULL)

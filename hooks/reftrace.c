@@ -29,7 +29,7 @@ static void on_destroy(PyObject *op, void *block, xs_header_t *h)
         xh_object_touch(op, block, xisan_word_owner(word), current, XISAN_ACCESS_DEALLOC);
     t.note = "its memory will be quarantined, never returned to an allocator";
     xs_report_touch(&t);
-    h->word |= XISAN_OWNER_QUARANTINE; /* at the same bit in both forms */
+    xs_tag_quarantine(h);
     xs_in_runtime--;
 }
 

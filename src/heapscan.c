@@ -117,7 +117,8 @@ static void scan_resident(scan_t *s, uintptr_t lo, uintptr_t hi)
 
 /* Calls scan(s, lo, hi, arg) for the resident runs of pages of [lo, hi). */
 static void resident_runs(scan_t *s, uintptr_t lo, uintptr_t hi,
-                          void (*scan)(scan_t *, uintptr_t, uintptr_t, void *), void *arg)
+                          void (*scan)(scan_t *, uintptr_t, uintptr_t, const void *),
+                          const void *arg)
 {
     size_t page = s->page;
     unsigned char resident[WINDOW / 4096];
@@ -143,9 +144,8 @@ static void resident_runs(scan_t *s, uintptr_t lo, uintptr_t hi,
     }
 }
 
-static void scan_headers(scan_t *s, uintptr_t lo, uintptr_t hi, void *arg)
+static void scan_headers(scan_t *s, uintptr_t lo, uintptr_t hi, const void *arg)
 {
-    (void)arg;
     scan_resident(s, lo, hi);
 }
 
@@ -164,20 +164,15 @@ static void scan_region(scan_t *s, uintptr_t lo, uintptr_t hi)
     resident_runs(s, lo, hi, scan_headers, NULL);
 }
 
-typedef struct leaf {
-    uintptr_t covers;
-    const xs_header_t *slots;
-} leaf_t;
-
 /* The resident slots [lo, hi) of a leaf: read in place (the table is
  * xisan's and never unmapped); a named block's bytes are read safely. */
-static void scan_slots(scan_t *s, uintptr_t lo, uintptr_t hi, void *arg)
+static void scan_slots(scan_t *s, uintptr_t lo, uintptr_t hi, const void *arg)
 {
-    const leaf_t *leaf = arg;
+    const xs_tag_leaf_t *leaf = arg;
     s->pages += (hi - lo) / s->page;
     for (const xs_header_t *h = (const xs_header_t *)lo; h < (const xs_header_t *)hi; h++) {
         uint32_t word = h->word;
-        if (!((s->low_bits >> (word & 63)) & 1) || !wanted(s, word) || h->magic == 0)
+        if (h->magic == 0 || !wanted(s, word))
             continue;
         uintptr_t user = xs_tag_slot_user(leaf->covers, (size_t)(h - leaf->slots), h->magic);
         if (user == 0)
@@ -190,20 +185,19 @@ static void scan_slots(scan_t *s, uintptr_t lo, uintptr_t hi, void *arg)
     }
 }
 
-static void skip_leaf(uintptr_t covers, xs_header_t *slots, size_t n, void *arg)
+static void skip_leaf(const xs_tag_leaf_t *leaf, void *arg)
 {
     scan_t *s = arg;
-    (void)covers;
     if (s->n_skip < XS_ARRAY_LEN(s->skip)) {
-        s->skip[s->n_skip].lo = (uintptr_t)slots;
-        s->skip[s->n_skip++].hi = (uintptr_t)(slots + n);
+        s->skip[s->n_skip].lo = (uintptr_t)leaf->slots;
+        s->skip[s->n_skip++].hi = (uintptr_t)(leaf->slots + XS_SLOT_LEAF_SLOTS);
     }
 }
 
-static void scan_leaf(uintptr_t covers, xs_header_t *slots, size_t n, void *arg)
+static void scan_leaf(const xs_tag_leaf_t *leaf, void *arg)
 {
-    leaf_t leaf = {covers, slots};
-    resident_runs(arg, (uintptr_t)slots, (uintptr_t)(slots + n), scan_slots, &leaf);
+    resident_runs(arg, (uintptr_t)leaf->slots, (uintptr_t)(leaf->slots + XS_SLOT_LEAF_SLOTS),
+                  scan_slots, leaf);
 }
 
 /* Anonymous private writable mappings: no file, the heap, or named anon. */

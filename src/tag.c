@@ -25,20 +25,9 @@ _Atomic bool xs_tag_slot_on;
  * a time as slots are written, so a leaf costs what its pages of slots
  * cost: 4 KiB per 16 KiB of heap in which slot-form blocks live.  The
  * leaves are listed for the exit scan. */
-enum { XS_SLOT_LEAF_SLOTS = 1u << (XISAN_SLOT_LEAF_SHIFT - XISAN_SLOT_GRANULE_SHIFT) };
-static struct {
-    uintptr_t covers;
-    xs_header_t *slots;
-} leaves[XS_SLOT_LEAVES_MAX];
+static xs_tag_leaf_t leaves[XS_SLOT_LEAVES_MAX];
 static _Atomic size_t n_leaves;
 static pthread_mutex_t leaves_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void *reserve(size_t bytes)
-{
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
 
 void xs_tag_slots_enable(void)
 {
@@ -53,10 +42,11 @@ xs_header_t *xs_tag_slot_make_slow(const void *user)
     size_t top = a >> XISAN_SLOT_LEAF_SHIFT;
     pthread_mutex_lock(&leaves_lock);
     if (xs_tag_slots[top] == NULL) {
-        xs_header_t *slots = n_leaves < XS_SLOT_LEAVES_MAX
-                                 ? reserve(XS_SLOT_LEAF_SLOTS * sizeof(xs_header_t))
-                                 : NULL;
-        if (slots != NULL) {
+        xs_header_t *slots = MAP_FAILED;
+        if (n_leaves < XS_SLOT_LEAVES_MAX)
+            slots = mmap(NULL, XS_SLOT_LEAF_SLOTS * sizeof(xs_header_t), PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (slots != MAP_FAILED) {
             leaves[n_leaves].covers = (uintptr_t)top << XISAN_SLOT_LEAF_SHIFT;
             leaves[n_leaves].slots = slots;
             atomic_fetch_add(&n_leaves, 1);
@@ -76,12 +66,11 @@ bool xs_tag_fork(xs_fork_phase_t phase)
     return xs_mutex_fork(&leaves_lock, phase);
 }
 
-void xs_tag_slot_leaves(void (*visit)(uintptr_t covers, xs_header_t *slots, size_t n, void *arg),
-                        void *arg)
+void xs_tag_slot_leaves(void (*visit)(const xs_tag_leaf_t *leaf, void *arg), void *arg)
 {
     size_t n = atomic_load(&n_leaves);
     for (size_t i = 0; i < n; i++)
-        visit(leaves[i].covers, leaves[i].slots, XS_SLOT_LEAF_SLOTS, arg);
+        visit(&leaves[i], arg);
 }
 
 void xs_tag_init(void)

@@ -35,10 +35,15 @@ XS_INTERNAL extern _Atomic bool xs_tag_slot_on;
 XS_INTERNAL void xs_tag_slots_enable(void);
 XS_INTERNAL xs_header_t *xs_tag_slot_make_slow(const void *user);
 XS_INTERNAL bool xs_tag_fork(xs_fork_phase_t phase); /* the lock of the list of leaves */
-/* Calls visit for each leaf: the address range its slots cover, the slots'
- * address and their number (heapscan.c). */
-XS_INTERNAL void xs_tag_slot_leaves(void (*visit)(uintptr_t covers, xs_header_t *slots,
-                                                  size_t n, void *arg),
+/* A leaf of the table: XS_SLOT_LEAF_SLOTS slots, one per 32 bytes of
+ * address space from `covers` on. */
+#define XS_SLOT_LEAF_SLOTS (1u << (XISAN_SLOT_LEAF_SHIFT - XISAN_SLOT_GRANULE_SHIFT))
+typedef struct xs_tag_leaf {
+    uintptr_t covers;
+    xs_header_t *slots;
+} xs_tag_leaf_t;
+/* Calls visit for each leaf made so far (heapscan.c). */
+XS_INTERNAL void xs_tag_slot_leaves(void (*visit)(const xs_tag_leaf_t *leaf, void *arg),
                                     void *arg);
 
 static inline uint32_t xs_magic(const void *user)
@@ -224,6 +229,14 @@ static inline void xs_tag_set_word(xs_header_t *h, uint32_t flags_owner)
         owner = XISAN_UNOWNED;
     h->word = (w & ~(XS_SHORT_FLAGS | XISAN_SHORT_OWNER_MASK)) | (flags_owner & XS_SHORT_FLAGS) |
               owner;
+}
+
+/* Marks the block quarantined: its misdirected end was reported, and it
+ * is never handed to an allocator (the flag is at the same bit in every
+ * form). */
+static inline void xs_tag_quarantine(xs_header_t *h)
+{
+    h->word |= XISAN_OWNER_QUARANTINE;
 }
 
 /* Sets the site id; a short header records a site id that does not fit

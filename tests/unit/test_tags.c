@@ -33,6 +33,22 @@ Test(tags, tag_block_keeps_site)
     free(raw);
 }
 
+/* A short word (in front, or in a slot) of a block of `size` bytes, owner
+ * 63 and the largest short site id reads back what was written, and
+ * setting owner (with `flag`) and site keeps the size. */
+static void check_short_word(xs_header_t *h, size_t size, uint32_t flag)
+{
+    cr_assert_eq(xs_tag_size(h), size);
+    cr_assert_eq(xs_tag_owner(h), 63);
+    cr_assert_eq(xs_tag_site(h), XISAN_SHORT_SITE_LIMIT - 1);
+    xs_tag_set_site(h, 5);
+    xs_tag_set_word(h, 7 | flag);
+    xs_block_t b = xs_tag_read(h);
+    cr_assert_eq(b.owner, XISAN_WORD_LONG | flag | 7);
+    cr_assert_eq(b.site, 5);
+    cr_assert_eq(b.size, size, "setting owner and site keeps the size");
+}
+
 /* The short form packs owner, size and site into the owner word, 8 bytes
  * in front of the user pointer, and reads back what was written. */
 Test(tags, short_form_round_trip)
@@ -50,15 +66,7 @@ Test(tags, short_form_round_trip)
         cr_assert_not_null(h);
         cr_assert_not(xs_tag_is_long(h));
         cr_assert_eq(xs_tag_raw(h, user), (void *)raw);
-        cr_assert_eq(xs_tag_size(h), size);
-        cr_assert_eq(xs_tag_owner(h), 63);
-        cr_assert_eq(xs_tag_site(h), XISAN_SHORT_SITE_LIMIT - 1);
-        xs_tag_set_site(h, 5);
-        xs_tag_set_word(h, 7 | XISAN_OWNER_QUARANTINE);
-        xs_block_t b = xs_tag_read(h);
-        cr_assert_eq(b.owner, XISAN_WORD_LONG | XISAN_OWNER_QUARANTINE | 7);
-        cr_assert_eq(b.site, 5);
-        cr_assert_eq(b.size, size, "setting owner and site keeps the size");
+        check_short_word(h, size, XISAN_OWNER_QUARANTINE);
         free(raw);
     }
     xs_tag_short = false;
@@ -95,16 +103,8 @@ Test(tags, slot_form_round_trip)
         cr_assert_not(xs_tag_is_long(h));
         cr_assert_eq(xs_tag_header_size(h), 0);
         cr_assert_eq(xs_tag_raw(h, user), user);
-        cr_assert_eq(xs_tag_size(h), size);
-        cr_assert_eq(xs_tag_owner(h), 63);
-        cr_assert_eq(xs_tag_site(h), XISAN_SHORT_SITE_LIMIT - 1);
         cr_assert_eq(xisan_owner(user), 63);
-        xs_tag_set_site(h, 5);
-        xs_tag_set_word(h, 7 | XISAN_OWNER_SHAREABLE);
-        xs_block_t b = xs_tag_read(h);
-        cr_assert_eq(b.owner, XISAN_WORD_LONG | XISAN_OWNER_SHAREABLE | 7);
-        cr_assert_eq(b.site, 5);
-        cr_assert_eq(b.size, size, "setting owner and site keeps the size");
+        check_short_word(h, size, XISAN_OWNER_SHAREABLE);
         cr_assert_eq(xisan_untag(user), user, "the block starts where its tag says");
         cr_assert_null(xs_tagged_header(user), "an untagged slot-form block is no block");
         free((char *)user - 32);
@@ -123,12 +123,10 @@ Test(tags, a_slot_names_one_address)
     static char outside[64] __attribute__((aligned(32)));
     cr_assert_null(xs_tagged_header(outside + 16), "no slot-form block there");
     const xs_header_t *slot = xs_tagged_header(user);
-    cr_assert_eq(xs_tag_slot_user(granule & ~(((uintptr_t)1 << XISAN_SLOT_LEAF_SHIFT) - 1),
-                                  (granule >> XISAN_SLOT_GRANULE_SHIFT) &
-                                      ((1u << (XISAN_SLOT_LEAF_SHIFT - XISAN_SLOT_GRANULE_SHIFT)) -
-                                       1),
-                                  slot->magic),
-                 (uintptr_t)user, "the slot's place and magic give the block back");
+    uintptr_t covers = granule & ~(((uintptr_t)1 << XISAN_SLOT_LEAF_SHIFT) - 1);
+    size_t index = (granule >> XISAN_SLOT_GRANULE_SHIFT) & (XS_SLOT_LEAF_SLOTS - 1);
+    cr_assert_eq(xs_tag_slot_user(covers, index, slot->magic), (uintptr_t)user,
+                 "the slot's place and magic give the block back");
     unit_free_slot_block(user);
 }
 
