@@ -65,6 +65,21 @@ void xh_other_interpreter(void)
     atomic_store(&xh_main_only, false);
 }
 
+/* The cache names an interpreter by its address, and CPython often gives
+ * a new interpreter the address of the one that ended just before it, in
+ * the thread that ended it.  The generation moves on when an interpreter
+ * starts ending, but the thread that clears it still looks up its owner
+ * after that: were that answer cached, the next interpreter at the same
+ * address would be taken for the ended one (its objects tagged as an ended
+ * interpreter's, their frees reported).  So an ended interpreter's owner is
+ * never cached under the current generation; the thread remembers it here
+ * with the interpreter's id, which CPython never gives twice. */
+static XS_TLS struct {
+    PyInterpreterState *interp;
+    int64_t id;
+    uint32_t owner;
+} ended_memo;
+
 uint32_t xh_owner_slow(PyThreadState *ts)
 {
     struct xisan_python_thread *cache = &xisan_python_thread;
@@ -77,6 +92,8 @@ uint32_t xh_owner_slow(PyThreadState *ts)
     PyInterpreterState *interp = ts->interp;
     uint32_t generation = atomic_load_explicit(&xs_interp_generation, memory_order_acquire);
     int64_t id = PyInterpreterState_GetID(interp);
+    if (interp == ended_memo.interp && id == ended_memo.id)
+        return ended_memo.owner;
     char name[32];
     if (id == 0)
         snprintf(name, sizeof(name), "main");
@@ -91,6 +108,12 @@ uint32_t xh_owner_slow(PyThreadState *ts)
     cache->interp = interp;
     cache->generation = generation;
     cache->owner = owner;
+    if (owner != XISAN_UNOWNED && xs_interp_ended(owner)) {
+        cache->generation = generation - 1; /* a generation that has passed: never matches */
+        ended_memo.interp = interp;
+        ended_memo.id = id;
+        ended_memo.owner = owner;
+    }
     return owner;
 }
 
@@ -99,7 +122,9 @@ uint32_t xh_current_owner(void)
     PyThreadState *ts = xh_tstate();
     if (ts == NULL)
         return XISAN_UNOWNED;
-    if (ts->interp == xisan_python_thread.interp)
+    if (ts->interp == xisan_python_thread.interp &&
+        xisan_python_thread.generation ==
+            atomic_load_explicit(&xs_interp_generation, memory_order_relaxed))
         return xisan_python_thread.owner;
     /* what xh_owner_slow would register, without its lock */
     int64_t id = PyInterpreterState_GetID(ts->interp);
