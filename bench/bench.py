@@ -9,6 +9,17 @@ and the largest peak RSS (the child's ru_maxrss).  Ratios are against plain.
 PYTHONMALLOC=debug and -X tracemalloc=1 are printed for reference.  With
 --baseline, another build of xisan (an earlier commit's, say) runs in the
 same rounds as "baseline", so a change is measured against the same drift.
+
+--layers runs the checker layer by layer instead, with a build configured
+with -DXISAN_BENCH_LAYERS=ON (hooks/bench_layers.h) as --xisan:
+  passthrough  the allocator hooks installed, calling the allocator beneath
+               untagged; object events returning at once;
+  tags         blocks tagged and frees checked; object events returning;
+  events       and object creation and destruction (allocation sites
+               stamped from the site cache, deallocations checked);
+  defaults     and what the default options add: stack captures,
+               sys.monitoring checks, static types, API checks, the exit scan
+               (LAYER_OFF turns them off for the layers below).
 """
 import argparse
 import math
@@ -51,6 +62,27 @@ def parser(doc, timeout):
     return ap
 
 
+# What the default options add above the object events, all off.
+LAYER_OFF = ("monitor=none:alloc_stack_depth=0:python_stack_depth=0:static_types=0:"
+             "api_checks=0:survivors=0")
+
+
+def layer_envs(ap, xisan, python, env):
+    """[(layer, environment)] for --layers, from the bottom up; an error
+    through `ap` unless `xisan` is a -DXISAN_BENCH_LAYERS=ON build (which
+    refuses a layer it does not know)."""
+    probe = subprocess.run([xisan, "run", "--", python, "-c", "pass"], capture_output=True,
+                           text=True, env=dict(env, XISAN_BENCH_LAYER="?"))
+    if "not a layer" not in probe.stderr:
+        ap.error(f"--layers: {xisan} is not a build configured with -DXISAN_BENCH_LAYERS=ON")
+    env = {k: v for k, v in env.items() if k != "XISAN_BENCH_LAYER"}
+    off = dict(env, XISAN_OPTIONS=LAYER_OFF)
+    return [("passthrough", dict(off, XISAN_BENCH_LAYER="passthrough")),
+            ("tags", dict(off, XISAN_BENCH_LAYER="tags")),
+            ("events", off),
+            ("defaults", env)]
+
+
 def run_once(argv, env, timeout):
     """(wall, peak RSS) of a run that must succeed, or why it did not."""
     try:
@@ -69,8 +101,10 @@ def main():
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--configs", default="", help="comma-separated subset, e.g. plain,xisan")
     ap.add_argument("--retries", type=int, default=3,
-                    help="times a failed run of plain, xisan or baseline is run again")
+                    help="times a failed run of plain or of a build of xisan is run again")
     ap.add_argument("--baseline", default="", help="another xisan command, run as 'baseline'")
+    ap.add_argument("--layers", action="store_true",
+                    help="run the checker layer by layer (a -DXISAN_BENCH_LAYERS=ON build)")
     args = ap.parse_args()
 
     base_env = dict(os.environ)
@@ -84,7 +118,13 @@ def main():
         ("PYTHONMALLOC=debug", lambda s: [args.python, s], dict(base_env, PYTHONMALLOC="debug")),
         ("-X tracemalloc=1", lambda s: [args.python, "-X", "tracemalloc=1", s], base_env),
     ]
-    if args.configs:
+    if args.layers:
+        if args.baseline or args.options or args.configs:
+            ap.error("--layers takes none of --baseline, --options and --configs")
+        configs = configs[:1] + [
+            (name, lambda s: [args.xisan, "run", "--", args.python, s], env)
+            for name, env in layer_envs(ap, args.xisan, args.python, base_env)]
+    elif args.configs:
         wanted = args.configs.split(",") + (["baseline"] if args.baseline else [])
         configs = [c for c in configs if c[0] in wanted]
     if not args.baseline:
@@ -93,7 +133,8 @@ def main():
                              capture_output=True, text=True, check=True).stdout.strip()
     print(f"CPython {version}, {args.runs} runs each, best wall time, largest peak RSS")
     print("paired: median over the rounds of (this run's wall time / the plain run's of the same round)")
-    print(f"xisan options: {args.options or '(defaults)'}")
+    print("layers (--layers): " + ", ".join(label for label, _, _ in configs[1:]) if args.layers
+          else f"xisan options: {args.options or '(defaults)'}")
     header = (f"{'workload':<18} {'config':<19} {'wall s':>8} {'x plain':>8} {'paired':>8} "
               f"{'RSS MiB':>8} {'x plain':>8}")
     print(header)
@@ -120,14 +161,14 @@ def main():
                 # counted.
                 for _ in range(args.retries):
                     if not (isinstance(result, str) and result.startswith("failed")
-                            and label in ("plain", "xisan", "baseline")):
+                            and label != "PYTHONMALLOC=debug" and label != "-X tracemalloc=1"):
                         break
                     retried[label] = retried.get(label, 0) + 1
                     result = run_once(make_argv(script), env, args.timeout)
                 if not isinstance(result, str):
                     walls[label] = result[0]
                 if isinstance(result, str):
-                    if label in ("plain", "xisan", "baseline"):
+                    if label not in ("PYTHONMALLOC=debug", "-X tracemalloc=1"):
                         sys.exit(f"bench: {name} {label}: {result}")
                     best[label] = result
                 elif best[label] is None:

@@ -16,6 +16,8 @@ workloads run at --scale of their size (XISAN_BENCH_SCALE).
 Each case runs once per configuration under `valgrind --tool=callgrind
 --trace-children=yes` (the `xisan run` process is counted too); threads'
 instructions add up.  --baseline runs another build of xisan as well.
+
+--layers counts the checker layer by layer (bench.py's --layers).
 """
 import os
 import re
@@ -66,6 +68,8 @@ def main():
     ap.add_argument("--scale", type=float, default=0.05,
                     help="fraction of the workloads' sizes (default 0.05)")
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--layers", action="store_true",
+                    help="count the checker layer by layer (a -DXISAN_BENCH_LAYERS=ON build)")
     ap.add_argument("--retries", type=int, default=3,
                     help="runs again a run that failed (CPython 3.12.1 crashes by itself "
                          "now and then on api_heavy), and says so")
@@ -76,35 +80,44 @@ def main():
         ap.error(f"unknown case {unknown[0]!r} (cases: {', '.join(CASES)})")
     env = dict(os.environ, XISAN_BENCH_SCALE=str(args.scale), XISAN_OPTIONS=args.options)
     env.pop("PYTHONMALLOC", None)
-    configs = [("plain", [])]
-    if args.baseline:
-        configs.append(("baseline", [args.baseline, "run", "--"]))
-    configs.append(("xisan", [args.xisan, "run", "--"]))
+    env.pop("XISAN_BENCH_LAYER", None)
+    run = [args.xisan, "run", "--"]
+    configs = [("plain", [], env)]
+    if args.layers:
+        if args.baseline or args.options:
+            ap.error("--layers takes neither --baseline nor --options")
+        configs += [(name, run, layer_env)
+                    for name, layer_env in bench.layer_envs(ap, args.xisan, args.python, env)]
+    else:
+        if args.baseline:
+            configs.append(("baseline", [args.baseline, "run", "--"], env))
+        configs.append(("xisan", run, env))
 
     print(f"{args.python}: instructions (callgrind), workloads at scale {args.scale:g}; "
-          f"xisan options: {args.options or '(defaults)'}")
-    header = f"{'case':16}" + "".join(f"{name:>14}" for name, _ in configs)
-    header += "".join(f"{'x ' + name:>12}" for name, _ in configs[1:])
+          + ("layers (--layers)" if args.layers
+             else f"xisan options: {args.options or '(defaults)'}"))
+    header = f"{'case':16}" + "".join(f"{name:>14}" for name, _, _ in configs)
+    header += "".join(f"{'x ' + name:>14}" for name, _, _ in configs[1:])
     print(header)
     failed = False
     for case in cases:
         counts, retried = [], []
-        for name, prefix in configs:
-            c = count(prefix, case_argv(args.python, case), env, args.timeout)
+        for name, prefix, config_env in configs:
+            c = count(prefix, case_argv(args.python, case), config_env, args.timeout)
             for _ in range(args.retries):
                 if isinstance(c, int) or c.startswith("timed out"):
                     break
                 retried.append(f"{name} ({c})")
-                c = count(prefix, case_argv(args.python, case), env, args.timeout)
+                c = count(prefix, case_argv(args.python, case), config_env, args.timeout)
             counts.append(c)
         row = f"{case:16}"
         for c in counts:
             row += f"{c / 1e6:13.1f}M" if isinstance(c, int) else f"{'-':>14}"
         for c in counts[1:]:
             ok = isinstance(c, int) and isinstance(counts[0], int)
-            row += f"{c / counts[0]:12.2f}" if ok else f"{'-':>12}"
+            row += f"{c / counts[0]:14.2f}" if ok else f"{'-':>14}"
         print(row + (f"  retried: {', '.join(retried)}" if retried else ""), flush=True)
-        for (name, _), c in zip(configs, counts):
+        for (name, _, _), c in zip(configs, counts):
             if not isinstance(c, int):
                 print(f"  {case} {name}: {c}", file=sys.stderr)
                 failed = True

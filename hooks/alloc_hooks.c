@@ -7,6 +7,7 @@
  * allocator that does not own it. */
 #include "alloc_hooks.h"
 
+#include "bench_layers.h"
 #include "check.h"
 #include "collect.h"
 #include "debug_layer.h"
@@ -137,6 +138,8 @@ static inline __attribute__((always_inline)) void *tag_new(chain_t *c, void *raw
 static void *hook_malloc(void *ctx, size_t size)
 {
     chain_t *c = ctx;
+    if (xh_bench_layer == XH_LAYER_PASSTHROUGH)
+        return c->next.malloc(c->next.ctx, size);
     if (size > (size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER)
         return NULL;
     plan_t p = plan_block(c, size, (uintptr_t)__builtin_return_address(0));
@@ -146,6 +149,8 @@ static void *hook_malloc(void *ctx, size_t size)
 static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     chain_t *c = ctx;
+    if (xh_bench_layer == XH_LAYER_PASSTHROUGH)
+        return c->next.calloc(c->next.ctx, nelem, elsize);
     if (elsize != 0 && nelem > ((size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER) / elsize)
         return NULL;
     size_t size = nelem * elsize;
@@ -230,6 +235,8 @@ static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
 static void hook_free(void *ctx, void *p)
 {
     chain_t *c = ctx;
+    if (xh_bench_layer == XH_LAYER_PASSTHROUGH)
+        return c->next.free(c->next.ctx, p);
     if (p == NULL)
         return;
     xs_header_t *h = xs_tagged_header(p);
@@ -249,6 +256,8 @@ static void hook_free(void *ctx, void *p)
 static void *hook_realloc(void *ctx, void *p, size_t size)
 {
     chain_t *c = ctx;
+    if (xh_bench_layer == XH_LAYER_PASSTHROUGH)
+        return c->next.realloc(c->next.ctx, p, size);
     if (p == NULL)
         return hook_malloc(ctx, size);
     if (size > (size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER)
@@ -458,6 +467,7 @@ int xh_alloc_hooks_install(void)
     static void *(*pymalloc)(void *, size_t);
     static bool pymalloc_looked;
     if (!pymalloc_looked) {
+        xh_bench_layer_init();
         PyMemAllocatorEx obj, raw;
         PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &obj);
         PyMem_GetAllocator(PYMEM_DOMAIN_RAW, &raw);

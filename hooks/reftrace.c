@@ -9,6 +9,7 @@
  * slots it hands the adapter at activation (<xisan/abi.h>). */
 #include "reftrace.h"
 
+#include "bench_layers.h"
 #include "collect.h"
 #include "object_check.h"
 #include "released_memory.h"
@@ -92,7 +93,7 @@ static __attribute__((noinline)) int create_miss(PyObject *op, xs_header_t *h,
 static inline __attribute__((always_inline)) int object_event_fast(PyObject *op, bool created,
                                                                    uintptr_t caller)
 {
-    if (XS_UNLIKELY(xs_in_runtime))
+    if (xh_bench_layer != XH_LAYER_ALL || XS_UNLIKELY(xs_in_runtime))
         return 0;
     if (!created && xh_only_main()) /* no other owner, no ending to record */
         return 0;
