@@ -98,15 +98,33 @@ static inline __attribute__((always_inline)) int object_event_fast(PyObject *op,
     if (!created && xh_only_main()) /* no other owner, no ending to record */
         return 0;
     void *block = xh_object_block(op);
-    xs_header_t *h = xs_tagged_header(block);
-    if (XS_UNLIKELY(h == NULL))
-        return 0; /* not a block xisan tagged */
-    uint32_t owner = xisan_word_owner(h->word);
+    xs_header_t *h;
     PyThreadState *ts;
-    if (XS_UNLIKELY(owner != xh_owner_cached(&ts)))
-        return object_event_slow(op, created, caller);
-    if (!created)
-        return XS_UNLIKELY(xs_interp_ending(owner)) ? object_event_slow(op, created, caller) : 0;
+    uint64_t bits;
+    if (created && block == xh_thread.fresh.block &&
+        (memcpy(&bits, xh_thread.fresh.tag, sizeof(bits)), bits == xh_thread.fresh.bits)) {
+        /* tagged by this thread's malloc hook with the thread's owner and
+         * unchanged since: no tag to look for, no owner to test.  Another
+         * object's block at this address meanwhile was made by another
+         * thread of that same owner (the memo names the tag at the address
+         * and its owner: a different tag fails the compare), and reaches
+         * a creation here only through that owner's free lists, so this
+         * thread runs that owner; one moved to another interpreter's free
+         * list was reported and flagged at its deallocation. */
+        h = xh_thread.fresh.tag;
+        xh_thread.fresh.block = NULL;
+        ts = xh_tstate();
+    } else {
+        h = xs_tagged_header(block);
+        if (XS_UNLIKELY(h == NULL))
+            return 0; /* not a block xisan tagged */
+        uint32_t owner = xisan_word_owner(h->word);
+        if (XS_UNLIKELY(owner != xh_owner_cached(&ts)))
+            return object_event_slow(op, created, caller);
+        if (!created)
+            return XS_UNLIKELY(xs_interp_ending(owner)) ? object_event_slow(op, created, caller)
+                                                        : 0;
+    }
     xh_site_key_t key;
     uint32_t site = xh_site_probe(ts, caller, (uintptr_t)Py_TYPE(op), &key);
     if (XS_UNLIKELY(site == XH_SITE_MISSED))
