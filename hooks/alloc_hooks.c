@@ -125,12 +125,15 @@ static __attribute__((noinline)) void *retag_long(chain_t *c, void *raw, size_t 
     return user;
 }
 
-/* A fresh object block's tag, left for the creation event (plan_t.fresh). */
+/* A fresh object block's tag, left for the creation event (plan_t.fresh),
+ * with the interpreter and generation of the cache the owner came from. */
 static inline void note_fresh(void *user, xs_header_t *h)
 {
     xh_thread.fresh.block = user;
     xh_thread.fresh.tag = h;
     memcpy(&xh_thread.fresh.bits, h, sizeof(xh_thread.fresh.bits));
+    xh_thread.fresh.interp = xisan_python_thread.interp;
+    xh_thread.fresh.generation = xisan_python_thread.generation;
 }
 
 /* Tags a new block as planned; `raw` is what the allocator beneath gave. */

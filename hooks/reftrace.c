@@ -85,6 +85,29 @@ static __attribute__((noinline)) int create_miss(PyObject *op, xs_header_t *h,
     return 0;
 }
 
+/* The tag of `block` when this thread's malloc hook tagged it last, with
+ * the thread's owner, in the interpreter the thread runs now, no
+ * interpreter having ended since, and the tag's 8 bytes (its magic, which
+ * is the address's, and its owner word) are as written: the tag the slow
+ * way would find, and an owner it would pass.  NULL otherwise (the block
+ * came from elsewhere: a free list, another thread, a realloc). */
+static inline xs_header_t *fresh_tag(void *block, PyThreadState **tsp)
+{
+    if (block != xh_thread.fresh.block)
+        return NULL;
+    xh_thread.fresh.block = NULL;
+    PyThreadState *ts = xh_tstate();
+    uint64_t bits;
+    memcpy(&bits, xh_thread.fresh.tag, sizeof(bits));
+    if (ts == NULL || ts->interp != xh_thread.fresh.interp ||
+        xh_thread.fresh.generation !=
+            atomic_load_explicit(&xs_interp_generation, memory_order_relaxed) ||
+        bits != xh_thread.fresh.bits)
+        return NULL;
+    *tsp = ts;
+    return xh_thread.fresh.tag;
+}
+
 /* The common cases inline, with no call but to the slow halves: a block
  * of the calling thread's own interpreter created (its site from the
  * cache) or destroyed by that thread, the interpreter not ending.  Always
@@ -98,23 +121,9 @@ static inline __attribute__((always_inline)) int object_event_fast(PyObject *op,
     if (!created && xh_only_main()) /* no other owner, no ending to record */
         return 0;
     void *block = xh_object_block(op);
-    xs_header_t *h;
     PyThreadState *ts;
-    uint64_t bits;
-    if (created && block == xh_thread.fresh.block &&
-        (memcpy(&bits, xh_thread.fresh.tag, sizeof(bits)), bits == xh_thread.fresh.bits)) {
-        /* tagged by this thread's malloc hook with the thread's owner and
-         * unchanged since: no tag to look for, no owner to test.  Another
-         * object's block at this address meanwhile was made by another
-         * thread of that same owner (the memo names the tag at the address
-         * and its owner: a different tag fails the compare), and reaches
-         * a creation here only through that owner's free lists, so this
-         * thread runs that owner; one moved to another interpreter's free
-         * list was reported and flagged at its deallocation. */
-        h = xh_thread.fresh.tag;
-        xh_thread.fresh.block = NULL;
-        ts = xh_tstate();
-    } else {
+    xs_header_t *h = created ? fresh_tag(block, &ts) : NULL;
+    if (h == NULL) {
         h = xs_tagged_header(block);
         if (XS_UNLIKELY(h == NULL))
             return 0; /* not a block xisan tagged */

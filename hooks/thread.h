@@ -60,11 +60,14 @@ typedef struct xh_thread {
     size_t n_entered;
     /* The object-domain block this thread's malloc hook tagged last with
      * the thread's own owner, for the creation event that follows it
-     * (reftrace.c): the block, its tag and the tag's 8 bytes as written. */
+     * (reftrace.c): the block, its tag, the tag's 8 bytes as written, and
+     * the interpreter and generation the owner was found for. */
     struct {
         void *block;
         struct xisan_block_tag *tag;
         uint64_t bits;
+        void *interp;
+        uint32_t generation;
     } fresh;
 } xh_thread_t;
 
