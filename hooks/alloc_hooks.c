@@ -67,9 +67,6 @@ static inline uint32_t raw_site(const chain_t *c, PyThreadState *ts, size_t size
 typedef struct plan {
     uint32_t owner, site;
     size_t header;
-    /* an object-domain block of the thread's own owner: the creation event
-     * that follows may find its tag in xh_thread.fresh */
-    bool fresh;
 } plan_t;
 
 static inline __attribute__((always_inline)) plan_t
@@ -80,7 +77,6 @@ plan_for(const chain_t *c, size_t size, uintptr_t caller, uint32_t current, uint
     plan_t p = {.owner = xh_block_owner(current), .site = site, .header = XISAN_LONG_HEADER};
     uint32_t owners = p.owner > current ? p.owner : current;
     if (c->domain == PYMEM_DOMAIN_OBJ) {
-        p.fresh = p.owner == current;
         const PyTypeObject *tp = xh_take_alloc_type();
         if (xs_tag_header_for(size, owners, p.site) == XISAN_SHORT_HEADER &&
             xh_short_fits(tp, caller))
@@ -125,37 +121,18 @@ static __attribute__((noinline)) void *retag_long(chain_t *c, void *raw, size_t 
     return user;
 }
 
-/* A fresh object block's tag, left for the creation event (plan_t.fresh),
- * with the interpreter and generation of the cache the owner came from. */
-static inline void note_fresh(void *user, xs_header_t *h)
-{
-    xh_thread.fresh.block = user;
-    xh_thread.fresh.tag = h;
-    memcpy(&xh_thread.fresh.bits, h, sizeof(xh_thread.fresh.bits));
-    xh_thread.fresh.interp = xisan_python_thread.interp;
-    xh_thread.fresh.generation = xisan_python_thread.generation;
-}
-
 /* Tags a new block as planned; `raw` is what the allocator beneath gave. */
 static inline __attribute__((always_inline)) void *tag_new(chain_t *c, void *raw, size_t size,
                                                           plan_t p)
 {
     if (raw == NULL)
         return NULL;
-    void *user;
-    xs_header_t *h;
-    if (p.header != XS_SLOT_FORM) {
-        user = xs_tag_block(raw, p.header, size, p.owner, p.site);
-        h = (xs_header_t *)user - 1;
-    } else {
-        h = xs_tag_slot_make(raw);
-        if (XS_UNLIKELY(h == NULL))
-            return retag_long(c, raw, size, p);
-        user = xs_tag_slot_block(h, raw, size, p.owner, p.site);
-    }
-    if (p.fresh)
-        note_fresh(user, h);
-    return user;
+    if (p.header != XS_SLOT_FORM)
+        return xs_tag_block(raw, p.header, size, p.owner, p.site);
+    xs_header_t *slot = xs_tag_slot_make(raw);
+    if (XS_UNLIKELY(slot == NULL))
+        return retag_long(c, raw, size, p);
+    return xs_tag_slot_block(slot, raw, size, p.owner, p.site);
 }
 
 static void *hook_malloc(void *ctx, size_t size)

@@ -85,29 +85,6 @@ static __attribute__((noinline)) int create_miss(PyObject *op, xs_header_t *h,
     return 0;
 }
 
-/* The tag of `block` when this thread's malloc hook tagged it last, with
- * the thread's owner, in the interpreter the thread runs now, no
- * interpreter having ended since, and the tag's 8 bytes (its magic, which
- * is the address's, and its owner word) are as written: the tag the slow
- * way would find, and an owner it would pass.  NULL otherwise (the block
- * came from elsewhere: a free list, another thread, a realloc). */
-static inline xs_header_t *fresh_tag(void *block, PyThreadState **tsp)
-{
-    if (block != xh_thread.fresh.block)
-        return NULL;
-    xh_thread.fresh.block = NULL;
-    PyThreadState *ts = xh_tstate();
-    uint64_t bits;
-    memcpy(&bits, xh_thread.fresh.tag, sizeof(bits));
-    if (ts == NULL || ts->interp != xh_thread.fresh.interp ||
-        xh_thread.fresh.generation !=
-            atomic_load_explicit(&xs_interp_generation, memory_order_relaxed) ||
-        bits != xh_thread.fresh.bits)
-        return NULL;
-    *tsp = ts;
-    return xh_thread.fresh.tag;
-}
-
 /* The common cases inline, with no call but to the slow halves: a block
  * of the calling thread's own interpreter created (its site from the
  * cache) or destroyed by that thread, the interpreter not ending.  Always
@@ -121,19 +98,15 @@ static inline __attribute__((always_inline)) int object_event_fast(PyObject *op,
     if (!created && xh_only_main()) /* no other owner, no ending to record */
         return 0;
     void *block = xh_object_block(op);
+    xs_header_t *h = xs_tagged_header(block);
+    if (XS_UNLIKELY(h == NULL))
+        return 0; /* not a block xisan tagged */
+    uint32_t owner = xisan_word_owner(h->word);
     PyThreadState *ts;
-    xs_header_t *h = created ? fresh_tag(block, &ts) : NULL;
-    if (h == NULL) {
-        h = xs_tagged_header(block);
-        if (XS_UNLIKELY(h == NULL))
-            return 0; /* not a block xisan tagged */
-        uint32_t owner = xisan_word_owner(h->word);
-        if (XS_UNLIKELY(owner != xh_owner_cached(&ts)))
-            return object_event_slow(op, created, caller);
-        if (!created)
-            return XS_UNLIKELY(xs_interp_ending(owner)) ? object_event_slow(op, created, caller)
-                                                        : 0;
-    }
+    if (XS_UNLIKELY(owner != xh_owner_cached(&ts)))
+        return object_event_slow(op, created, caller);
+    if (!created)
+        return XS_UNLIKELY(xs_interp_ending(owner)) ? object_event_slow(op, created, caller) : 0;
     xh_site_key_t key;
     uint32_t site = xh_site_probe(ts, caller, (uintptr_t)Py_TYPE(op), &key);
     if (XS_UNLIKELY(site == XH_SITE_MISSED))

@@ -58,17 +58,6 @@ typedef struct xh_thread {
     uintptr_t error_set_pc;
     PyThreadState *entered[XISAN_PYSECTIONS_MAX - 1];
     size_t n_entered;
-    /* The object-domain block this thread's malloc hook tagged last with
-     * the thread's own owner, for the creation event that follows it
-     * (reftrace.c): the block, its tag, the tag's 8 bytes as written, and
-     * the interpreter and generation the owner was found for. */
-    struct {
-        void *block;
-        struct xisan_block_tag *tag;
-        uint64_t bits;
-        void *interp;
-        uint32_t generation;
-    } fresh;
 } xh_thread_t;
 
 extern XS_TLS xh_thread_t xh_thread;

@@ -1,10 +1,10 @@
 # A legacy sub-interpreter makes a capsule in a block the main interpreter's
 # malloc took and freed just before, in the same thread, and keeps it in a
 # C static; the interpreter ends and the main interpreter drops the capsule:
-# reported, as any object of an ended interpreter.  (The creation of an
-# object in a block its thread has just tagged skips the tag lookup: it must
-# not skip the legacy interpreter's claim on the object when the tag it
-# finds is the main interpreter's.)
+# reported, as any object of an ended interpreter.  (The block's tag names
+# the main interpreter when the capsule is made: the creation must give the
+# object to the legacy interpreter all the same.  A memo of the block last
+# tagged, tried in the ninth session, skipped that and missed this report.)
 #
 # RUN: %xisan run -- %python %s
 # EXIT: SIGABRT
