@@ -62,6 +62,10 @@ def parser(doc, timeout):
     return ap
 
 
+# The configurations printed for reference only: a failed run of one is
+# shown, not retried or fatal.
+REFERENCE = ("PYTHONMALLOC=debug", "-X tracemalloc=1")
+
 # What the default options add above the object events, all off.
 LAYER_OFF = ("monitor=none:alloc_stack_depth=0:python_stack_depth=0:static_types=0:"
              "api_checks=0:survivors=0")
@@ -161,14 +165,14 @@ def main():
                 # counted.
                 for _ in range(args.retries):
                     if not (isinstance(result, str) and result.startswith("failed")
-                            and label != "PYTHONMALLOC=debug" and label != "-X tracemalloc=1"):
+                            and label not in REFERENCE):
                         break
                     retried[label] = retried.get(label, 0) + 1
                     result = run_once(make_argv(script), env, args.timeout)
                 if not isinstance(result, str):
                     walls[label] = result[0]
                 if isinstance(result, str):
-                    if label not in ("PYTHONMALLOC=debug", "-X tracemalloc=1"):
+                    if label not in REFERENCE:
                         sys.exit(f"bench: {name} {label}: {result}")
                     best[label] = result
                 elif best[label] is None:
