@@ -75,10 +75,9 @@ void xh_other_interpreter(void)
  * never cached under the current generation; the thread remembers it here
  * with the interpreter's id, which CPython never gives twice. */
 static XS_TLS struct {
-    PyInterpreterState *interp;
-    int64_t id;
+    int64_t id; /* -1: none */
     uint32_t owner;
-} ended_memo;
+} ended_memo = {.id = -1};
 
 uint32_t xh_owner_slow(PyThreadState *ts)
 {
@@ -92,7 +91,7 @@ uint32_t xh_owner_slow(PyThreadState *ts)
     PyInterpreterState *interp = ts->interp;
     uint32_t generation = atomic_load_explicit(&xs_interp_generation, memory_order_acquire);
     int64_t id = PyInterpreterState_GetID(interp);
-    if (interp == ended_memo.interp && id == ended_memo.id)
+    if (id == ended_memo.id)
         return ended_memo.owner;
     char name[32];
     if (id == 0)
@@ -110,7 +109,6 @@ uint32_t xh_owner_slow(PyThreadState *ts)
     cache->owner = owner;
     if (owner != XISAN_UNOWNED && xs_interp_ended(owner)) {
         cache->generation = generation - 1; /* a generation that has passed: never matches */
-        ended_memo.interp = interp;
         ended_memo.id = id;
         ended_memo.owner = owner;
     }
