@@ -9,6 +9,7 @@
 #include "log.h"
 #include "options.h"
 #include "output.h"
+#include "pool.h"
 #include "registry.h"
 #include "site.h"
 #include "stack.h"
@@ -81,7 +82,7 @@ bool xs_mutex_fork(pthread_mutex_t *lock, xs_fork_phase_t phase)
  * the reverse one. */
 static bool (*const fork_in_order[])(xs_fork_phase_t) = {
     xs_collect_fork, xs_survivors_fork, xs_site_fork, xs_registry_fork,
-    xs_depot_fork,   xs_symbolize_fork, xs_cfi_fork,  xs_tag_fork};
+    xs_depot_fork,   xs_symbolize_fork, xs_cfi_fork,  xs_tag_fork, xs_pool_fork};
 
 static void fork_phase(xs_fork_phase_t phase)
 {
