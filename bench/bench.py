@@ -15,8 +15,13 @@ with -DXISAN_BENCH_LAYERS=ON (hooks/bench_layers.h) as --xisan:
   passthrough  the allocator hooks installed, calling the allocator beneath
                untagged; object events returning at once;
   tags         blocks tagged and frees checked; object events returning;
+  pools        tags, but blocks of up to 512 bytes from xisan's own pools
+               (src/pool.h) with the owner in their word: a prototype of
+               that design, beside the layers rather than on top of them;
   events       and object creation and destruction (allocation sites
                stamped from the site cache, deallocations checked);
+  pool_events  pools, with the object events (the site stamped into the
+               block's word);
   defaults     and what the default options add: stack captures,
                sys.monitoring checks, static types, API checks, the exit scan
                (LAYER_OFF turns them off for the layers below).
@@ -83,7 +88,9 @@ def layer_envs(ap, xisan, python, env):
     off = dict(env, XISAN_OPTIONS=LAYER_OFF)
     return [("passthrough", dict(off, XISAN_BENCH_LAYER="passthrough")),
             ("tags", dict(off, XISAN_BENCH_LAYER="tags")),
+            ("pools", dict(off, XISAN_BENCH_LAYER="pools")),
             ("events", off),
+            ("pool_events", dict(off, XISAN_BENCH_LAYER="pool_events")),
             ("defaults", env)]
 
 

@@ -13,6 +13,7 @@
 #include "debug_layer.h"
 #include "describe_block.h"
 #include "object_check.h"
+#include "pool_heaps.h"
 #include "quarantine.h"
 #include "released_memory.h"
 #include "runtime.h"
@@ -135,7 +136,7 @@ static inline __attribute__((always_inline)) void *tag_new(chain_t *c, void *raw
     return xs_tag_slot_block(slot, raw, size, p.owner, p.site);
 }
 
-static void *hook_malloc(void *ctx, size_t size)
+static XH_BELOW_POOLS void *hook_malloc_chain(void *ctx, size_t size)
 {
     chain_t *c = ctx;
     if (xh_bench_layer == XH_LAYER_PASSTHROUGH)
@@ -146,6 +147,16 @@ static void *hook_malloc(void *ctx, size_t size)
     return tag_new(c, c->next.malloc(c->next.ctx, size + p.header), size, p);
 }
 
+static void *hook_malloc(void *ctx, size_t size)
+{
+    if (xh_layer_pools()) {
+        void *block = xh_pool_heaps_alloc(size);
+        if (XS_LIKELY(block != NULL))
+            return block;
+    }
+    return hook_malloc_chain(ctx, size);
+}
+
 static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     chain_t *c = ctx;
@@ -154,6 +165,11 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
     if (elsize != 0 && nelem > ((size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER) / elsize)
         return NULL;
     size_t size = nelem * elsize;
+    if (xh_layer_pools()) {
+        void *block = xh_pool_heaps_alloc(size);
+        if (block)
+            return memset(block, 0, size);
+    }
     plan_t p = plan_block(c, size, (uintptr_t)__builtin_return_address(0));
     return tag_new(c, c->next.calloc(c->next.ctx, 1, size + p.header), size, p);
 }
@@ -239,6 +255,11 @@ static void hook_free(void *ctx, void *p)
         return c->next.free(c->next.ctx, p);
     if (p == NULL)
         return;
+    if (xh_layer_pools()) {
+        xs_pool_t *pool = xs_pool_of(p);
+        if (pool)
+            return xh_pool_heaps_free(pool, p);
+    }
     xs_header_t *h = xs_tagged_header(p);
     if (XS_UNLIKELY(h == NULL))
         return free_slow(c, p);
@@ -262,6 +283,17 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
         return hook_malloc(ctx, size);
     if (size > (size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER)
         return NULL;
+    if (xh_layer_pools()) {
+        xs_pool_t *pool = xs_pool_of(p);
+        if (pool) {
+            void *fresh = hook_malloc(ctx, size);
+            if (fresh) {
+                memcpy(fresh, p, pool->block_size < size ? pool->block_size : size);
+                xh_pool_heaps_free(pool, p);
+            }
+            return fresh;
+        }
+    }
     xs_header_t *h = xs_tagged_header(p);
     if (h == NULL)
         return c->next.realloc(c->next.ctx, p, size);

@@ -9,18 +9,29 @@
 
 xh_layer_t xh_bench_layer = XH_LAYER_ALL;
 
+static const struct {
+    const char *name;
+    xh_layer_t layer;
+} layers[] = {
+    {"all", XH_LAYER_ALL},           {"tags", XH_LAYER_TAGS},
+    {"pools", XH_LAYER_POOLS},       {"pool_events", XH_LAYER_POOL_EVENTS},
+    {"passthrough", XH_LAYER_PASSTHROUGH},
+};
+
 void xh_bench_layer_init(void)
 {
     const char *name = getenv("XISAN_BENCH_LAYER");
-    if (name == NULL || name[0] == '\0' || strcmp(name, "all") == 0)
-        xh_bench_layer = XH_LAYER_ALL;
-    else if (strcmp(name, "tags") == 0)
-        xh_bench_layer = XH_LAYER_TAGS;
-    else if (strcmp(name, "passthrough") == 0)
-        xh_bench_layer = XH_LAYER_PASSTHROUGH;
-    else {
-        xs_message("error", "XISAN_BENCH_LAYER=%s: not a layer (all, tags, passthrough)", name);
-        exit(2);
+    if (name == NULL || name[0] == '\0')
+        return;
+    char known[128] = "";
+    for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++) {
+        if (strcmp(name, layers[i].name) == 0) {
+            xh_bench_layer = layers[i].layer;
+            return;
+        }
+        strcat(strcat(known, i ? ", " : ""), layers[i].name);
     }
+    xs_message("error", "XISAN_BENCH_LAYER=%s: not a layer (%s)", name, known);
+    exit(2);
 }
 #endif
