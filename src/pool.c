@@ -1,7 +1,9 @@
 /* xisan's small-block allocator (pool.h): arenas of 1 MiB mapped from the
  * kernel and never unmapped, carved into 16 KiB pools; a pool serves one
  * size class of one heap until its last block is freed, then goes back to
- * its heap's few spare pools or to the free list every heap takes from.
+ * its heap's few spare pools or to the free list every heap takes from
+ * (the last pool of a class stays, empty, for the class's next block,
+ * until its heap is abandoned).
  * The pools' lock guards the arenas, the free list, the heaps' metadata and
  * everything of an abandoned heap; a heap in use is its thread's alone. */
 #include "pool.h"
@@ -34,9 +36,13 @@ bool xs_pool_fork(xs_fork_phase_t phase)
     return xs_mutex_fork(&pool_lock, phase);
 }
 
-size_t xs_pool_mapped(void)
+size_t xs_pool_carved(void)
 {
-    return atomic_load(&n_arenas) * (size_t)XS_ARENA_SIZE;
+    pthread_mutex_lock(&pool_lock);
+    size_t n = atomic_load(&n_arenas);
+    size_t pools = n ? (n - 1) * POOLS_PER_ARENA + carved : 0;
+    pthread_mutex_unlock(&pool_lock);
+    return pools;
 }
 
 static void *map_aligned(size_t size)
@@ -144,6 +150,7 @@ static void pool_unlink(xs_pool_heap_t *heap, xs_pool_t *pool)
  * free list. */
 static void pool_release(xs_pool_heap_t *heap, xs_pool_t *pool)
 {
+    /* its words are all 0 already; this tells the walk to skip it */
     __atomic_store_n(&pool->n_blocks, 0, __ATOMIC_RELAXED);
     if (atomic_load(&heap->abandoned)) {
         pool->heap = NULL;
@@ -313,13 +320,19 @@ void xs_pool_walk(xs_pool_visit_t *visit, void *arg)
     for (size_t a = 0; a < n; a++) {
         for (size_t i = 0; i < POOLS_PER_ARENA; i++) {
             xs_pool_t *pool = (xs_pool_t *)(arenas[a] + (i << XS_POOL_SHIFT));
-            uint16_t blocks = __atomic_load_n(&pool->n_blocks, __ATOMIC_ACQUIRE);
-            if (blocks == 0)
+            /* each field read once, and no block past the pool: a pool
+             * re-made for another class meanwhile (a caller that did not
+             * keep every heap still) yields wrong blocks, never an address
+             * outside it */
+            uint32_t blocks = __atomic_load_n(&pool->n_blocks, __ATOMIC_ACQUIRE);
+            uint32_t fresh = pool->fresh, first = pool->first, size = pool->block_size;
+            if (blocks == 0 || size == 0)
                 continue;
-            uint32_t fresh = pool->fresh < blocks ? pool->fresh : blocks;
-            for (uint32_t b = 0; b < fresh; b++)
+            if (fresh > blocks)
+                fresh = blocks;
+            for (uint32_t b = 0; b < fresh && first + (b + 1) * size <= XS_POOL_SIZE; b++)
                 if (pool->words[b] != 0)
-                    visit(pool, xs_pool_block(pool, b), &pool->words[b], arg);
+                    visit(pool, (char *)pool + first + b * size, &pool->words[b], arg);
         }
     }
 }

@@ -78,12 +78,14 @@ XS_INTERNAL void *xs_pool_alloc_slow(xs_pool_heap_t *heap, size_t size_class, ui
 XS_INTERNAL void xs_pool_freed_slow(xs_pool_t *pool);
 XS_INTERNAL void xs_pool_free_foreign(xs_pool_t *pool, void *block);
 XS_INTERNAL bool xs_pool_fork(xs_fork_phase_t phase);
-/* Calls visit for every block handed out and not freed, in address order
- * of the arenas; the caller keeps every heap still (the exit scan). */
+/* Calls visit for every block handed out and not freed, arena by arena;
+ * the caller keeps every heap still (the exit scan, with the other
+ * threads stopped), or may be told of wrong blocks, never of an address
+ * outside a pool. */
 typedef void xs_pool_visit_t(xs_pool_t *pool, void *block, uint32_t *word, void *arg);
 XS_INTERNAL void xs_pool_walk(xs_pool_visit_t *visit, void *arg);
-/* Bytes of arenas mapped so far. */
-XS_INTERNAL size_t xs_pool_mapped(void);
+/* Pools carved from the arenas so far (free ones included). */
+XS_INTERNAL size_t xs_pool_carved(void);
 
 /* The pool that `address` falls in, or NULL: it is no pool's. */
 static inline xs_pool_t *xs_pool_of(const void *address)
