@@ -98,7 +98,6 @@ static void pool_init(xs_pool_t *pool, xs_pool_heap_t *heap, size_t size_class)
     }
     memset(pool->words, 0, n * sizeof(uint32_t));
     pool->heap = heap;
-    pool->owner = heap->owner;
     pool->block_size = (uint16_t)size;
     pool->first = (uint16_t)first;
     pool->fresh = 0;
@@ -145,6 +144,13 @@ static void pool_unlink(xs_pool_heap_t *heap, xs_pool_t *pool)
     pool->listed = false;
 }
 
+static void free_pool_locked(xs_pool_t *pool)
+{
+    pool->heap = NULL;
+    pool->next = free_pools;
+    free_pools = pool;
+}
+
 /* A pool without a block leaves its class: to its heap's spares, or (an
  * abandoned heap's, whose caller holds the lock, or past the spares) to the
  * free list. */
@@ -153,18 +159,14 @@ static void pool_release(xs_pool_heap_t *heap, xs_pool_t *pool)
     /* its words are all 0 already; this tells the walk to skip it */
     __atomic_store_n(&pool->n_blocks, 0, __ATOMIC_RELAXED);
     if (atomic_load(&heap->abandoned)) {
-        pool->heap = NULL;
-        pool->next = free_pools;
-        free_pools = pool;
+        free_pool_locked(pool);
     } else if (heap->n_empty < HEAP_SPARE_POOLS) {
         pool->next = heap->empty;
         heap->empty = pool;
         heap->n_empty++;
     } else {
         pthread_mutex_lock(&pool_lock);
-        pool->heap = NULL;
-        pool->next = free_pools;
-        free_pools = pool;
+        free_pool_locked(pool);
         pthread_mutex_unlock(&pool_lock);
     }
 }
@@ -299,9 +301,7 @@ void xs_pool_heap_abandon(xs_pool_heap_t *heap)
     while (heap->empty) {
         xs_pool_t *pool = heap->empty;
         heap->empty = pool->next;
-        pool->heap = NULL;
-        pool->next = free_pools;
-        free_pools = pool;
+        free_pool_locked(pool);
     }
     heap->n_empty = 0;
     for (size_t c = 0; c < XS_POOL_CLASSES; c++) {

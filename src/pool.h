@@ -48,9 +48,7 @@ typedef struct xs_pool {
     struct xs_pool *next, *prev; /* the heap's pools of this class with room */
     uint8_t size_class;
     bool listed; /* on the heap's list of pools with room */
-    uint16_t pad;
-    uint32_t owner; /* the heap's owner */
-    uint64_t reserved;
+    uint8_t pad[14];
     uint32_t words[]; /* per block: 0 free, else the caller's word */
 } xs_pool_t;
 
