@@ -1,9 +1,12 @@
-/* Allocator chain for PYMEM_DOMAIN_OBJ and PYMEM_DOMAIN_MEM.  Every block
- * gets a tag naming the interpreter whose thread allocated it: a header
- * (16 bytes, or 8 where that saves a size class), or for blocks of 25 to
- * 48 bytes that any header would move up a size class, a slot in the table
- * beside the heap (src/tag.h); frees and reallocs check it.  In continue
- * mode a block whose free is reported is quarantined: never handed to an
+/* Allocator hooks for PYMEM_DOMAIN_OBJ and PYMEM_DOMAIN_MEM.  Every block
+ * gets a tag naming the interpreter whose thread allocated it.  Over
+ * pymalloc, blocks of up to 512 bytes come from xisan's own pools, one heap
+ * per interpreter, their tags in the pools (pool_heaps.h).  Other blocks
+ * come from the allocator beneath, chained: a header (16 bytes, or 8 where
+ * that saves a size class), or for blocks of 25 to 48 bytes that any
+ * header would move up a size class, a slot in the table beside the heap
+ * (src/tag.h).  Frees and reallocs check the tag.  In continue mode a
+ * block whose free is reported is quarantined: never handed to an
  * allocator that does not own it. */
 #include "alloc_hooks.h"
 
@@ -24,6 +27,7 @@
 #include "thread.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,25 +140,50 @@ static inline __attribute__((always_inline)) void *tag_new(chain_t *c, void *raw
     return xs_tag_slot_block(slot, raw, size, p.owner, p.site);
 }
 
-static XH_BELOW_POOLS void *hook_malloc_chain(void *ctx, size_t size)
+/* A raw memory block from the pools, its site captured (out of line: a
+ * site cache miss captures a stack); NULL: the chain's instead. */
+static __attribute__((noinline)) void *pool_raw(const chain_t *c, xh_pool_memo_t *m,
+                                                PyThreadState *ts, size_t size, uintptr_t caller)
 {
-    chain_t *c = ctx;
-    if (xh_bench_layer == XH_LAYER_PASSTHROUGH)
-        return c->next.malloc(c->next.ctx, size);
-    if (size > (size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER)
+    uint32_t site = raw_site(c, ts, size, caller);
+    if (site >= XISAN_SHORT_SITE_LIMIT)
         return NULL;
-    plan_t p = plan_block(c, size, (uintptr_t)__builtin_return_address(0));
-    return tag_new(c, c->next.malloc(c->next.ctx, size + p.header), size, p);
+    return xs_pool_alloc(m->heap, size, xs_pool_word_for(size, m->block_owner, site));
+}
+
+/* A block of up to 512 bytes from the calling thread's heap, or NULL (a
+ * larger one, a thread without a heap, no pools): the chain's instead.
+ * An object's site is stamped when it is created (reftrace.c). */
+static inline __attribute__((always_inline)) void *pool_alloc(const chain_t *c, size_t size,
+                                                              uintptr_t caller)
+{
+    if (!atomic_load_explicit(&xs_tag_pool_on, memory_order_relaxed) ||
+        size - 1 >= XS_POOL_MAX_BLOCK)
+        return NULL;
+    PyThreadState *ts;
+    xh_pool_memo_t *m = xh_pool_memo_get(&ts);
+    if (XS_UNLIKELY(m->heap == NULL))
+        return NULL;
+    if (c->capture_sites)
+        return pool_raw(c, m, ts, size, caller);
+    if (XS_UNLIKELY(xisan_python_thread.alloc_type != NULL))
+        xisan_python_thread.alloc_type = NULL; /* this block's, which needs no header */
+    return xs_pool_alloc(m->heap, size, xs_pool_word_for(size, m->block_owner, 0));
 }
 
 static void *hook_malloc(void *ctx, size_t size)
 {
-    if (xh_layer_pools()) {
-        void *block = xh_pool_heaps_alloc(size);
-        if (XS_LIKELY(block != NULL))
-            return block;
-    }
-    return hook_malloc_chain(ctx, size);
+    chain_t *c = ctx;
+    if (xh_bench_layer == XH_LAYER_PASSTHROUGH)
+        return c->next.malloc(c->next.ctx, size);
+    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
+    void *block = pool_alloc(c, size, caller);
+    if (XS_LIKELY(block != NULL))
+        return block;
+    if (size > (size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER)
+        return NULL;
+    plan_t p = plan_block(c, size, caller);
+    return tag_new(c, c->next.malloc(c->next.ctx, size + p.header), size, p);
 }
 
 static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
@@ -165,12 +194,11 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
     if (elsize != 0 && nelem > ((size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER) / elsize)
         return NULL;
     size_t size = nelem * elsize;
-    if (xh_layer_pools()) {
-        void *block = xh_pool_heaps_alloc(size);
-        if (block)
-            return memset(block, 0, size);
-    }
-    plan_t p = plan_block(c, size, (uintptr_t)__builtin_return_address(0));
+    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
+    void *block = pool_alloc(c, size, caller);
+    if (block)
+        return memset(block, 0, size);
+    plan_t p = plan_block(c, size, caller);
     return tag_new(c, c->next.calloc(c->next.ctx, 1, size + p.header), size, p);
 }
 
@@ -244,6 +272,48 @@ static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
     xs_quarantine_add(xs_tag_size(h));
 }
 
+/* A pool block's free that is not the common case below: another
+ * owner's block, a quarantined one, an ending interpreter's, a thread
+ * without a heap. */
+static __attribute__((noinline)) void pool_free_slow(xs_pool_t *pool, void *p, uint32_t i)
+{
+    xs_header_t *h = (xs_header_t *)&pool->tags[i];
+    uint32_t current = XISAN_UNOWNED;
+    verdict_t v = free_verdict(h, &current);
+    if (XS_LIKELY(v == FREE_OK)) {
+        /* pools are never given back: an ended interpreter's blocks are
+         * recorded one by one */
+        if (xh_records_releases(xs_tag_owner(h)))
+            xh_released_raw(p, h);
+        PyThreadState *ts;
+        xh_pool_heaps_free(xh_pool_memo_get(&ts), pool, p, i);
+        return;
+    }
+    if (v == FREE_REPORT) {
+        report_block(p, current, XISAN_ACCESS_FREE,
+                     "the block was quarantined: kept allocated, not freed by the wrong allocator");
+        xs_tag_quarantine(h);
+    }
+    xs_quarantine_add(xs_tag_size(h));
+}
+
+/* A pool block's free; an address in a pool that is no block handed out
+ * (freed twice, say) is left as it is. */
+static inline __attribute__((always_inline)) void pool_free(xs_pool_t *pool, void *p)
+{
+    uint32_t i = xs_pool_find(pool, p);
+    if (XS_UNLIKELY(i == UINT32_MAX))
+        return;
+    uint32_t word = pool->tags[i].word;
+    uint32_t owner = xisan_word_owner(word);
+    PyThreadState *ts;
+    xh_pool_memo_t *m = xh_pool_memo_get(&ts);
+    if (XS_UNLIKELY((word & XISAN_OWNER_QUARANTINE) || m->heap == NULL ||
+                    (!xh_only_main() && (owner != m->owner || xs_interp_ending(owner)))))
+        return pool_free_slow(pool, p, i);
+    xs_pool_free_at(m->heap, pool, p, i);
+}
+
 /* The common free: a block of the calling thread's interpreter, which is
  * not ending, freed by that thread (any block, while the main interpreter
  * is the only one there has been: xh_only_main).  Every call in it is a
@@ -255,11 +325,9 @@ static void hook_free(void *ctx, void *p)
         return c->next.free(c->next.ctx, p);
     if (p == NULL)
         return;
-    if (xh_layer_pools()) {
-        xs_pool_t *pool = xs_pool_of(p);
-        if (pool)
-            return xh_pool_heaps_free(pool, p);
-    }
+    xs_pool_t *pool = xs_pool_of(p);
+    if (pool)
+        return pool_free(pool, p);
     xs_header_t *h = xs_tagged_header(p);
     if (XS_UNLIKELY(h == NULL))
         return free_slow(c, p);
@@ -274,6 +342,89 @@ static void hook_free(void *ctx, void *p)
     c->next.free(c->next.ctx, xs_tag_raw(h, p));
 }
 
+/* A block of `size` bytes for a realloc: its tag says `saved`'s owner word
+ * (flags and owner id) and site; `form_of` is the old block's tag, whose
+ * form it keeps unless the pools or the slot form take it. */
+static void *realloc_fresh(chain_t *c, size_t size, xs_block_t saved, const xs_header_t *form_of,
+                           uint32_t current)
+{
+    uint32_t owner = xisan_word_owner(saved.owner);
+    uint32_t owners = owner > current ? owner : current;
+    uint32_t flags_owner = saved.owner & ~XISAN_WORD_LONG;
+    if (size - 1 < XS_POOL_MAX_BLOCK && owners <= XISAN_SHORT_OWNER_MASK &&
+        saved.site < XISAN_SHORT_SITE_LIMIT &&
+        atomic_load_explicit(&xs_tag_pool_on, memory_order_relaxed)) {
+        PyThreadState *ts;
+        xh_pool_memo_t *m = xh_pool_memo_get(&ts);
+        if (m->heap) {
+            void *block = xs_pool_alloc(m->heap, size, xs_pool_word_for(size, flags_owner, saved.site));
+            if (block)
+                return block;
+        }
+    }
+    /* the contents stay what they were: a block known to fit the short
+     * form still does, any other keeps the long one; the slot form fits
+     * any contents */
+    plan_t plan = {.owner = flags_owner, .site = saved.site, .header = XISAN_LONG_HEADER};
+    if (!xs_tag_is_slot(form_of) && !xs_tag_is_long(form_of) && !xs_tag_is_pool(form_of))
+        plan.header = xs_tag_header_for(size, owners, saved.site);
+    if (plan.header == XISAN_LONG_HEADER && c->slots && xs_tag_slot_fits(size, owners, saved.site))
+        plan.header = XS_SLOT_FORM;
+    return tag_new(c, c->next.malloc(c->next.ctx, size + plan.header), size, plan);
+}
+
+/* A realloc the block's checks allow: in place where its size class
+ * stays (a pool block) or the allocator beneath can (a header of the form
+ * it keeps), else a new block, the old one freed. */
+static void *realloc_allowed(chain_t *c, void *p, xs_header_t *h, size_t size, uint32_t current)
+{
+    size_t old = xs_tag_size(h);
+    xs_pool_t *pool = xs_pool_of(p);
+    if (pool && size - 1 < pool->block_size && size + 15 >= pool->block_size) {
+        h->word = (h->word & ~XS_SHORT_SIZE_BITS) | (uint32_t)((size - 1) & 15)
+                                                        << XISAN_SHORT_SIZE_SHIFT;
+        return p;
+    }
+    xs_block_t saved = xs_tag_read(h);
+    if (pool == NULL) {
+        uint32_t owner = xisan_word_owner(saved.owner);
+        uint32_t owners = owner > current ? owner : current;
+        /* the contents stay what they were: a block known to fit the
+         * short form still does, any other keeps the long one */
+        size_t header = xs_tag_is_slot(h) || xs_tag_is_long(h)
+                            ? XISAN_LONG_HEADER
+                            : xs_tag_header_for(size, owners, saved.site);
+        bool slot = header == XISAN_LONG_HEADER && c->slots &&
+                    xs_tag_slot_fits(size, owners, saved.site);
+        if (!slot && header == xs_tag_header_size(h)) {
+            uint32_t magic = h->magic;
+            h->magic = 0;
+            void *raw = c->next.realloc(c->next.ctx, xs_tag_raw(h, p), size + header);
+            if (raw == NULL) {
+                h->magic = magic; /* the old block is still valid */
+                return NULL;
+            }
+            return xs_tag_block(raw, header, size, saved.owner & ~XISAN_WORD_LONG, saved.site);
+        }
+    }
+    /* another form, a slot for the new address, a pool: a new block */
+    void *user = realloc_fresh(c, size, saved, h, current);
+    if (user == NULL)
+        return NULL;
+    memcpy(user, p, old < size ? old : size);
+    if (pool) {
+        uint32_t i = xs_pool_find(pool, p);
+        if (xh_records_releases(xisan_word_owner(saved.owner)))
+            xh_released_raw(p, h);
+        PyThreadState *ts;
+        xh_pool_heaps_free(xh_pool_memo_get(&ts), pool, p, i);
+    } else {
+        h->magic = 0;
+        c->next.free(c->next.ctx, xs_tag_raw(h, p));
+    }
+    return user;
+}
+
 static void *hook_realloc(void *ctx, void *p, size_t size)
 {
     chain_t *c = ctx;
@@ -283,56 +434,14 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
         return hook_malloc(ctx, size);
     if (size > (size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER)
         return NULL;
-    if (xh_layer_pools()) {
-        xs_pool_t *pool = xs_pool_of(p);
-        if (pool) {
-            void *fresh = hook_malloc(ctx, size);
-            if (fresh) {
-                memcpy(fresh, p, pool->block_size < size ? pool->block_size : size);
-                xh_pool_heaps_free(pool, p);
-            }
-            return fresh;
-        }
-    }
     xs_header_t *h = xs_tagged_header(p);
-    if (h == NULL)
-        return c->next.realloc(c->next.ctx, p, size);
+    if (h == NULL) /* not ours (allocated before the hooks), or no pool block handed out */
+        return xs_pool_of(p) ? NULL : c->next.realloc(c->next.ctx, p, size);
     uint32_t current = XISAN_UNOWNED;
     verdict_t v = free_verdict(h, &current);
+    if (XS_LIKELY(v == FREE_OK))
+        return realloc_allowed(c, p, h, size, current);
     size_t old = xs_tag_size(h);
-    if (XS_LIKELY(v == FREE_OK)) {
-        xs_block_t saved = xs_tag_read(h);
-        uint32_t owner = xisan_word_owner(saved.owner);
-        uint32_t owners = owner > current ? owner : current;
-        /* the contents stay what they were: a block known to fit the
-         * short form still does, any other keeps the long one; the slot
-         * form fits any contents */
-        plan_t plan = {.owner = saved.owner & ~XISAN_WORD_LONG, .site = saved.site};
-        plan.header = xs_tag_is_slot(h) || xs_tag_is_long(h)
-                          ? XISAN_LONG_HEADER
-                          : xs_tag_header_for(size, owners, saved.site);
-        if (plan.header == XISAN_LONG_HEADER && c->slots &&
-            xs_tag_slot_fits(size, owners, saved.site))
-            plan.header = XS_SLOT_FORM;
-        if (plan.header == xs_tag_header_size(h) && plan.header != XS_SLOT_FORM) {
-            uint32_t magic = h->magic;
-            h->magic = 0;
-            void *raw = c->next.realloc(c->next.ctx, xs_tag_raw(h, p), size + plan.header);
-            if (raw == NULL) {
-                h->magic = magic; /* the old block is still valid */
-                return NULL;
-            }
-            return xs_tag_block(raw, plan.header, size, plan.owner, plan.site);
-        }
-        /* another form, or a slot for the new address: a new block */
-        void *user = tag_new(c, c->next.malloc(c->next.ctx, size + plan.header), size, plan);
-        if (user == NULL)
-            return NULL;
-        memcpy(user, p, old < size ? old : size);
-        h->magic = 0;
-        c->next.free(c->next.ctx, xs_tag_raw(h, p));
-        return user;
-    }
     if (v == FREE_REPORT) {
         report_block(p, current, XISAN_ACCESS_REALLOC,
                      "the old block was quarantined and its contents copied to a new block of "
@@ -486,6 +595,24 @@ const char *xh_alloc_hooks_allocator_name(const char *(*real)(void))
 }
 #endif
 
+void xh_alloc_hooks_mark_used(void)
+{
+    if (!atomic_load_explicit(&hooks_used, memory_order_relaxed))
+        atomic_store(&hooks_used, true);
+}
+
+static void pools_enable(void)
+{
+    static bool atfork;
+    if (!atfork) {
+        pthread_atfork(xh_pool_heaps_fork_prepare, xh_pool_heaps_fork_parent,
+                       xh_pool_heaps_fork_child);
+        atfork = true;
+    }
+    xisan_python_state.pool_arenas = xs_pool_arenas;
+    atomic_store(&xs_tag_pool_on, true);
+}
+
 /* Called when the adapter starts, before CPython initializes (the
  * allocators are final then: PYTHONMALLOC and -X dev applied, no object
  * exists) and at the first audit event of each interpreter.  Once a block
@@ -517,6 +644,10 @@ int xh_alloc_hooks_install(void)
 #endif
     PyMemAllocatorEx *obj = xh_debug_layer_inner(PYMEM_DOMAIN_OBJ);
     PyMemAllocatorEx *mem = xh_debug_layer_inner(PYMEM_DOMAIN_MEM);
+    /* no pool block was handed out yet (xh_alloc_hooks_mark_used): an
+     * earlier install's pools may go */
+    atomic_store(&xs_tag_pool_on, false);
+    xisan_python_state.pool_arenas = NULL;
     if (obj && mem) {
         install_beneath(&chain_obj, obj);
         install_beneath(&chain_mem, mem);
@@ -533,6 +664,11 @@ int xh_alloc_hooks_install(void)
             xs_tag_slots_enable();
             xisan_python_state.tag_slots = xs_tag_slots;
         }
+        /* the pools replace pymalloc beneath both domains, never CPython's
+         * debug hooks or another allocator: PYTHONMALLOC=malloc asks for
+         * the C library's blocks */
+        if (chain_obj.slots && chain_mem.slots && xs_opt.pool_tags && xs_tag_short)
+            pools_enable();
     }
     return 0;
 }

@@ -13,8 +13,8 @@ static const struct {
     const char *name;
     xh_layer_t layer;
 } layers[] = {
-    {"all", XH_LAYER_ALL},           {"tags", XH_LAYER_TAGS},
-    {"pools", XH_LAYER_POOLS},       {"pool_events", XH_LAYER_POOL_EVENTS},
+    {"all", XH_LAYER_ALL},
+    {"tags", XH_LAYER_TAGS},
     {"passthrough", XH_LAYER_PASSTHROUGH},
 };
 

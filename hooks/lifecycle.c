@@ -11,6 +11,7 @@
 #include "monitoring.h"
 #include "options.h"
 #include "output.h"
+#include "pool_heaps.h"
 #include "python_options.h"
 #include "reftrace.h"
 #include "runtime.h"
@@ -185,6 +186,11 @@ static void before_initialize(void)
  * there: the shadow GC's last look at it sees module globals (the scan at
  * PyInterpreterState_Clear comes after they are gone), and from here on
  * what it frees is recorded for crash reports (released_memory.h). */
+/* The owners whose Py_EndInterpreter this thread is in, innermost last
+ * (an interpreter's atexit code may end another). */
+static XS_TLS uint32_t ending_owners[4];
+static XS_TLS size_t ending_depth;
+
 static void before_end_interpreter(void *tstate)
 {
     PyThreadState *ts = tstate;
@@ -198,6 +204,20 @@ static void before_end_interpreter(void *tstate)
         }
     }
     xs_interp_mark_ending(owner);
+    if (ending_depth < XS_ARRAY_LEN(ending_owners))
+        ending_owners[ending_depth] = owner;
+    ending_depth++;
+}
+
+/* Py_EndInterpreter returned: the interpreter is gone, its pools' free
+ * blocks go back for other heaps (its survivors stay where they are). */
+static void after_end_interpreter(void)
+{
+    if (ending_depth == 0)
+        return;
+    ending_depth--;
+    if (ending_depth < XS_ARRAY_LEN(ending_owners))
+        xh_pool_heaps_end(ending_owners[ending_depth]);
 }
 
 void xh_lifecycle_ensure_audit_hook(void)
@@ -211,6 +231,7 @@ void xh_lifecycle_start(struct xisan_object_hooks *preload_hooks)
     if (preload_hooks) {
         preload_hooks->before_initialize = before_initialize;
         preload_hooks->before_end_interpreter = before_end_interpreter;
+        preload_hooks->after_end_interpreter = after_end_interpreter;
         preload_hooks->sigaction = xs_deadly_sigaction;
         preload_hooks->malloc_stats = xh_alloc_hooks_malloc_stats;
         preload_hooks->allocator_name = xh_alloc_hooks_allocator_name;

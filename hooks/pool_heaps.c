@@ -1,6 +1,8 @@
 /* Heaps by block owner, and the per-thread memo (pool_heaps.h). */
 #include "pool_heaps.h"
 
+#include "alloc_hooks.h"
+
 #include <pthread.h>
 
 XS_TLS xh_pool_memo_t xh_pool_memo;
@@ -13,7 +15,7 @@ static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static xs_pool_heap_t *heap_of(uint32_t owner)
 {
-    if (owner >= HEAPS_MAX)
+    if (owner >= HEAPS_MAX || !atomic_load_explicit(&xs_tag_pool_on, memory_order_relaxed))
         return NULL;
     xs_pool_heap_t *heap = atomic_load(&heaps[owner]);
     if (heap)
@@ -37,11 +39,43 @@ xh_pool_memo_t *xh_pool_memo_fill(PyThreadState *ts)
     uint32_t owner = xh_owner_of(ts);
     m->interp = NULL;
     m->owner = owner;
-    m->heap = owner == XISAN_UNOWNED ? NULL : heap_of(xh_block_owner(owner));
-    m->word = m->heap ? m->heap->owner | 255u << XISAN_SHORT_SIZE_SHIFT : 0;
-    if (ts != NULL) {
+    m->block_owner = owner == XISAN_UNOWNED ? XISAN_UNOWNED : xh_block_owner(owner);
+    m->heap = owner == XISAN_UNOWNED ? NULL : heap_of(m->block_owner);
+    if (m->heap) /* pool blocks never pass plan_for */
+        xh_alloc_hooks_mark_used();
+    /* an ending interpreter's address may be the next one's: never kept */
+    if (ts != NULL && !xs_interp_ending(owner)) {
         m->generation = generation;
         m->interp = ts->interp;
     }
     return m;
+}
+
+void xh_pool_heaps_end(uint32_t owner)
+{
+    if (owner == XISAN_UNOWNED || owner >= HEAPS_MAX || xs_interp_shares_heap(owner))
+        return;
+    pthread_mutex_lock(&heaps_lock);
+    xs_pool_heap_t *heap = atomic_exchange(&heaps[owner], NULL);
+    pthread_mutex_unlock(&heaps_lock);
+    /* the thread that ended it has no thread state of it any more, and
+     * its memo was never kept while it ended */
+    xh_pool_memo.interp = NULL;
+    if (heap)
+        xs_pool_heap_abandon(heap);
+}
+
+void xh_pool_heaps_fork_prepare(void)
+{
+    pthread_mutex_lock(&heaps_lock);
+}
+
+void xh_pool_heaps_fork_parent(void)
+{
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+void xh_pool_heaps_fork_child(void)
+{
+    pthread_mutex_init(&heaps_lock, NULL);
 }

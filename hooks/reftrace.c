@@ -12,7 +12,6 @@
 #include "bench_layers.h"
 #include "collect.h"
 #include "object_check.h"
-#include "pool_heaps.h"
 #include "released_memory.h"
 #include "site_cache.h"
 #include "api/api.h"
@@ -86,35 +85,6 @@ static __attribute__((noinline)) int create_miss(PyObject *op, xs_header_t *h,
     return 0;
 }
 
-/* The pool_events layer's events of a pool block (bench_layers.h): the
- * fast path's work with the tag in the block's word; other owners and
- * site cache misses as the prototype needs them (no report). */
-static inline __attribute__((always_inline)) int pool_event(PyObject *op, xs_pool_t *pool,
-                                                            void *block, bool created,
-                                                            uintptr_t caller)
-{
-    uint32_t *word = xs_pool_word(pool, block);
-    if (word == NULL)
-        return 0;
-    uint32_t owner = xisan_word_owner(*word);
-    PyThreadState *ts = xh_tstate();
-    if (XS_UNLIKELY(owner != xh_pool_memo_get()->owner))
-        return 0;
-    if (!created) {
-        (void)xs_interp_ending(owner);
-        return 0;
-    }
-    xh_site_key_t key;
-    uint32_t site = xh_site_probe(ts, caller, (uintptr_t)Py_TYPE(op), &key);
-    if (XS_UNLIKELY(site == XH_SITE_MISSED))
-        site = xh_alloc_site_miss(ts, key.set, key.instr, key.depth, caller,
-                                  (uintptr_t)Py_TYPE(op));
-    if (site >= XISAN_SHORT_SITE_LIMIT)
-        site = 0;
-    *word = (*word & ~XS_SHORT_SITE_BITS) | site << XISAN_SHORT_SITE_SHIFT;
-    return 0;
-}
-
 /* The common cases inline, with no call but to the slow halves: a block
  * of the calling thread's own interpreter created (its site from the
  * cache) or destroyed by that thread, the interpreter not ending.  Always
@@ -123,17 +93,11 @@ static inline __attribute__((always_inline)) int pool_event(PyObject *op, xs_poo
 static inline __attribute__((always_inline)) int object_event_fast(PyObject *op, bool created,
                                                                    uintptr_t caller)
 {
-    if ((xh_bench_layer != XH_LAYER_ALL && xh_bench_layer != XH_LAYER_POOL_EVENTS) ||
-        XS_UNLIKELY(xs_in_runtime))
+    if (xh_bench_layer != XH_LAYER_ALL || XS_UNLIKELY(xs_in_runtime))
         return 0;
     if (!created && xh_only_main()) /* no other owner, no ending to record */
         return 0;
     void *block = xh_object_block(op);
-    if (xh_bench_layer == XH_LAYER_POOL_EVENTS) {
-        xs_pool_t *pool = xs_pool_of(block);
-        if (pool)
-            return pool_event(op, pool, block, created, caller);
-    }
     xs_header_t *h = xs_tagged_header(block);
     if (XS_UNLIKELY(h == NULL))
         return 0; /* not a block xisan tagged */

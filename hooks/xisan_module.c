@@ -30,6 +30,20 @@ static PyObject *xisan_site(PyObject *module, PyObject *obj)
     return xs_tag_site(h) ? PyUnicode_FromString(where) : PyUnicode_FromString("unknown");
 }
 
+/* The form of `obj`'s tag: "pool", "slot", "short" or "long"; None for an
+ * object the hooks never saw. */
+static PyObject *xisan_tag_form(PyObject *module, PyObject *obj)
+{
+    (void)module;
+    const xs_header_t *h = _Py_IsImmortal(obj) ? NULL : xs_tagged_header(xh_object_block(obj));
+    if (h == NULL)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString(xs_tag_is_pool(h)   ? "pool"
+                                : xs_tag_is_slot(h) ? "slot"
+                                : xs_tag_is_long(h) ? "long"
+                                                    : "short");
+}
+
 /* The C API boundary's table: (name, object argument positions, whether
  * the result is an object), one per function. */
 static PyObject *xisan_api_functions(PyObject *module, PyObject *unused)
@@ -84,6 +98,10 @@ static PyMethodDef module_methods[] = {
     {"site", xisan_site, METH_O,
      "site(obj) -> str | None\n\nWhere obj was allocated ('unknown' when no site was "
      "captured), or None for an object xisan does not track (static or immortal)."},
+    {"tag_form", xisan_tag_form, METH_O,
+     "tag_form(obj) -> str | None\n\nWhere obj's ownership tag is kept: 'pool' (the tag array "
+     "of xisan's pool the block is in), 'slot' (the table beside the heap), 'short' or 'long' "
+     "(a header in front of the block); None for an object xisan does not track."},
     {"scan", xisan_scan, METH_NOARGS,
      "scan() -> int\n\nWalk this interpreter's objects and report every reference to another "
      "interpreter's object (a shadow GC: nothing is collected). Returns how many were found."},

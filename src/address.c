@@ -43,6 +43,20 @@ static bool find_slot_block(uintptr_t addr, xs_block_t *block, uintptr_t *user)
     return false;
 }
 
+/* The pool block covering addr, in a pool's arena (the arenas are
+ * xisan's, never unmapped: read in place).  An address in a pool's header,
+ * tags or tail, in a free block or a free pool, is in no block. */
+static bool find_pool_block(xs_pool_t *pool, uintptr_t addr, xs_block_t *block, uintptr_t *user)
+{
+    uint32_t i = xs_pool_index(pool, (const void *)addr);
+    if (i == UINT32_MAX || i >= __atomic_load_n(&pool->n_blocks, __ATOMIC_ACQUIRE) ||
+        pool->tags[i].key == 0)
+        return false;
+    *block = xs_tag_read((const xs_header_t *)&pool->tags[i]);
+    *user = (uintptr_t)xs_pool_block(pool, i);
+    return addr < *user + block->size;
+}
+
 /* The tagged block whose header lies at most `reach` bytes before addr
  * and whose bytes cover it (or, without a header, whose slot says so).
  * The window is read at once; a window that starts in unmapped memory is
@@ -50,6 +64,9 @@ static bool find_slot_block(uintptr_t addr, xs_block_t *block, uintptr_t *user)
  * long form), the tag right before them. */
 static bool find_block(uintptr_t addr, size_t reach, xs_block_t *block, uintptr_t *user)
 {
+    xs_pool_t *pool = xs_pool_of((const void *)addr);
+    if (pool)
+        return find_pool_block(pool, addr, block, user);
     if (find_slot_block(addr, block, user))
         return true;
     char window[4096 + XISAN_LONG_HEADER];

@@ -266,11 +266,12 @@ uint32_t xs_site_put(uint32_t native_id, uint32_t python_id)
         return 0;
     pthread_mutex_lock(&depot_lock);
     uint32_t id = intern_unlocked(&sites, (uint64_t)native_id << 32 | python_id, 0);
-    if (id + 1 >= XISAN_SHORT_SITE_LIMIT && (xs_tag_short || xs_tag_slot_on)) {
+    if (id + 1 >= XISAN_SHORT_SITE_LIMIT && (xs_tag_short || xs_tag_slot_on || xs_tag_pool_on)) {
         /* from now on, blocks whose site is not known yet take the long
-         * form (xs_tag_header_for, xs_tag_slot_fits) */
+         * form (xs_tag_header_for, xs_tag_slot_fits, the hooks' pools) */
         xs_tag_short = false;
         xs_tag_slot_on = false;
+        xs_tag_pool_on = false;
     }
     pthread_mutex_unlock(&depot_lock);
     return id;

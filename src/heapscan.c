@@ -10,7 +10,8 @@
  * scan runs gives a short read, never a fault; pages that are not resident
  * (never touched, or swapped out) are skipped without being read.  The
  * slot table's leaves are read as slots (each names the block at one of
- * two addresses, which its magic tells), not as memory holding headers. */
+ * two addresses, which its magic tells), not as memory holding headers;
+ * the pools' arenas are walked pool by pool (src/pool.h), their tags exact. */
 #include "heapscan.h"
 
 #include "address.h"
@@ -161,7 +162,34 @@ static void scan_region(scan_t *s, uintptr_t lo, uintptr_t hi)
         scan_region(s, s->skip[i].hi < hi ? s->skip[i].hi : hi, hi);
         return;
     }
-    resident_runs(s, lo, hi, scan_headers, NULL);
+    /* less the pools' arenas (1 MiB aligned), which are walked */
+    uintptr_t run = lo;
+    for (uintptr_t at = lo & ~(uintptr_t)(XS_ARENA_SIZE - 1); at < hi; at += XS_ARENA_SIZE) {
+        if (xs_pool_of((const void *)at) == NULL)
+            continue;
+        if (at > run)
+            resident_runs(s, run, at, scan_headers, NULL);
+        run = at + XS_ARENA_SIZE;
+    }
+    if (run < hi)
+        resident_runs(s, run, hi, scan_headers, NULL);
+}
+
+/* A block of the pools: its tag is in its pool's array; read in place (the
+ * arenas are xisan's, never unmapped). */
+static void scan_pool_block(xs_pool_t *pool, void *block, xs_pool_tag_t *tag, void *arg)
+{
+    (void)pool;
+    scan_t *s = arg;
+    const xs_header_t *h = (const xs_header_t *)tag;
+    if (!wanted(s, h->word))
+        return;
+    xs_block_t b = xs_tag_read(h);
+    char bytes[XS_POOL_MAX_BLOCK];
+    size_t n = b.size < sizeof(bytes) ? b.size : sizeof(bytes);
+    memcpy(bytes, block, n);
+    s->blocks++;
+    s->visit(block, &b, bytes, n, s->arg);
 }
 
 /* The resident slots [lo, hi) of a leaf: read in place (the table is
@@ -269,6 +297,7 @@ size_t xs_heap_scan(const uint8_t *owners, uint32_t n_owners, xs_heap_visit_fn v
     close(fd);
     if (!s.denied) /* the slots name blocks whose bytes could not be read either */
         xs_tag_slot_leaves(scan_leaf, &s);
+    xs_pool_walk(scan_pool_block, &s);
     munmap(s.window, WINDOW);
     if (s.denied)
         xs_message("warning", "cannot scan memory for blocks of ended interpreters: "

@@ -10,7 +10,7 @@
  * owner, flags and site).  Whether an address is a pool's at all is exact:
  * a bitmap of the 1 MiB arenas the pools are carved from, in .bss.
  *
- *   pool (16 KiB, aligned)   [header 64 B][word 0][word 1]...[block 0][block 1]...
+ *   pool (16 KiB, aligned)   [header 64 B][tag 0][tag 1]...[block 0][block 1]...
  *
  * A heap is used by one thread at a time (the caller's lock: the GIL of
  * its interpreter).  A block freed through another heap is pushed onto its
@@ -22,19 +22,28 @@
 
 #include "base.h"
 #include "fork.h"
+#include "xisan/abi.h"
 
-#define XS_POOL_SHIFT 14
+/* the layout is <xisan/abi.h>'s: instrumented extensions read the tags */
+#define XS_POOL_SHIFT XISAN_POOL_SHIFT
 #define XS_POOL_SIZE (1u << XS_POOL_SHIFT)
-#define XS_ARENA_SHIFT 20
+#define XS_ARENA_SHIFT XISAN_POOL_ARENA_SHIFT
 #define XS_ARENA_SIZE (1u << XS_ARENA_SHIFT)
 #define XS_POOL_MAX_BLOCK 512u
 #define XS_POOL_CLASSES (XS_POOL_MAX_BLOCK >> 4)
 /* The address space the arena bitmap covers (2^27 bits, 16 MiB of .bss
  * that take memory only where arenas are). */
-#define XS_POOL_ADDRESS_BITS 47
+#define XS_POOL_ADDRESS_BITS XISAN_POOL_ADDRESS_BITS
 #define XS_POOL_ARENA_BITS (1ull << (XS_POOL_ADDRESS_BITS - XS_ARENA_SHIFT))
 
 typedef struct xs_pool_heap xs_pool_heap_t;
+
+/* A block's tag: laid out as <xisan/abi.h>'s block tag, so that the hooks
+ * read it as one (src/tag.h). */
+typedef struct xs_pool_tag {
+    uint32_t key;  /* 0: the block is free; XISAN_POOL_KEY: handed out */
+    uint32_t word; /* the caller's */
+} xs_pool_tag_t;
 
 typedef struct xs_pool {
     xs_pool_heap_t *heap; /* NULL: the pool is free */
@@ -49,10 +58,15 @@ typedef struct xs_pool {
     uint8_t size_class;
     bool listed; /* on the heap's list of pools with room */
     uint8_t pad[14];
-    uint32_t words[]; /* per block: 0 free, else the caller's word */
+    xs_pool_tag_t tags[]; /* one per block */
 } xs_pool_t;
 
-_Static_assert(sizeof(xs_pool_t) == 64, "pool header size");
+_Static_assert(sizeof(xs_pool_t) == XISAN_POOL_TAGS, "pool header size");
+_Static_assert(offsetof(xs_pool_t, block_size) == offsetof(struct xisan_pool_head, block_size) &&
+                   offsetof(xs_pool_t, n_blocks) == offsetof(struct xisan_pool_head, n_blocks) &&
+                   offsetof(xs_pool_t, first) == offsetof(struct xisan_pool_head, first) &&
+                   offsetof(xs_pool_t, inverse) == offsetof(struct xisan_pool_head, inverse),
+               "the pool header is <xisan/abi.h>'s");
 
 struct xs_pool_heap {
     /* The pool the next block of each class comes from: the head of a
@@ -80,7 +94,7 @@ XS_INTERNAL bool xs_pool_fork(xs_fork_phase_t phase);
  * the caller keeps every heap still (the exit scan, with the other
  * threads stopped), or may be told of wrong blocks, never of an address
  * outside a pool. */
-typedef void xs_pool_visit_t(xs_pool_t *pool, void *block, uint32_t *word, void *arg);
+typedef void xs_pool_visit_t(xs_pool_t *pool, void *block, xs_pool_tag_t *tag, void *arg);
 XS_INTERNAL void xs_pool_walk(xs_pool_visit_t *visit, void *arg);
 /* Pools carved from the arenas so far (free ones included). */
 XS_INTERNAL size_t xs_pool_carved(void);
@@ -88,16 +102,13 @@ XS_INTERNAL size_t xs_pool_carved(void);
 /* The pool that `address` falls in, or NULL: it is no pool's. */
 static inline xs_pool_t *xs_pool_of(const void *address)
 {
-    uintptr_t a = (uintptr_t)address, arena = a >> XS_ARENA_SHIFT;
-    if (XS_UNLIKELY(arena >= XS_POOL_ARENA_BITS))
+    if (!xisan_pool_arena(xs_pool_arenas, address))
         return NULL;
-    if (!((__atomic_load_n(&xs_pool_arenas[arena >> 6], __ATOMIC_RELAXED) >> (arena & 63)) & 1))
-        return NULL;
-    return (xs_pool_t *)(a & ~(uintptr_t)(XS_POOL_SIZE - 1));
+    return (xs_pool_t *)((uintptr_t)address & ~(uintptr_t)(XS_POOL_SIZE - 1));
 }
 
 /* The index of the block `address` falls in, which may be n_blocks or more
- * (the pool's tail), or UINT32_MAX (its header and words). */
+ * (the pool's tail), or UINT32_MAX (its header and tags). */
 static inline uint32_t xs_pool_index(const xs_pool_t *pool, const void *address)
 {
     uintptr_t off = (uintptr_t)address - (uintptr_t)pool - pool->first;
@@ -120,31 +131,32 @@ static inline void *xs_pool_block(xs_pool_t *pool, uint32_t index)
 
 /* The index of the block handed out that starts at `address`, or
  * UINT32_MAX: none starts there (a free block, an interior pointer, the
- * pool's header or tail, a free pool).  An offset that is a multiple of the
- * block size leaves less than 2^19 in the low half of its product with the
- * inverse (the index times the inverse's rounding, under 512, times at
- * most 1023); any other at least 2^32 / 512. */
+ * pool's header or tail, a free pool): xisan_pool_index, and the tag's key. */
 static inline uint32_t xs_pool_find(const xs_pool_t *pool, const void *address)
 {
-    uintptr_t off = (uintptr_t)address - (uintptr_t)pool - pool->first;
-    uint64_t product = (uint64_t)off * pool->inverse;
-    uint32_t i = (uint32_t)(product >> 32);
-    if (off >= XS_POOL_SIZE || (uint32_t)product >= (1u << 19) || i >= pool->n_blocks ||
-        pool->words[i] == 0)
+    uint32_t i = xisan_pool_index(pool, address);
+    if (i == UINT32_MAX || pool->tags[i].key == 0)
         return UINT32_MAX;
     return i;
 }
 
-/* The word of the block handed out that starts at `address`, or NULL
+/* The tag of the block handed out that starts at `address`, or NULL
  * (xs_pool_find). */
-static inline uint32_t *xs_pool_word(xs_pool_t *pool, const void *address)
+static inline xs_pool_tag_t *xs_pool_tag(xs_pool_t *pool, const void *address)
 {
     uint32_t i = xs_pool_find(pool, address);
-    return i == UINT32_MAX ? NULL : &pool->words[i];
+    return i == UINT32_MAX ? NULL : &pool->tags[i];
 }
 
-/* A block of `size` bytes (1 to 512) from `heap`, its word set to `word`
- * (not 0), or NULL: the size is out of range, or no memory. */
+/* Its word, or NULL. */
+static inline uint32_t *xs_pool_word(xs_pool_t *pool, const void *address)
+{
+    xs_pool_tag_t *tag = xs_pool_tag(pool, address);
+    return tag ? &tag->word : NULL;
+}
+
+/* A block of `size` bytes (1 to 512) from `heap`, its word set to `word`,
+ * or NULL: the size is out of range, or no memory. */
 static inline void *xs_pool_alloc(xs_pool_heap_t *heap, size_t size, uint32_t word)
 {
     size_t c = (size - 1) >> 4;
@@ -155,7 +167,7 @@ static inline void *xs_pool_alloc(xs_pool_heap_t *heap, size_t size, uint32_t wo
     if (XS_LIKELY(block != NULL)) {
         pool->free = *(void **)block;
         pool->used++;
-        pool->words[xs_pool_index_of(pool, block)] = word;
+        pool->tags[xs_pool_index_of(pool, block)] = (xs_pool_tag_t){XISAN_POOL_KEY, word};
         return block;
     }
     return xs_pool_alloc_slow(heap, c, word);
@@ -170,7 +182,7 @@ static inline void xs_pool_free_at(xs_pool_heap_t *mine, xs_pool_t *pool, void *
         xs_pool_free_foreign(pool, block);
         return;
     }
-    pool->words[index] = 0;
+    pool->tags[index].key = 0;
     void *next = pool->free;
     *(void **)block = next;
     pool->free = block;
@@ -178,7 +190,7 @@ static inline void xs_pool_free_at(xs_pool_heap_t *mine, xs_pool_t *pool, void *
         xs_pool_freed_slow(pool);
 }
 
-/* Frees a block of `pool` that was handed out (its word is not 0). */
+/* Frees a block of `pool` that was handed out. */
 static inline void xs_pool_free(xs_pool_heap_t *mine, xs_pool_t *pool, void *block)
 {
     xs_pool_free_at(mine, pool, block, xs_pool_index_of(pool, block));

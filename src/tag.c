@@ -16,6 +16,7 @@
 
 uint64_t xs_tag_secret = 0x9e3779b97f4a7c15ull;
 _Atomic bool xs_tag_short;
+_Atomic bool xs_tag_pool_on;
 xs_header_t *xs_tag_slots[XS_SLOT_TOP_ENTRIES];
 _Atomic bool xs_tag_slot_on;
 
@@ -94,7 +95,7 @@ void *xisan_untag(void *user)
     if (user == NULL)
         return NULL;
     xs_header_t *h = xs_tagged_header(user);
-    if (h == NULL)
+    if (h == NULL || xs_tag_is_pool(h)) /* a pool's block is not xisan_tag()'s */
         return NULL;
     h->magic = 0;
     return xs_tag_raw(h, user);

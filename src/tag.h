@@ -1,6 +1,7 @@
 /* Ownership tags: the block tag of <xisan/abi.h> of every block the hooks
- * allocate, in its long or short form in front of the block, or in the
- * slot form in the table beside the heap.  The fast paths are inline.
+ * allocate, in its long or short form in front of the block, in the
+ * slot form in the table beside the heap, or in the pool form in the tag
+ * array of the block's pool (src/pool.h).  The fast paths are inline.
  * `xs_header_t` is the part every tag has (magic and owner word): right in
  * front of the user pointer, or in the block's slot; the long form's site
  * and size sit in front of that. */
@@ -9,16 +10,24 @@
 
 #include "base.h"
 #include "fork.h"
+#include "pool.h"
 #include "xisan/abi.h"
 
 typedef struct xisan_block_tag xs_header_t;
 
 _Static_assert(XISAN_HEADER_SIZE == XISAN_LONG_HEADER, "xisan_tag() writes the long form");
+_Static_assert(sizeof(xs_pool_tag_t) == sizeof(xs_header_t) &&
+                   offsetof(xs_pool_tag_t, word) == offsetof(xs_header_t, word),
+               "a pool's tags read as block tags");
 
 XS_INTERNAL extern uint64_t xs_tag_secret;
 /* Short headers may be handed out: the short_headers option, until the
  * site ids outgrow the short form (depot.c clears it then). */
 XS_INTERNAL extern _Atomic bool xs_tag_short;
+/* New blocks may take the pool form: the hooks serve blocks from the
+ * pools (the pool_tags option, over pymalloc), until the site ids outgrow
+ * the short form's word (depot.c clears it then). */
+XS_INTERNAL extern _Atomic bool xs_tag_pool_on;
 XS_INTERNAL void xs_tag_init(void);
 
 /* The slot form's top table (<xisan/abi.h>): 16 MiB of zeroes in .bss,
@@ -63,9 +72,47 @@ static inline xs_header_t *xs_tag_slot_of(const void *user, uint32_t magic)
     return slot && slot->magic == magic ? slot : NULL;
 }
 
-/* The tag of a block xisan tagged (its header, or its slot), or NULL. */
+#define XS_SHORT_FLAGS (XISAN_OWNER_SHAREABLE | XISAN_OWNER_QUARANTINE)
+
+/* The pool form: a block of xisan's pools (pool.h), its tag in its pool's
+ * array, where a short-form word holds owner, flags and site, and its size
+ * field the requested size's remainder in the pool's size class,
+ * (size - 1) & 15.  Exact: the arena bitmap says whether an address is a
+ * pool's, the pool whether a block of it starts there and is handed out. */
+static inline xs_header_t *xs_pool_header(xs_pool_t *pool, const void *user)
+{
+    return (xs_header_t *)xs_pool_tag(pool, user);
+}
+
+/* Is `h` a pool-form tag?  Pools' tags are in the pools' arenas, where no
+ * other form's tag is. */
+static inline bool xs_tag_is_pool(const xs_header_t *h)
+{
+    return xs_pool_of(h) != NULL;
+}
+
+/* A pool-form word's size: its pool's block size less the 16-byte class's
+ * unused bytes. */
+static inline uint32_t xs_pool_tag_size(const xs_header_t *h, uint32_t word)
+{
+    const xs_pool_t *pool = xs_pool_of(h);
+    return (uint32_t)pool->block_size - 15 + ((word >> XISAN_SHORT_SIZE_SHIFT) & 15);
+}
+
+/* A pool-form word for a block of `size` bytes (1 to 512). */
+static inline uint32_t xs_pool_word_for(size_t size, uint32_t owner, uint32_t site)
+{
+    return (owner & XS_SHORT_FLAGS) | (owner & XISAN_SHORT_OWNER_MASK) |
+           (uint32_t)((size - 1) & 15) << XISAN_SHORT_SIZE_SHIFT | site << XISAN_SHORT_SITE_SHIFT;
+}
+
+/* The tag of a block xisan tagged (its header, its slot or its pool's
+ * tag), or NULL. */
 static inline xs_header_t *xs_tagged_header(const void *user)
 {
+    xs_pool_t *pool = xs_pool_of(user);
+    if (pool)
+        return xs_pool_header(pool, user);
     uint32_t magic = xs_magic(user);
     xs_header_t *h = xs_header_of(user);
     return XS_LIKELY(h->magic == magic) ? h : xs_tag_slot_of(user, magic);
@@ -109,7 +156,7 @@ static inline bool xs_word_is_slot(uint32_t word)
 
 static inline bool xs_tag_is_slot(const xs_header_t *h)
 {
-    return xs_word_is_slot(h->word);
+    return xs_word_is_slot(h->word) && !xs_tag_is_pool(h);
 }
 
 /* The long form's site and size words, in front of the tag. */
@@ -120,12 +167,14 @@ static inline uint32_t *xs_tag_prefix(const xs_header_t *h)
     return (uint32_t *)((uintptr_t)h - 2 * sizeof(uint32_t));
 }
 
-/* The bytes of header in front of the block: 16, 8, or 0 (slot form). */
+/* The bytes of header in front of the block: 16, 8, or 0 (slot and pool
+ * forms). */
 static inline size_t xs_tag_header_size(const xs_header_t *h)
 {
     uint32_t word = h->word;
-    return (word & XISAN_WORD_LONG) ? XISAN_LONG_HEADER
-                                    : xs_word_is_slot(word) ? 0 : XISAN_SHORT_HEADER;
+    return (word & XISAN_WORD_LONG)                       ? XISAN_LONG_HEADER
+           : xs_word_is_slot(word) || xs_tag_is_pool(h) ? 0
+                                                          : XISAN_SHORT_HEADER;
 }
 
 /* The start of the block at `user` that the allocator beneath handed out. */
@@ -141,7 +190,6 @@ typedef struct xs_block {
     uint32_t owner, site, size;
 } xs_block_t;
 
-#define XS_SHORT_FLAGS (XISAN_OWNER_SHAREABLE | XISAN_OWNER_QUARANTINE)
 #define XS_SHORT_SITE_BITS ((XISAN_SHORT_SITE_LIMIT - 1) << XISAN_SHORT_SITE_SHIFT)
 
 /* An owner word of either form as the long form's: XISAN_WORD_LONG |
@@ -204,12 +252,18 @@ static inline uint32_t xs_tag_site(const xs_header_t *h)
 static inline uint32_t xs_tag_size(const xs_header_t *h)
 {
     uint32_t w = h->word;
-    return (w & XISAN_WORD_LONG) ? xs_tag_prefix(h)[1] : xs_short_size(w);
+    if (w & XISAN_WORD_LONG)
+        return xs_tag_prefix(h)[1];
+    return xs_tag_is_pool(h) ? xs_pool_tag_size(h, w) : xs_short_size(w);
 }
 
 static inline xs_block_t xs_tag_read(const xs_header_t *h)
 {
-    return xs_tag_decode(h->word, xs_tag_prefix(h)); /* the prefix is read for the long form only */
+    uint32_t w = h->word;
+    xs_block_t b = xs_tag_decode(w, xs_tag_prefix(h)); /* the prefix is read for the long form only */
+    if (!(w & XISAN_WORD_LONG) && xs_tag_is_pool(h))
+        b.size = xs_pool_tag_size(h, w);
+    return b;
 }
 
 /* Sets flags | owner id (XISAN_WORD_LONG may be set).  A short header holds owner ids up to 63: the

@@ -180,6 +180,8 @@ __attribute__((visibility("default"))) void Py_EndInterpreter(void *tstate)
     if (hooks.before_end_interpreter)
         hooks.before_end_interpreter(tstate);
     real(tstate);
+    if (hooks.after_end_interpreter)
+        hooks.after_end_interpreter();
 }
 
 __attribute__((visibility("default"))) int _PyObject_DebugMallocStats(void *out)

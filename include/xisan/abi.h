@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XISAN_ABI_VERSION 7
+#define XISAN_ABI_VERSION 8
 
 #ifdef __cplusplus
 #define XISAN_STATIC_ASSERT static_assert
@@ -56,7 +56,15 @@
  * fit the short word; its size field then holds 232 + (size - 25), which
  * the short form never uses (that form stops at 456 bytes, k < 29).  A
  * reader tries the header in front first: when its magic fails, the
- * block's slot, whose magic is the same keyed hash of the user pointer. */
+ * block's slot, whose magic is the same keyed hash of the user pointer.
+ *
+ * A fourth, the pool form, is that of the blocks of up to 512 bytes xisan
+ * serves from pools of its own (xisan_pool_index): the short form's word
+ * in the tag array at the start of the block's pool, its size field the
+ * requested size less one, modulo 16 (the pool's block size says the
+ * rest), its magic XISAN_POOL_KEY while the block is handed out.  Whether
+ * an address is a pool's is exact: a bitmap over the address space says
+ * which 1 MiB arenas hold pools. */
 struct xisan_block_tag {
     uint32_t magic; /* xisan_block_magic(user pointer): tells tagged blocks from others */
     uint32_t word;  /* owner id | XISAN_OWNER_* flags | form and, short, site and size */
@@ -116,6 +124,62 @@ static inline struct xisan_block_tag *xisan_block_slot(struct xisan_block_tag *c
                    ((1u << (XISAN_SLOT_LEAF_SHIFT - XISAN_SLOT_GRANULE_SHIFT)) - 1));
 }
 
+/* The pools' layout: 16 KiB pools, aligned, carved from 1 MiB arenas; a
+ * pool starts with this header, its tags at XISAN_POOL_TAGS, its blocks
+ * from `first` on. */
+#define XISAN_POOL_SHIFT 14
+#define XISAN_POOL_ARENA_SHIFT 20
+#define XISAN_POOL_ADDRESS_BITS 47 /* the address space the arena bitmap covers */
+#define XISAN_POOL_TAGS 64u
+#define XISAN_POOL_KEY 1u
+struct xisan_pool_head {
+    void *heap;
+    uint16_t block_size; /* 16 to 512 */
+    uint16_t n_blocks;   /* 0: the pool holds no blocks */
+    uint16_t first;      /* offset of block 0 from the pool's start */
+    uint16_t fresh;
+    uint32_t inverse;    /* ceil(2^32 / block_size) */
+};
+
+/* Is `address` in one of the arenas `bitmap` (one bit per MiB) marks? */
+static inline bool xisan_pool_arena(const uint64_t *bitmap, const void *address)
+{
+    uintptr_t arena = (uintptr_t)address >> XISAN_POOL_ARENA_SHIFT;
+    return (arena >> (XISAN_POOL_ADDRESS_BITS - XISAN_POOL_ARENA_SHIFT)) == 0 &&
+           ((__atomic_load_n(&bitmap[arena >> 6], __ATOMIC_RELAXED) >> (arena & 63)) & 1);
+}
+
+/* The index of the block of pool `pool` that starts at `address`, or
+ * UINT32_MAX: none starts there (an interior pointer, the pool's header or
+ * tail).  One multiply: an offset that is a multiple of the block size
+ * leaves less than 2^19 in the low half of its product with the inverse
+ * (the index times the inverse's rounding, under 512, times at most
+ * 1023); any other at least 2^32 / 512. */
+static inline uint32_t xisan_pool_index(const void *pool, const void *address)
+{
+    const struct xisan_pool_head *head = (const struct xisan_pool_head *)pool;
+    uintptr_t off = (uintptr_t)address - (uintptr_t)pool - head->first;
+    uint64_t product = (uint64_t)off * head->inverse;
+    uint32_t i = (uint32_t)(product >> 32);
+    if (off >= (1u << XISAN_POOL_SHIFT) || (uint32_t)product >= (1u << 19) || i >= head->n_blocks)
+        return UINT32_MAX;
+    return i;
+}
+
+/* The pool-form tag of the block handed out at `address`, or NULL: not a
+ * pool's, or no block handed out starts there. */
+static inline struct xisan_block_tag *xisan_pool_tag(const uint64_t *bitmap, const void *address)
+{
+    if (!xisan_pool_arena(bitmap, address))
+        return NULL;
+    char *pool = (char *)((uintptr_t)address & ~(((uintptr_t)1 << XISAN_POOL_SHIFT) - 1));
+    uint32_t i = xisan_pool_index(pool, address);
+    if (i == UINT32_MAX)
+        return NULL;
+    struct xisan_block_tag *tag = (struct xisan_block_tag *)(pool + XISAN_POOL_TAGS) + i;
+    return __atomic_load_n(&tag->magic, __ATOMIC_RELAXED) ? tag : NULL;
+}
+
 /* ---- instrumented extensions (preload library, adapter) ----------------- */
 
 /* Defined by the preload library as `xisan_python_state`; the adapter fills
@@ -140,6 +204,8 @@ struct xisan_python_state {
     uint32_t (*current_owner)(void);
     /* The slot form's top table (xisan_block_slot); NULL: no block has it. */
     struct xisan_block_tag *const *tag_slots;
+    /* The pool form's arena bitmap (xisan_pool_tag); NULL: no pools. */
+    const uint64_t *pool_arenas;
 };
 
 /* Defined by the preload library as the initial-exec thread-local
@@ -196,6 +262,9 @@ struct xisan_object_hooks {
      * CPython names only the allocator sets it knows, and xisan's hooks are
      * none of them; the adapter answers for the allocators beneath them */
     const char *(*allocator_name)(const char *(*real)(void));
+    /* Py_EndInterpreter(tstate), after it returned: the interpreter whose
+     * end the last before_end_interpreter of this thread announced is gone */
+    void (*after_end_interpreter)(void);
 };
 
 struct xisan_preload_info {

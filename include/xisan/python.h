@@ -80,7 +80,11 @@ static __attribute__((noinline)) void xisan_mismatch_(PyObject *op, const char *
     const struct xisan_block_tag *tag = (const struct xisan_block_tag *)block - 1;
     if (current == 0)
         return;
-    if (tag->magic != magic) {
+    const struct xisan_block_tag *pooled =
+        s->pool_arenas ? xisan_pool_tag(s->pool_arenas, block) : NULL;
+    if (pooled) {
+        tag = pooled;
+    } else if (tag->magic != magic) {
         tag = s->tag_slots ? xisan_block_slot(s->tag_slots, block) : NULL;
         if (tag == NULL || tag->magic != magic)
             return;
@@ -95,8 +99,8 @@ static __attribute__((noinline)) void xisan_mismatch_(PyObject *op, const char *
 /* The check: returns `object` so that it wraps an argument without
  * evaluating it twice.  The fast path compares the owner id of the
  * header's owner word with the thread's owner, and the header's magic
- * (a block whose tag is in its slot has no header: the bytes in front are
- * another block's); only a difference looks further. */
+ * (a block whose tag is in its slot or its pool has no header: the bytes
+ * in front are another block's); only a difference looks further. */
 XISAN_INLINE_ void *xisan_pass(void *object, int access, const char *file, int line,
                                const char *function)
 {

@@ -1,5 +1,5 @@
 /* xisan's small-block allocator (src/pool.h): size classes, the exact test
- * of whose an address is, the per-block words, frees through another heap
+ * of whose an address is, the per-block tags, frees through another heap
  * (also from another thread, and after the heap is abandoned), reuse of
  * freed pools, and the walk. */
 #include "unit.h"
@@ -55,7 +55,7 @@ Test(pool, other_memory_is_not_a_pool)
     xs_pool_t *pool = xs_pool_of(block);
     cr_assert_null(xs_pool_word(pool, block + 16), "interior pointer");
     cr_assert_null(xs_pool_word(pool, pool), "the pool's header");
-    cr_assert_null(xs_pool_word(pool, pool->words), "the pool's words");
+    cr_assert_null(xs_pool_word(pool, pool->tags), "the pool's tags");
     cr_assert_null(xs_pool_word(pool, xs_pool_block(pool, pool->n_blocks - 1)),
                    "a block never handed out");
     cr_assert_not_null(xs_pool_word(pool, block));
@@ -121,12 +121,12 @@ typedef struct walked {
     uint64_t sum;
 } walked_t;
 
-static void count_block(xs_pool_t *pool, void *block, uint32_t *word, void *arg)
+static void count_block(xs_pool_t *pool, void *block, xs_pool_tag_t *tag, void *arg)
 {
     walked_t *w = arg;
-    cr_assert_eq(xs_pool_word(pool, block), word);
+    cr_assert_eq(xs_pool_tag(pool, block), tag);
     w->n++;
-    w->sum += *word;
+    w->sum += tag->word;
 }
 
 Test(pool, walk_visits_the_blocks_handed_out)

@@ -4,7 +4,7 @@
 # explains the address as an arena that interpreter released (the objects
 # themselves were freed before anything recorded them).
 #
-# RUN: %xisan run -- %python %s
+# RUN: %xisan run -o pool_tags=0 -- %python %s
 # EXIT: SIGSEGV
 # REPORTS: 1
 # REPORT-JSON: {"kind": "crash", "signal": "SIGSEGV", "owner_interp": 1, "owner_state": "alive", \

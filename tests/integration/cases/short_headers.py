@@ -4,16 +4,17 @@
 # subclass of a ctypes type holding a `long double` stays 16-byte aligned
 # although a slot makes its size 16k+8; so does everything with
 # short_headers=0, beneath CPython's debug hooks (-X dev) and over glibc's
-# malloc.
+# malloc.  The header forms are the chain's: with pool_tags=0 (by default
+# blocks of up to 512 bytes have no header, pool_tags.py).
 #
-# RUN: %xisan run -- %python %s
+# RUN: %xisan run -o pool_tags=0 -- %python %s
 # CHECK-STDOUT: ^float 8$
 # CHECK-STDOUT: ^pair 8$
 # CHECK-STDOUT: ^instance 8$
 # CHECK-STDOUT: ^long double 0$
 # EMPTY: stderr
 #
-# RUN: %xisan run -o short_headers=0 -- %python %s
+# RUN: %xisan run -o pool_tags=0 -o short_headers=0 -- %python %s
 # CHECK-STDOUT: ^float 0$
 # CHECK-STDOUT: ^pair 0$
 # CHECK-STDOUT: ^instance 0$

@@ -4,17 +4,18 @@
 # with slot_tags=0).  The tag in a slot is read as one in front: the int's
 # allocation site, and the check at its deallocation by another
 # interpreter (an int of the main interpreter in a C slot, dropped by a
-# sub-interpreter).
+# sub-interpreter).  The slot form is the chain's: with pool_tags=0 (by
+# default such blocks come from xisan's pools, pool_tags.py).
 #
-# RUN: %xisan run -- %python %s
+# RUN: %xisan run -o pool_tags=0 -- %python %s
 # CHECK-STDOUT: ^int 32$
 # CHECK-STDOUT: ^site %s:%line(%s, XISAN-EXPECT: site) in <module>$
 # EMPTY: stderr
 #
-# RUN: %xisan run -o slot_tags=0 -- %python %s
+# RUN: %xisan run -o pool_tags=0 -o slot_tags=0 -- %python %s
 # CHECK-STDOUT: ^int 48$
 #
-# RUN: %xisan run -- %python %s drop
+# RUN: %xisan run -o pool_tags=0 -- %python %s drop
 # EXIT: SIGABRT
 # REPORTS: 1
 # REPORT-JSON: {"kind": "cross-interpreter-free", "access": "dealloc", "object_type": "int", \
