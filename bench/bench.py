@@ -14,14 +14,12 @@ same rounds as "baseline", so a change is measured against the same drift.
 with -DXISAN_BENCH_LAYERS=ON (hooks/bench_layers.h) as --xisan:
   passthrough  the allocator hooks installed, calling the allocator beneath
                untagged; object events returning at once;
-  tags         blocks tagged and frees checked; object events returning;
-  pools        tags, but blocks of up to 512 bytes from xisan's own pools
-               (src/pool.h) with the owner in their word: a prototype of
-               that design, beside the layers rather than on top of them;
+  chain        blocks tagged by the chain's forms only (pool_tags=0:
+               headers and slots) and frees checked; object events returning;
+  tags         blocks tagged, those of up to 512 bytes from xisan's pools
+               (the default); object events returning;
   events       and object creation and destruction (allocation sites
                stamped from the site cache, deallocations checked);
-  pool_events  pools, with the object events (the site stamped into the
-               block's word);
   defaults     and what the default options add: stack captures,
                sys.monitoring checks, static types, API checks, the exit scan
                (LAYER_OFF turns them off for the layers below).
@@ -87,10 +85,9 @@ def layer_envs(ap, xisan, python, env):
     env = {k: v for k, v in env.items() if k != "XISAN_BENCH_LAYER"}
     off = dict(env, XISAN_OPTIONS=LAYER_OFF)
     return [("passthrough", dict(off, XISAN_BENCH_LAYER="passthrough")),
+            ("chain", dict(off, XISAN_BENCH_LAYER="tags", XISAN_OPTIONS=LAYER_OFF + ":pool_tags=0")),
             ("tags", dict(off, XISAN_BENCH_LAYER="tags")),
-            ("pools", dict(off, XISAN_BENCH_LAYER="pools")),
             ("events", off),
-            ("pool_events", dict(off, XISAN_BENCH_LAYER="pool_events")),
             ("defaults", env)]
 
 

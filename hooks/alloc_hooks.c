@@ -277,7 +277,7 @@ static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
  * without a heap. */
 static __attribute__((noinline)) void pool_free_slow(xs_pool_t *pool, void *p, uint32_t i)
 {
-    xs_header_t *h = (xs_header_t *)&pool->tags[i];
+    xs_header_t *h = xs_pool_word_header(&pool->words[i]);
     uint32_t current = XISAN_UNOWNED;
     verdict_t v = free_verdict(h, &current);
     if (XS_LIKELY(v == FREE_OK)) {
@@ -304,7 +304,7 @@ static inline __attribute__((always_inline)) void pool_free(xs_pool_t *pool, voi
     uint32_t i = xs_pool_find(pool, p);
     if (XS_UNLIKELY(i == UINT32_MAX))
         return;
-    uint32_t word = pool->tags[i].word;
+    uint32_t word = pool->words[i];
     uint32_t owner = xisan_word_owner(word);
     PyThreadState *ts;
     xh_pool_memo_t *m = xh_pool_memo_get(&ts);
@@ -381,8 +381,8 @@ static void *realloc_allowed(chain_t *c, void *p, xs_header_t *h, size_t size, u
     size_t old = xs_tag_size(h);
     xs_pool_t *pool = xs_pool_of(p);
     if (pool && size - 1 < pool->block_size && size + 15 >= pool->block_size) {
-        h->word = (h->word & ~XS_SHORT_SIZE_BITS) | (uint32_t)((size - 1) & 15)
-                                                        << XISAN_SHORT_SIZE_SHIFT;
+        h->word = (h->word & ~XS_SHORT_SIZE_BITS) | XS_POOL_LIVE |
+                  (uint32_t)((size - 1) & 15) << XISAN_SHORT_SIZE_SHIFT;
         return p;
     }
     xs_block_t saved = xs_tag_read(h);

@@ -50,9 +50,9 @@ static bool find_pool_block(xs_pool_t *pool, uintptr_t addr, xs_block_t *block, 
 {
     uint32_t i = xs_pool_index(pool, (const void *)addr);
     if (i == UINT32_MAX || i >= __atomic_load_n(&pool->n_blocks, __ATOMIC_ACQUIRE) ||
-        pool->tags[i].key == 0)
+        !(pool->words[i] & XS_POOL_LIVE))
         return false;
-    *block = xs_tag_read((const xs_header_t *)&pool->tags[i]);
+    *block = xs_tag_read(xs_pool_word_header(&pool->words[i]));
     *user = (uintptr_t)xs_pool_block(pool, i);
     return addr < *user + block->size;
 }

@@ -175,13 +175,13 @@ static void scan_region(scan_t *s, uintptr_t lo, uintptr_t hi)
         resident_runs(s, run, hi, scan_headers, NULL);
 }
 
-/* A block of the pools: its tag is in its pool's array; read in place (the
- * arenas are xisan's, never unmapped). */
-static void scan_pool_block(xs_pool_t *pool, void *block, xs_pool_tag_t *tag, void *arg)
+/* A block of the pools: its word is in its pool's array; read in place
+ * (the arenas are xisan's, never unmapped). */
+static void scan_pool_block(xs_pool_t *pool, void *block, uint32_t *word, void *arg)
 {
     (void)pool;
     scan_t *s = arg;
-    const xs_header_t *h = (const xs_header_t *)tag;
+    const xs_header_t *h = xs_pool_word_header(word);
     if (!wanted(s, h->word))
         return;
     xs_block_t b = xs_tag_read(h);

@@ -89,14 +89,14 @@ static xs_pool_t *take_pool_locked(void)
 static void pool_init(xs_pool_t *pool, xs_pool_heap_t *heap, size_t size_class)
 {
     size_t size = (size_class + 1) << 4;
-    size_t n = (XS_POOL_SIZE - sizeof(xs_pool_t)) / (size + sizeof(xs_pool_tag_t));
+    size_t n = (XS_POOL_SIZE - sizeof(xs_pool_t)) / (size + sizeof(uint32_t));
     size_t first;
     for (;; n--) {
-        first = (sizeof(xs_pool_t) + n * sizeof(xs_pool_tag_t) + 15) & ~(size_t)15;
+        first = (sizeof(xs_pool_t) + n * sizeof(uint32_t) + 15) & ~(size_t)15;
         if (first + n * size <= XS_POOL_SIZE)
             break;
     }
-    memset(pool->tags, 0, n * sizeof(xs_pool_tag_t));
+    memset(pool->words, 0, n * sizeof(uint32_t));
     pool->heap = heap;
     pool->block_size = (uint16_t)size;
     pool->first = (uint16_t)first;
@@ -187,7 +187,7 @@ void xs_pool_freed_slow(xs_pool_t *pool)
  * under the lock). */
 static void free_here(xs_pool_t *pool, void *block)
 {
-    pool->tags[xs_pool_index_of(pool, block)].key = 0;
+    pool->words[xs_pool_index_of(pool, block)] = 0;
     void *next = pool->free;
     *(void **)block = next;
     pool->free = block;
@@ -214,7 +214,7 @@ void xs_pool_free_foreign(xs_pool_t *pool, void *block)
     xs_pool_heap_t *heap = pool->heap;
     if (!atomic_load(&heap->abandoned)) {
         /* the key first: the block is not handed out once it is on the list */
-        __atomic_store_n(&pool->tags[xs_pool_index_of(pool, block)].key, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&pool->words[xs_pool_index_of(pool, block)], 0, __ATOMIC_RELAXED);
         void *head = atomic_load(&heap->remote);
         do
             *(void **)block = head;
@@ -264,7 +264,7 @@ void *xs_pool_alloc_slow(xs_pool_heap_t *heap, size_t size_class, uint32_t word)
             continue;
         }
         pool->used++;
-        pool->tags[xs_pool_index_of(pool, block)] = (xs_pool_tag_t){XISAN_POOL_KEY, word};
+        pool->words[xs_pool_index_of(pool, block)] = word | XS_POOL_LIVE;
         return block;
     }
 }
@@ -331,8 +331,8 @@ void xs_pool_walk(xs_pool_visit_t *visit, void *arg)
             if (fresh > blocks)
                 fresh = blocks;
             for (uint32_t b = 0; b < fresh && first + (b + 1) * size <= XS_POOL_SIZE; b++)
-                if (__atomic_load_n(&pool->tags[b].key, __ATOMIC_RELAXED) != 0)
-                    visit(pool, (char *)pool + first + b * size, &pool->tags[b], arg);
+                if (__atomic_load_n(&pool->words[b], __ATOMIC_RELAXED) & XS_POOL_LIVE)
+                    visit(pool, (char *)pool + first + b * size, &pool->words[b], arg);
         }
     }
 }

@@ -10,7 +10,7 @@
  * owner, flags and site).  Whether an address is a pool's at all is exact:
  * a bitmap of the 1 MiB arenas the pools are carved from, in .bss.
  *
- *   pool (16 KiB, aligned)   [header 64 B][tag 0][tag 1]...[block 0][block 1]...
+ *   pool (16 KiB, aligned)   [header 64 B][word 0][word 1]...[block 0][block 1]...
  *
  * A heap is used by one thread at a time (the caller's lock: the GIL of
  * its interpreter).  A block freed through another heap is pushed onto its
@@ -38,13 +38,6 @@
 
 typedef struct xs_pool_heap xs_pool_heap_t;
 
-/* A block's tag: laid out as <xisan/abi.h>'s block tag, so that the hooks
- * read it as one (src/tag.h). */
-typedef struct xs_pool_tag {
-    uint32_t key;  /* 0: the block is free; XISAN_POOL_KEY: handed out */
-    uint32_t word; /* the caller's */
-} xs_pool_tag_t;
-
 typedef struct xs_pool {
     xs_pool_heap_t *heap; /* NULL: the pool is free */
     uint16_t block_size;  /* 16 to 512 */
@@ -58,10 +51,13 @@ typedef struct xs_pool {
     uint8_t size_class;
     bool listed; /* on the heap's list of pools with room */
     uint8_t pad[14];
-    xs_pool_tag_t tags[]; /* one per block */
+    /* one per block: 0 while it is free, else the caller's word with
+     * XS_POOL_LIVE set */
+    uint32_t words[];
 } xs_pool_t;
 
-_Static_assert(sizeof(xs_pool_t) == XISAN_POOL_TAGS, "pool header size");
+#define XS_POOL_LIVE XISAN_POOL_LIVE
+_Static_assert(sizeof(xs_pool_t) == XISAN_POOL_WORDS, "pool header size");
 _Static_assert(offsetof(xs_pool_t, block_size) == offsetof(struct xisan_pool_head, block_size) &&
                    offsetof(xs_pool_t, n_blocks) == offsetof(struct xisan_pool_head, n_blocks) &&
                    offsetof(xs_pool_t, first) == offsetof(struct xisan_pool_head, first) &&
@@ -94,7 +90,7 @@ XS_INTERNAL bool xs_pool_fork(xs_fork_phase_t phase);
  * the caller keeps every heap still (the exit scan, with the other
  * threads stopped), or may be told of wrong blocks, never of an address
  * outside a pool. */
-typedef void xs_pool_visit_t(xs_pool_t *pool, void *block, xs_pool_tag_t *tag, void *arg);
+typedef void xs_pool_visit_t(xs_pool_t *pool, void *block, uint32_t *word, void *arg);
 XS_INTERNAL void xs_pool_walk(xs_pool_visit_t *visit, void *arg);
 /* Pools carved from the arenas so far (free ones included). */
 XS_INTERNAL size_t xs_pool_carved(void);
@@ -135,28 +131,22 @@ static inline void *xs_pool_block(xs_pool_t *pool, uint32_t index)
 static inline uint32_t xs_pool_find(const xs_pool_t *pool, const void *address)
 {
     uint32_t i = xisan_pool_index(pool, address);
-    if (i == UINT32_MAX || pool->tags[i].key == 0)
+    if (i == UINT32_MAX || !(pool->words[i] & XS_POOL_LIVE))
         return UINT32_MAX;
     return i;
 }
 
-/* The tag of the block handed out that starts at `address`, or NULL
+/* The word of the block handed out that starts at `address`, or NULL
  * (xs_pool_find). */
-static inline xs_pool_tag_t *xs_pool_tag(xs_pool_t *pool, const void *address)
-{
-    uint32_t i = xs_pool_find(pool, address);
-    return i == UINT32_MAX ? NULL : &pool->tags[i];
-}
-
-/* Its word, or NULL. */
 static inline uint32_t *xs_pool_word(xs_pool_t *pool, const void *address)
 {
-    xs_pool_tag_t *tag = xs_pool_tag(pool, address);
-    return tag ? &tag->word : NULL;
+    uint32_t i = xs_pool_find(pool, address);
+    return i == UINT32_MAX ? NULL : &pool->words[i];
 }
 
-/* A block of `size` bytes (1 to 512) from `heap`, its word set to `word`,
- * or NULL: the size is out of range, or no memory. */
+/* A block of `size` bytes (1 to 512) from `heap`, its word set to `word`
+ * | XS_POOL_LIVE (a bit of the caller's word it must leave clear), or
+ * NULL: the size is out of range, or no memory. */
 static inline void *xs_pool_alloc(xs_pool_heap_t *heap, size_t size, uint32_t word)
 {
     size_t c = (size - 1) >> 4;
@@ -167,7 +157,7 @@ static inline void *xs_pool_alloc(xs_pool_heap_t *heap, size_t size, uint32_t wo
     if (XS_LIKELY(block != NULL)) {
         pool->free = *(void **)block;
         pool->used++;
-        pool->tags[xs_pool_index_of(pool, block)] = (xs_pool_tag_t){XISAN_POOL_KEY, word};
+        pool->words[xs_pool_index_of(pool, block)] = word | XS_POOL_LIVE;
         return block;
     }
     return xs_pool_alloc_slow(heap, c, word);
@@ -182,7 +172,7 @@ static inline void xs_pool_free_at(xs_pool_heap_t *mine, xs_pool_t *pool, void *
         xs_pool_free_foreign(pool, block);
         return;
     }
-    pool->tags[index].key = 0;
+    pool->words[index] = 0;
     void *next = pool->free;
     *(void **)block = next;
     pool->free = block;

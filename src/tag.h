@@ -16,9 +16,7 @@
 typedef struct xisan_block_tag xs_header_t;
 
 _Static_assert(XISAN_HEADER_SIZE == XISAN_LONG_HEADER, "xisan_tag() writes the long form");
-_Static_assert(sizeof(xs_pool_tag_t) == sizeof(xs_header_t) &&
-                   offsetof(xs_pool_tag_t, word) == offsetof(xs_header_t, word),
-               "a pool's tags read as block tags");
+_Static_assert(offsetof(xs_header_t, word) == sizeof(uint32_t), "a pool's word read as a tag's");
 
 XS_INTERNAL extern uint64_t xs_tag_secret;
 /* Short headers may be handed out: the short_headers option, until the
@@ -74,18 +72,27 @@ static inline xs_header_t *xs_tag_slot_of(const void *user, uint32_t magic)
 
 #define XS_SHORT_FLAGS (XISAN_OWNER_SHAREABLE | XISAN_OWNER_QUARANTINE)
 
-/* The pool form: a block of xisan's pools (pool.h), its tag in its pool's
- * array, where a short-form word holds owner, flags and site, and its size
- * field the requested size's remainder in the pool's size class,
- * (size - 1) & 15.  Exact: the arena bitmap says whether an address is a
- * pool's, the pool whether a block of it starts there and is handed out. */
-static inline xs_header_t *xs_pool_header(xs_pool_t *pool, const void *user)
+/* The pool form: a block of xisan's pools (pool.h), its word in its
+ * pool's array, a short-form word with owner, flags and site, its size
+ * field XS_POOL_LIVE plus the requested size's remainder in the pool's size
+ * class, (size - 1) & 15.  Exact: the arena bitmap says whether an address
+ * is a pool's, the pool whether a block of it starts there and is handed
+ * out.  Its xs_header_t is the one whose word is the block's: its `magic`
+ * is the word in front (another block's, or the pool header's padding),
+ * which no reader of a pool-form tag reads or writes. */
+static inline xs_header_t *xs_pool_word_header(uint32_t *word)
 {
-    return (xs_header_t *)xs_pool_tag(pool, user);
+    return (xs_header_t *)((char *)word - offsetof(xs_header_t, word));
 }
 
-/* Is `h` a pool-form tag?  Pools' tags are in the pools' arenas, where no
- * other form's tag is. */
+static inline xs_header_t *xs_pool_header(xs_pool_t *pool, const void *user)
+{
+    uint32_t *word = xs_pool_word(pool, user);
+    return word ? xs_pool_word_header(word) : NULL;
+}
+
+/* Is `h` a pool-form tag?  Pools' words are in the pools' arenas, where
+ * no other form's tag is. */
 static inline bool xs_tag_is_pool(const xs_header_t *h)
 {
     return xs_pool_of(h) != NULL;

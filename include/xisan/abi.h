@@ -59,12 +59,12 @@
  * block's slot, whose magic is the same keyed hash of the user pointer.
  *
  * A fourth, the pool form, is that of the blocks of up to 512 bytes xisan
- * serves from pools of its own (xisan_pool_index): the short form's word
- * in the tag array at the start of the block's pool, its size field the
+ * serves from pools of its own (xisan_pool_word): no magic, only the short
+ * form's word, in the word array at the start of the block's pool, its
+ * size field XISAN_POOL_LIVE (set while the block is handed out) plus the
  * requested size less one, modulo 16 (the pool's block size says the
- * rest), its magic XISAN_POOL_KEY while the block is handed out.  Whether
- * an address is a pool's is exact: a bitmap over the address space says
- * which 1 MiB arenas hold pools. */
+ * rest).  Whether an address is a pool's is exact: a bitmap over the
+ * address space says which 1 MiB arenas hold pools. */
 struct xisan_block_tag {
     uint32_t magic; /* xisan_block_magic(user pointer): tells tagged blocks from others */
     uint32_t word;  /* owner id | XISAN_OWNER_* flags | form and, short, site and size */
@@ -125,13 +125,15 @@ static inline struct xisan_block_tag *xisan_block_slot(struct xisan_block_tag *c
 }
 
 /* The pools' layout: 16 KiB pools, aligned, carved from 1 MiB arenas; a
- * pool starts with this header, its tags at XISAN_POOL_TAGS, its blocks
- * from `first` on. */
+ * pool starts with this header, its words (4 bytes a block) at
+ * XISAN_POOL_WORDS, its blocks from `first` on. */
 #define XISAN_POOL_SHIFT 14
 #define XISAN_POOL_ARENA_SHIFT 20
 #define XISAN_POOL_ADDRESS_BITS 47 /* the address space the arena bitmap covers */
-#define XISAN_POOL_TAGS 64u
-#define XISAN_POOL_KEY 1u
+#define XISAN_POOL_WORDS 64u
+/* in a pool-form word's size field: the block is handed out (a size code
+ * the short form stops before, and below the slot form's) */
+#define XISAN_POOL_LIVE (16u << XISAN_SHORT_SIZE_SHIFT)
 struct xisan_pool_head {
     void *heap;
     uint16_t block_size; /* 16 to 512 */
@@ -166,9 +168,9 @@ static inline uint32_t xisan_pool_index(const void *pool, const void *address)
     return i;
 }
 
-/* The pool-form tag of the block handed out at `address`, or NULL: not a
+/* The pool-form word of the block handed out at `address`, or NULL: not a
  * pool's, or no block handed out starts there. */
-static inline struct xisan_block_tag *xisan_pool_tag(const uint64_t *bitmap, const void *address)
+static inline const uint32_t *xisan_pool_word(const uint64_t *bitmap, const void *address)
 {
     if (!xisan_pool_arena(bitmap, address))
         return NULL;
@@ -176,8 +178,8 @@ static inline struct xisan_block_tag *xisan_pool_tag(const uint64_t *bitmap, con
     uint32_t i = xisan_pool_index(pool, address);
     if (i == UINT32_MAX)
         return NULL;
-    struct xisan_block_tag *tag = (struct xisan_block_tag *)(pool + XISAN_POOL_TAGS) + i;
-    return __atomic_load_n(&tag->magic, __ATOMIC_RELAXED) ? tag : NULL;
+    const uint32_t *word = (const uint32_t *)(pool + XISAN_POOL_WORDS) + i;
+    return (__atomic_load_n(word, __ATOMIC_RELAXED) & XISAN_POOL_LIVE) ? word : NULL;
 }
 
 /* ---- instrumented extensions (preload library, adapter) ----------------- */
@@ -204,7 +206,7 @@ struct xisan_python_state {
     uint32_t (*current_owner)(void);
     /* The slot form's top table (xisan_block_slot); NULL: no block has it. */
     struct xisan_block_tag *const *tag_slots;
-    /* The pool form's arena bitmap (xisan_pool_tag); NULL: no pools. */
+    /* The pool form's arena bitmap (xisan_pool_word); NULL: no pools. */
     const uint64_t *pool_arenas;
 };
 

@@ -80,16 +80,13 @@ static __attribute__((noinline)) void xisan_mismatch_(PyObject *op, const char *
     const struct xisan_block_tag *tag = (const struct xisan_block_tag *)block - 1;
     if (current == 0)
         return;
-    const struct xisan_block_tag *pooled =
-        s->pool_arenas ? xisan_pool_tag(s->pool_arenas, block) : NULL;
-    if (pooled) {
-        tag = pooled;
-    } else if (tag->magic != magic) {
+    const uint32_t *pooled = s->pool_arenas ? xisan_pool_word(s->pool_arenas, block) : NULL;
+    if (pooled == NULL && tag->magic != magic) {
         tag = s->tag_slots ? xisan_block_slot(s->tag_slots, block) : NULL;
         if (tag == NULL || tag->magic != magic)
             return;
     }
-    uint32_t word = tag->word;
+    uint32_t word = pooled ? *pooled : tag->word;
     if ((word & XISAN_OWNER_SHAREABLE) || xisan_word_owner(word) == 0 ||
         xisan_word_owner(word) == current)
         return;

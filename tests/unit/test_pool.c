@@ -1,10 +1,14 @@
 /* xisan's small-block allocator (src/pool.h): size classes, the exact test
- * of whose an address is, the per-block tags, frees through another heap
+ * of whose an address is, the per-block words, frees through another heap
  * (also from another thread, and after the heap is abandoned), reuse of
  * freed pools, and the walk. */
 #include "unit.h"
 
 #include "pool.h"
+
+/* A word the caller may store for block i: XS_POOL_LIVE left clear. */
+#define WORD(i) ((uint32_t)(i) << 11)
+_Static_assert(XS_POOL_LIVE < (1u << 11), "WORD() leaves XS_POOL_LIVE clear");
 
 #include <pthread.h>
 #include <sched.h>
@@ -15,7 +19,7 @@ Test(pool, every_size_fits_its_class)
     cr_assert_not_null(heap);
     char *blocks[XS_POOL_MAX_BLOCK + 1];
     for (size_t size = 1; size <= XS_POOL_MAX_BLOCK; size++) {
-        blocks[size] = xs_pool_alloc(heap, size, (uint32_t)size);
+        blocks[size] = xs_pool_alloc(heap, size, WORD(size));
         cr_assert_not_null(blocks[size], "size %zu", size);
         cr_assert_eq((uintptr_t)blocks[size] & 15, 0, "size %zu is 16-byte aligned", size);
         xs_pool_t *pool = xs_pool_of(blocks[size]);
@@ -29,7 +33,7 @@ Test(pool, every_size_fits_its_class)
     for (size_t size = 1; size <= XS_POOL_MAX_BLOCK; size++) {
         uint32_t *word = xs_pool_word(xs_pool_of(blocks[size]), blocks[size]);
         cr_assert_not_null(word);
-        cr_assert_eq(*word, size);
+        cr_assert_eq(*word, WORD(size) | XS_POOL_LIVE, "the caller's word, and the pool's bit");
         for (size_t i = 0; i < size; i++)
             cr_assert_eq((unsigned char)blocks[size][i], size & 0xff);
     }
@@ -55,7 +59,7 @@ Test(pool, other_memory_is_not_a_pool)
     xs_pool_t *pool = xs_pool_of(block);
     cr_assert_null(xs_pool_word(pool, block + 16), "interior pointer");
     cr_assert_null(xs_pool_word(pool, pool), "the pool's header");
-    cr_assert_null(xs_pool_word(pool, pool->tags), "the pool's tags");
+    cr_assert_null(xs_pool_word(pool, pool->words), "the pool's words");
     cr_assert_null(xs_pool_word(pool, xs_pool_block(pool, pool->n_blocks - 1)),
                    "a block never handed out");
     cr_assert_not_null(xs_pool_word(pool, block));
@@ -98,12 +102,12 @@ Test(pool, freed_blocks_and_pools_are_reused)
     xs_pool_heap_t *heap = xs_pool_heap_new(1);
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < N; i++) {
-            blocks[i] = xs_pool_alloc(heap, 16 + (i % 7) * 40, 1 + (uint32_t)i);
+            blocks[i] = xs_pool_alloc(heap, 16 + (i % 7) * 40, WORD(i));
             cr_assert_not_null(blocks[i]);
         }
         size_t carved = xs_pool_carved();
         for (int i = 0; i < N; i++) {
-            cr_assert_eq(*xs_pool_word(xs_pool_of(blocks[i]), blocks[i]), 1 + (uint32_t)i);
+            cr_assert_eq(*xs_pool_word(xs_pool_of(blocks[i]), blocks[i]), WORD(i) | XS_POOL_LIVE);
             xs_pool_free(heap, xs_pool_of(blocks[i]), blocks[i]);
         }
         if (round > 0)
@@ -121,12 +125,12 @@ typedef struct walked {
     uint64_t sum;
 } walked_t;
 
-static void count_block(xs_pool_t *pool, void *block, xs_pool_tag_t *tag, void *arg)
+static void count_block(xs_pool_t *pool, void *block, uint32_t *word, void *arg)
 {
     walked_t *w = arg;
-    cr_assert_eq(xs_pool_tag(pool, block), tag);
+    cr_assert_eq(xs_pool_word(pool, block), word);
     w->n++;
-    w->sum += tag->word;
+    w->sum += *word & ~XS_POOL_LIVE;
 }
 
 Test(pool, walk_visits_the_blocks_handed_out)
@@ -137,7 +141,7 @@ Test(pool, walk_visits_the_blocks_handed_out)
     uint64_t sum = 0;
     for (int i = 0; i < N; i++)
         blocks[i] =
-            xs_pool_alloc(i & 1 ? a : b, 1 + (size_t)i % XS_POOL_MAX_BLOCK, 1 + (uint32_t)i);
+            xs_pool_alloc(i & 1 ? a : b, 1 + (size_t)i % XS_POOL_MAX_BLOCK, WORD(i));
     for (int i = 0; i < N; i += 3) {
         xs_pool_free(i & 1 ? a : b, xs_pool_of(blocks[i]), blocks[i]);
         blocks[i] = NULL;
@@ -146,7 +150,7 @@ Test(pool, walk_visits_the_blocks_handed_out)
     for (int i = 0; i < N; i++)
         if (blocks[i]) {
             n++;
-            sum += 1 + (uint32_t)i;
+            sum += WORD(i);
         }
     walked_t w = {0};
     xs_pool_walk(count_block, &w);
