@@ -272,19 +272,26 @@ static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
     xs_quarantine_add(xs_tag_size(h));
 }
 
+/* Records a raw memory block of an ending interpreter freed from the
+ * pools, which are never given back as pymalloc's arenas are (an object's
+ * block was recorded, with its type, when the object was deallocated). */
+static inline void pool_released(const chain_t *c, void *p, const xs_header_t *h)
+{
+    if (c->capture_sites && xh_records_releases(xs_tag_owner(h)))
+        xh_released_raw(p, h);
+}
+
 /* A pool block's free that is not the common case below: another
  * owner's block, a quarantined one, an ending interpreter's, a thread
  * without a heap. */
-static __attribute__((noinline)) void pool_free_slow(xs_pool_t *pool, void *p, uint32_t i)
+static __attribute__((noinline)) void pool_free_slow(const chain_t *c, xs_pool_t *pool, void *p,
+                                                     uint32_t i)
 {
     xs_header_t *h = xs_pool_word_header(&pool->words[i]);
     uint32_t current = XISAN_UNOWNED;
     verdict_t v = free_verdict(h, &current);
     if (XS_LIKELY(v == FREE_OK)) {
-        /* pools are never given back: an ended interpreter's blocks are
-         * recorded one by one */
-        if (xh_records_releases(xs_tag_owner(h)))
-            xh_released_raw(p, h);
+        pool_released(c, p, h);
         PyThreadState *ts;
         xh_pool_heaps_free(xh_pool_memo_get(&ts), pool, p, i);
         return;
@@ -299,7 +306,8 @@ static __attribute__((noinline)) void pool_free_slow(xs_pool_t *pool, void *p, u
 
 /* A pool block's free; an address in a pool that is no block handed out
  * (freed twice, say) is left as it is. */
-static inline __attribute__((always_inline)) void pool_free(xs_pool_t *pool, void *p)
+static inline __attribute__((always_inline)) void pool_free(const chain_t *c, xs_pool_t *pool,
+                                                            void *p)
 {
     uint32_t i = xs_pool_find(pool, p);
     if (XS_UNLIKELY(i == UINT32_MAX))
@@ -310,7 +318,7 @@ static inline __attribute__((always_inline)) void pool_free(xs_pool_t *pool, voi
     xh_pool_memo_t *m = xh_pool_memo_get(&ts);
     if (XS_UNLIKELY((word & XISAN_OWNER_QUARANTINE) || m->heap == NULL ||
                     (!xh_only_main() && (owner != m->owner || xs_interp_ending(owner)))))
-        return pool_free_slow(pool, p, i);
+        return pool_free_slow(c, pool, p, i);
     xs_pool_free_at(m->heap, pool, p, i);
 }
 
@@ -327,7 +335,7 @@ static void hook_free(void *ctx, void *p)
         return;
     xs_pool_t *pool = xs_pool_of(p);
     if (pool)
-        return pool_free(pool, p);
+        return pool_free(c, pool, p);
     xs_header_t *h = xs_tagged_header(p);
     if (XS_UNLIKELY(h == NULL))
         return free_slow(c, p);
@@ -414,8 +422,7 @@ static void *realloc_allowed(chain_t *c, void *p, xs_header_t *h, size_t size, u
     memcpy(user, p, old < size ? old : size);
     if (pool) {
         uint32_t i = xs_pool_find(pool, p);
-        if (xh_records_releases(xisan_word_owner(saved.owner)))
-            xh_released_raw(p, h);
+        pool_released(c, p, h);
         PyThreadState *ts;
         xh_pool_heaps_free(xh_pool_memo_get(&ts), pool, p, i);
     } else {

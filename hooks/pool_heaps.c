@@ -43,8 +43,9 @@ xh_pool_memo_t *xh_pool_memo_fill(PyThreadState *ts)
     m->heap = owner == XISAN_UNOWNED ? NULL : heap_of(m->block_owner);
     if (m->heap) /* pool blocks never pass plan_for */
         xh_alloc_hooks_mark_used();
-    /* an ending interpreter's address may be the next one's: never kept */
-    if (ts != NULL && !xs_interp_ending(owner)) {
+    /* kept while the interpreter ends too: xh_pool_heaps_end moves the
+     * generation on before another interpreter can have its address */
+    if (ts != NULL) {
         m->generation = generation;
         m->interp = ts->interp;
     }
@@ -53,14 +54,15 @@ xh_pool_memo_t *xh_pool_memo_fill(PyThreadState *ts)
 
 void xh_pool_heaps_end(uint32_t owner)
 {
+    /* every memo of it goes stale (its thread states are gone; the next
+     * interpreter may have its address) */
+    atomic_fetch_add_explicit(&xs_interp_generation, 1, memory_order_release);
+    xh_pool_memo.interp = NULL;
     if (owner == XISAN_UNOWNED || owner >= HEAPS_MAX || xs_interp_shares_heap(owner))
         return;
     pthread_mutex_lock(&heaps_lock);
     xs_pool_heap_t *heap = atomic_exchange(&heaps[owner], NULL);
     pthread_mutex_unlock(&heaps_lock);
-    /* the thread that ended it has no thread state of it any more, and
-     * its memo was never kept while it ended */
-    xh_pool_memo.interp = NULL;
     if (heap)
         xs_pool_heap_abandon(heap);
 }

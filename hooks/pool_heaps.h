@@ -3,8 +3,8 @@
  * interpreter's heap's), used under that owner's GIL, and a per-thread
  * memo of the calling thread's owner and heap, valid while its thread
  * state's interpreter and the interpreters' generation are the ones it was
- * filled for (never for an ending interpreter, whose address CPython may
- * give the next one).  Owner ids past the short word's have no heap: their
+ * filled for (xh_pool_heaps_end moves the generation on when an
+ * interpreter has ended: CPython may give its address to the next one).  Owner ids past the short word's have no heap: their
  * blocks take the chain's headers.  An isolated interpreter's heap is
  * abandoned when Py_EndInterpreter returns: the blocks it still holds stay
  * (the survivors), the rest of its pools go back for other heaps. */
