@@ -244,6 +244,18 @@ static void report_block(void *user, uint32_t current, xisan_access_t access, co
     xs_report_touch(&t);
 }
 
+/* A free the checks did not allow: reported (FREE_REPORT) and the block
+ * quarantined, or already quarantined; either way it stays allocated. */
+static void free_refused(void *p, xs_header_t *h, verdict_t v, uint32_t current)
+{
+    if (v == FREE_REPORT) {
+        report_block(p, current, XISAN_ACCESS_FREE,
+                     "the block was quarantined: kept allocated, not freed by the wrong allocator");
+        xs_tag_quarantine(h);
+    }
+    xs_quarantine_add(xs_tag_size(h));
+}
+
 /* Every free that is not the common case below: a block that is not
  * ours, a thread whose owner the cache does not hold, another owner's
  * block, a quarantined one, an ending interpreter's. */
@@ -264,12 +276,7 @@ static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
         c->next.free(c->next.ctx, xs_tag_raw(h, p));
         return;
     }
-    if (v == FREE_REPORT) {
-        report_block(p, current, XISAN_ACCESS_FREE,
-                     "the block was quarantined: kept allocated, not freed by the wrong allocator");
-        xs_tag_quarantine(h);
-    }
-    xs_quarantine_add(xs_tag_size(h));
+    free_refused(p, h, v, current);
 }
 
 /* Records a raw memory block of an ending interpreter freed from the
@@ -296,12 +303,7 @@ static __attribute__((noinline)) void pool_free_slow(const chain_t *c, xs_pool_t
         xh_pool_heaps_free(xh_pool_memo_get(&ts), pool, p, i);
         return;
     }
-    if (v == FREE_REPORT) {
-        report_block(p, current, XISAN_ACCESS_FREE,
-                     "the block was quarantined: kept allocated, not freed by the wrong allocator");
-        xs_tag_quarantine(h);
-    }
-    xs_quarantine_add(xs_tag_size(h));
+    free_refused(p, h, v, current);
 }
 
 /* A pool block's free; an address in a pool that is no block handed out
@@ -674,7 +676,7 @@ int xh_alloc_hooks_install(void)
         /* the pools replace pymalloc beneath both domains, never CPython's
          * debug hooks or another allocator: PYTHONMALLOC=malloc asks for
          * the C library's blocks */
-        if (chain_obj.slots && chain_mem.slots && xs_opt.pool_tags && xs_tag_short)
+        if (chain_obj.slots && chain_mem.slots && xs_opt.pool_tags)
             pools_enable();
     }
     return 0;

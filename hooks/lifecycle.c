@@ -209,6 +209,16 @@ static void before_end_interpreter(void *tstate)
     ending_depth++;
 }
 
+bool xh_lifecycle_ending_here(uint32_t owner)
+{
+    for (size_t i = ending_depth < XS_ARRAY_LEN(ending_owners) ? ending_depth
+                                                                : XS_ARRAY_LEN(ending_owners);
+         i > 0; i--)
+        if (ending_owners[i - 1] == owner)
+            return true;
+    return false;
+}
+
 /* Py_EndInterpreter returned: the interpreter is gone, its pools' free
  * blocks go back for other heaps (its survivors stay where they are). */
 static void after_end_interpreter(void)

@@ -13,6 +13,9 @@ void xh_lifecycle_start(struct xisan_object_hooks *preload_hooks);
  * seeing Py_InitializeFromConfig (a libpython that calls it directly):
  * called when a thread first allocates for an interpreter. */
 void xh_lifecycle_ensure_audit_hook(void);
+/* Is the calling thread inside Py_EndInterpreter for `owner` (between
+ * the preload library's calls before and after it)? */
+bool xh_lifecycle_ending_here(uint32_t owner);
 /* The first interpreter: its blocks outlive it by design. */
 uint32_t xh_main_owner(void);
 

@@ -2,6 +2,8 @@
 #include "pool_heaps.h"
 
 #include "alloc_hooks.h"
+#include "interp_config.h"
+#include "lifecycle.h"
 
 #include <pthread.h>
 
@@ -37,15 +39,28 @@ xh_pool_memo_t *xh_pool_memo_fill(PyThreadState *ts)
      * leaves the memo stale, never wrong */
     uint32_t generation = atomic_load(&xs_interp_generation);
     uint32_t owner = xh_owner_of(ts);
+    /* Whose heap a block goes to (xh_block_owner) is known once the
+     * interpreter's configuration is: the main interpreter's at once, a
+     * sub-interpreter's at its first audit event (before that, CPython may
+     * not have set its flags yet).  Until then, its blocks take the chain
+     * and the memo is not kept. */
+    bool known = owner != XISAN_UNOWNED && xs_interp_config(owner) != NULL;
+    if (!known && owner != XISAN_UNOWNED && ts->interp == PyInterpreterState_Main()) {
+        xh_interp_note_config(owner, ts->interp);
+        known = true;
+    }
     m->interp = NULL;
     m->owner = owner;
     m->block_owner = owner == XISAN_UNOWNED ? XISAN_UNOWNED : xh_block_owner(owner);
-    m->heap = owner == XISAN_UNOWNED ? NULL : heap_of(m->block_owner);
+    m->heap = known ? heap_of(m->block_owner) : NULL;
     if (m->heap) /* pool blocks never pass plan_for */
         xh_alloc_hooks_mark_used();
-    /* kept while the interpreter ends too: xh_pool_heaps_end moves the
-     * generation on before another interpreter can have its address */
-    if (ts != NULL) {
+    /* Kept while the interpreter ends inside Py_EndInterpreter on this
+     * thread too: xh_pool_heaps_end moves the generation on when it
+     * returns, before another interpreter can have its address.  An
+     * interpreter ended another way (PyInterpreterState_Clear and _Delete)
+     * gets no such mark: its memo is never kept once it began to end. */
+    if (ts != NULL && known && (!xs_interp_ending(owner) || xh_lifecycle_ending_here(owner))) {
         m->generation = generation;
         m->interp = ts->interp;
     }
@@ -58,7 +73,10 @@ void xh_pool_heaps_end(uint32_t owner)
      * interpreter may have its address) */
     atomic_fetch_add_explicit(&xs_interp_generation, 1, memory_order_release);
     xh_pool_memo.interp = NULL;
-    if (owner == XISAN_UNOWNED || owner >= HEAPS_MAX || xs_interp_shares_heap(owner))
+    /* a legacy interpreter has no heap of its own (its blocks are the
+     * main interpreter's), the main one never ends this way */
+    if (owner == XISAN_UNOWNED || owner >= HEAPS_MAX ||
+        owner == atomic_load_explicit(&xh_heap_owner, memory_order_relaxed))
         return;
     pthread_mutex_lock(&heaps_lock);
     xs_pool_heap_t *heap = atomic_exchange(&heaps[owner], NULL);

@@ -131,8 +131,9 @@ static inline struct xisan_block_tag *xisan_block_slot(struct xisan_block_tag *c
 #define XISAN_POOL_ARENA_SHIFT 20
 #define XISAN_POOL_ADDRESS_BITS 47 /* the address space the arena bitmap covers */
 #define XISAN_POOL_WORDS 64u
-/* in a pool-form word's size field: the block is handed out (a size code
- * the short form stops before, and below the slot form's) */
+/* in a pool-form word's size field: the block is handed out.  Pool words
+ * are told from the short form's by their address, not by this bit (short
+ * size codes 16 to 31 exist too); it stays below the slot form's codes. */
 #define XISAN_POOL_LIVE (16u << XISAN_SHORT_SIZE_SHIFT)
 struct xisan_pool_head {
     void *heap;
