@@ -2,7 +2,6 @@
 #include "pool_heaps.h"
 
 #include "alloc_hooks.h"
-#include "interp_config.h"
 #include "lifecycle.h"
 
 #include <pthread.h>
@@ -40,15 +39,12 @@ xh_pool_memo_t *xh_pool_memo_fill(PyThreadState *ts)
     uint32_t generation = atomic_load(&xs_interp_generation);
     uint32_t owner = xh_owner_of(ts);
     /* Whose heap a block goes to (xh_block_owner) is known once the
-     * interpreter's configuration is: the main interpreter's at once, a
-     * sub-interpreter's at its first audit event (before that, CPython may
-     * not have set its flags yet).  Until then, its blocks take the chain
-     * and the memo is not kept. */
-    bool known = owner != XISAN_UNOWNED && xs_interp_config(owner) != NULL;
-    if (!known && owner != XISAN_UNOWNED && ts->interp == PyInterpreterState_Main()) {
-        xh_interp_note_config(owner, ts->interp);
-        known = true;
-    }
+     * interpreter's configuration is: the main interpreter's at once (its
+     * own), a sub-interpreter's at its first audit event (before that,
+     * CPython may not have set its flags yet).  Until then, its blocks take
+     * the chain and the memo is not kept. */
+    bool known = owner != XISAN_UNOWNED && (ts->interp == PyInterpreterState_Main() ||
+                                            xs_interp_config(owner) != NULL);
     m->interp = NULL;
     m->owner = owner;
     m->block_owner = owner == XISAN_UNOWNED ? XISAN_UNOWNED : xh_block_owner(owner);

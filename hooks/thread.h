@@ -125,7 +125,9 @@ static inline bool xh_only_main(void)
 static inline uint32_t xh_block_owner(uint32_t owner)
 {
     uint32_t heap = atomic_load_explicit(&xh_heap_owner, memory_order_relaxed);
-    return owner != heap && xs_interp_shares_heap(owner) ? heap : owner;
+    /* (no heap owner yet: the main interpreter's first audit event is
+     * under way, its own configuration noted already) */
+    return owner != heap && heap != XISAN_UNOWNED && xs_interp_shares_heap(owner) ? heap : owner;
 }
 
 /* The same for a crash report: no lock, no registration (the adapter's
