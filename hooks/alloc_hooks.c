@@ -166,8 +166,7 @@ static inline __attribute__((always_inline)) void *pool_alloc(const chain_t *c, 
         return NULL;
     if (c->capture_sites)
         return pool_raw(c, m, ts, size, caller);
-    if (XS_UNLIKELY(xisan_python_thread.alloc_type != NULL))
-        xisan_python_thread.alloc_type = NULL; /* this block's, which needs no header */
+    (void)xh_take_alloc_type(); /* this block's, which needs no header */
     return xs_pool_alloc(m->heap, size, xs_pool_word_for(size, m->block_owner, 0));
 }
 
@@ -261,7 +260,7 @@ static void free_refused(void *p, xs_header_t *h, verdict_t v, uint32_t current)
  * block, a quarantined one, an ending interpreter's. */
 static __attribute__((noinline)) void free_slow(chain_t *c, void *p)
 {
-    xs_header_t *h = xs_tagged_header(p);
+    xs_header_t *h = xs_chain_header(p);
     if (h == NULL) { /* not ours: allocated before the hooks were in place */
         c->next.free(c->next.ctx, p);
         return;
@@ -338,7 +337,7 @@ static void hook_free(void *ctx, void *p)
     xs_pool_t *pool = xs_pool_of(p);
     if (pool)
         return pool_free(c, pool, p);
-    xs_header_t *h = xs_tagged_header(p);
+    xs_header_t *h = xs_chain_header(p);
     if (XS_UNLIKELY(h == NULL))
         return free_slow(c, p);
     uint32_t word = h->word;
@@ -352,81 +351,79 @@ static void hook_free(void *ctx, void *p)
     c->next.free(c->next.ctx, xs_tag_raw(h, p));
 }
 
-/* A block of `size` bytes for a realloc: its tag says `saved`'s owner word
- * (flags and owner id) and site; `form_of` is the old block's tag, whose
- * form it keeps unless the pools or the slot form take it. */
-static void *realloc_fresh(chain_t *c, size_t size, xs_block_t saved, const xs_header_t *form_of,
-                           uint32_t current)
+/* The chain's plan for a realloc's block of `size` bytes, its tag saying
+ * `saved`'s owner word (flags and owner id) and site; `form_of` is the old
+ * block's tag.  The contents stay what they were: a block known to fit the
+ * short form still does, any other keeps the long one; the slot form fits
+ * any contents. */
+static plan_t realloc_plan(const chain_t *c, size_t size, xs_block_t saved,
+                           const xs_header_t *form_of, uint32_t owners)
 {
-    uint32_t owner = xisan_word_owner(saved.owner);
-    uint32_t owners = owner > current ? owner : current;
-    uint32_t flags_owner = saved.owner & ~XISAN_WORD_LONG;
+    plan_t plan = {.owner = saved.owner & ~XISAN_WORD_LONG, .site = saved.site,
+                   .header = XISAN_LONG_HEADER};
+    if (!xs_tag_is_slot(form_of) && !xs_tag_is_long(form_of) && !xs_tag_is_pool(form_of))
+        plan.header = xs_tag_header_for(size, owners, saved.site);
+    if (plan.header == XISAN_LONG_HEADER && c->slots && xs_tag_slot_fits(size, owners, saved.site))
+        plan.header = XS_SLOT_FORM;
+    return plan;
+}
+
+/* A new block for a realloc (realloc_plan's arguments): from the pools
+ * where the block fits them, else the chain's as planned. */
+static void *realloc_fresh(chain_t *c, size_t size, xs_block_t saved, const xs_header_t *form_of,
+                           uint32_t owners)
+{
+    plan_t plan = realloc_plan(c, size, saved, form_of, owners);
     if (size - 1 < XS_POOL_MAX_BLOCK && owners <= XISAN_SHORT_OWNER_MASK &&
         saved.site < XISAN_SHORT_SITE_LIMIT &&
         atomic_load_explicit(&xs_tag_pool_on, memory_order_relaxed)) {
         PyThreadState *ts;
         xh_pool_memo_t *m = xh_pool_memo_get(&ts);
-        if (m->heap) {
-            void *block = xs_pool_alloc(m->heap, size, xs_pool_word_for(size, flags_owner, saved.site));
-            if (block)
-                return block;
-        }
+        void *block =
+            m->heap ? xs_pool_alloc(m->heap, size, xs_pool_word_for(size, plan.owner, plan.site))
+                    : NULL;
+        if (block)
+            return block;
     }
-    /* the contents stay what they were: a block known to fit the short
-     * form still does, any other keeps the long one; the slot form fits
-     * any contents */
-    plan_t plan = {.owner = flags_owner, .site = saved.site, .header = XISAN_LONG_HEADER};
-    if (!xs_tag_is_slot(form_of) && !xs_tag_is_long(form_of) && !xs_tag_is_pool(form_of))
-        plan.header = xs_tag_header_for(size, owners, saved.site);
-    if (plan.header == XISAN_LONG_HEADER && c->slots && xs_tag_slot_fits(size, owners, saved.site))
-        plan.header = XS_SLOT_FORM;
     return tag_new(c, c->next.malloc(c->next.ctx, size + plan.header), size, plan);
 }
 
-/* A realloc the block's checks allow: in place where its size class
- * stays (a pool block) or the allocator beneath can (a header of the form
- * it keeps), else a new block, the old one freed. */
-static void *realloc_allowed(chain_t *c, void *p, xs_header_t *h, size_t size, uint32_t current)
+/* A realloc the checks of block `p` (tag `h`, in `pool` or none) allow: in
+ * place where its size class stays (a pool block) or the allocator
+ * beneath can (a header of the form it keeps), else a new block, the old
+ * one freed. */
+static void *realloc_allowed(chain_t *c, xs_pool_t *pool, void *p, xs_header_t *h, size_t size,
+                             uint32_t current)
 {
-    size_t old = xs_tag_size(h);
-    xs_pool_t *pool = xs_pool_of(p);
+    xs_block_t saved = xs_tag_read(h);
+    uint32_t owner = xisan_word_owner(saved.owner);
+    uint32_t owners = owner > current ? owner : current;
     if (pool && size - 1 < pool->block_size && size + 15 >= pool->block_size) {
-        h->word = (h->word & ~XS_SHORT_SIZE_BITS) | XS_POOL_LIVE |
-                  (uint32_t)((size - 1) & 15) << XISAN_SHORT_SIZE_SHIFT;
+        h->word = xs_pool_word_for(size, h->word, saved.site) | XS_POOL_LIVE;
         return p;
     }
-    xs_block_t saved = xs_tag_read(h);
     if (pool == NULL) {
-        uint32_t owner = xisan_word_owner(saved.owner);
-        uint32_t owners = owner > current ? owner : current;
-        /* the contents stay what they were: a block known to fit the
-         * short form still does, any other keeps the long one */
-        size_t header = xs_tag_is_slot(h) || xs_tag_is_long(h)
-                            ? XISAN_LONG_HEADER
-                            : xs_tag_header_for(size, owners, saved.site);
-        bool slot = header == XISAN_LONG_HEADER && c->slots &&
-                    xs_tag_slot_fits(size, owners, saved.site);
-        if (!slot && header == xs_tag_header_size(h)) {
+        plan_t plan = realloc_plan(c, size, saved, h, owners);
+        if (plan.header != XS_SLOT_FORM && plan.header == xs_tag_header_size(h)) {
             uint32_t magic = h->magic;
             h->magic = 0;
-            void *raw = c->next.realloc(c->next.ctx, xs_tag_raw(h, p), size + header);
+            void *raw = c->next.realloc(c->next.ctx, xs_tag_raw(h, p), size + plan.header);
             if (raw == NULL) {
                 h->magic = magic; /* the old block is still valid */
                 return NULL;
             }
-            return xs_tag_block(raw, header, size, saved.owner & ~XISAN_WORD_LONG, saved.site);
+            return xs_tag_block(raw, plan.header, size, plan.owner, plan.site);
         }
     }
     /* another form, a slot for the new address, a pool: a new block */
-    void *user = realloc_fresh(c, size, saved, h, current);
+    void *user = realloc_fresh(c, size, saved, h, owners);
     if (user == NULL)
         return NULL;
-    memcpy(user, p, old < size ? old : size);
+    memcpy(user, p, saved.size < size ? saved.size : size);
     if (pool) {
-        uint32_t i = xs_pool_find(pool, p);
         pool_released(c, p, h);
         PyThreadState *ts;
-        xh_pool_heaps_free(xh_pool_memo_get(&ts), pool, p, i);
+        xh_pool_heaps_free(xh_pool_memo_get(&ts), pool, p, xs_pool_find(pool, p));
     } else {
         h->magic = 0;
         c->next.free(c->next.ctx, xs_tag_raw(h, p));
@@ -443,13 +440,14 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
         return hook_malloc(ctx, size);
     if (size > (size_t)PY_SSIZE_T_MAX - XISAN_LONG_HEADER)
         return NULL;
-    xs_header_t *h = xs_tagged_header(p);
-    if (h == NULL) /* not ours (allocated before the hooks), or no pool block handed out */
-        return xs_pool_of(p) ? NULL : c->next.realloc(c->next.ctx, p, size);
+    xs_pool_t *pool = xs_pool_of(p);
+    xs_header_t *h = pool ? xs_pool_header(pool, p) : xs_chain_header(p);
+    if (h == NULL) /* no pool block handed out, or not ours (allocated before the hooks) */
+        return pool ? NULL : c->next.realloc(c->next.ctx, p, size);
     uint32_t current = XISAN_UNOWNED;
     verdict_t v = free_verdict(h, &current);
     if (XS_LIKELY(v == FREE_OK))
-        return realloc_allowed(c, p, h, size, current);
+        return realloc_allowed(c, pool, p, h, size, current);
     size_t old = xs_tag_size(h);
     if (v == FREE_REPORT) {
         report_block(p, current, XISAN_ACCESS_REALLOC,

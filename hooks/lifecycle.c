@@ -211,10 +211,10 @@ static void before_end_interpreter(void *tstate)
 
 bool xh_lifecycle_ending_here(uint32_t owner)
 {
-    for (size_t i = ending_depth < XS_ARRAY_LEN(ending_owners) ? ending_depth
-                                                                : XS_ARRAY_LEN(ending_owners);
-         i > 0; i--)
-        if (ending_owners[i - 1] == owner)
+    size_t n = ending_depth < XS_ARRAY_LEN(ending_owners) ? ending_depth
+                                                         : XS_ARRAY_LEN(ending_owners);
+    for (size_t i = 0; i < n; i++)
+        if (ending_owners[i] == owner)
             return true;
     return false;
 }

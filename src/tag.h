@@ -113,16 +113,21 @@ static inline uint32_t xs_pool_word_for(size_t size, uint32_t owner, uint32_t si
            (uint32_t)((size - 1) & 15) << XISAN_SHORT_SIZE_SHIFT | site << XISAN_SHORT_SITE_SHIFT;
 }
 
-/* The tag of a block xisan tagged (its header, its slot or its pool's
- * tag), or NULL. */
-static inline xs_header_t *xs_tagged_header(const void *user)
+/* The tag of a block the chain tagged, one that is no pool's (its header,
+ * or its slot), or NULL. */
+static inline xs_header_t *xs_chain_header(const void *user)
 {
-    xs_pool_t *pool = xs_pool_of(user);
-    if (pool)
-        return xs_pool_header(pool, user);
     uint32_t magic = xs_magic(user);
     xs_header_t *h = xs_header_of(user);
     return XS_LIKELY(h->magic == magic) ? h : xs_tag_slot_of(user, magic);
+}
+
+/* The tag of a block xisan tagged (its pool's word, its header or its
+ * slot), or NULL. */
+static inline xs_header_t *xs_tagged_header(const void *user)
+{
+    xs_pool_t *pool = xs_pool_of(user);
+    return pool ? xs_pool_header(pool, user) : xs_chain_header(user);
 }
 
 /* The slot for a new slot-form block at `user`, its leaf made if need be;
@@ -161,9 +166,13 @@ static inline bool xs_word_is_slot(uint32_t word)
            (word & XS_SHORT_SIZE_BITS) >= XISAN_SLOT_SIZE_CODE << XISAN_SHORT_SIZE_SHIFT;
 }
 
+/* (a pool-form word's size code, XISAN_POOL_LIVE plus 0 to 15, is never
+ * the slot form's) */
+_Static_assert((XISAN_POOL_LIVE >> XISAN_SHORT_SIZE_SHIFT) + 15 < XISAN_SLOT_SIZE_CODE,
+               "pool words are no slot words");
 static inline bool xs_tag_is_slot(const xs_header_t *h)
 {
-    return xs_word_is_slot(h->word) && !xs_tag_is_pool(h);
+    return xs_word_is_slot(h->word);
 }
 
 /* The long form's site and size words, in front of the tag. */
