@@ -170,12 +170,9 @@ static inline __attribute__((always_inline)) void *pool_alloc(const chain_t *c, 
     return xs_pool_alloc(m->heap, size, xs_pool_word_for(size, m->block_owner, 0));
 }
 
-static void *hook_malloc(void *ctx, size_t size)
+/* Every malloc but the common one below, from the top. */
+static __attribute__((noinline)) void *malloc_slow(chain_t *c, size_t size, uintptr_t caller)
 {
-    chain_t *c = ctx;
-    if (xh_bench_layer == XH_LAYER_PASSTHROUGH)
-        return c->next.malloc(c->next.ctx, size);
-    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
     void *block = pool_alloc(c, size, caller);
     if (XS_LIKELY(block != NULL))
         return block;
@@ -183,6 +180,30 @@ static void *hook_malloc(void *ctx, size_t size)
         return NULL;
     plan_t p = plan_block(c, size, caller);
     return tag_new(c, c->next.malloc(c->next.ctx, size + p.header), size, p);
+}
+
+/* The common malloc: an object-domain block of up to 512 bytes from the
+ * calling thread's heap, whose memo is filled, from a pool with a free
+ * block.  Every call in it is a tail call, so it saves no registers;
+ * anything else is malloc_slow's (which tries the pools again). */
+static void *hook_malloc(void *ctx, size_t size)
+{
+    chain_t *c = ctx;
+    if (xh_bench_layer == XH_LAYER_PASSTHROUGH)
+        return c->next.malloc(c->next.ctx, size);
+    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
+    xh_pool_memo_t *m = &xh_pool_memo;
+    PyThreadState *ts = xh_tstate_direct();
+    if (XS_UNLIKELY(c->capture_sites || size - 1 >= XS_POOL_MAX_BLOCK ||
+                    !atomic_load_explicit(&xs_tag_pool_on, memory_order_relaxed) ||
+                    !xh_pool_memo_holds(m, ts) || m->heap == NULL))
+        return malloc_slow(c, size, caller);
+    xs_pool_t *pool = m->heap->avail[(size - 1) >> 4];
+    void *block = pool->free;
+    if (XS_UNLIKELY(block == NULL))
+        return malloc_slow(c, size, caller);
+    (void)xh_take_alloc_type(); /* this block's, which needs no header */
+    return xs_pool_take(pool, block, xs_pool_word_for(size, m->block_owner, 0));
 }
 
 static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
@@ -315,9 +336,9 @@ static inline __attribute__((always_inline)) void pool_free(const chain_t *c, xs
         return;
     uint32_t word = pool->words[i];
     uint32_t owner = xisan_word_owner(word);
-    PyThreadState *ts;
-    xh_pool_memo_t *m = xh_pool_memo_get(&ts);
-    if (XS_UNLIKELY((word & XISAN_OWNER_QUARANTINE) || m->heap == NULL ||
+    xh_pool_memo_t *m = &xh_pool_memo; /* filled by the slow path, which calls */
+    if (XS_UNLIKELY((word & XISAN_OWNER_QUARANTINE) || !xh_pool_memo_holds(m, xh_tstate_direct()) ||
+                    m->heap == NULL ||
                     (!xh_only_main() && (owner != m->owner || xs_interp_ending(owner)))))
         return pool_free_slow(c, pool, p, i);
     xs_pool_free_at(m->heap, pool, p, i);

@@ -27,6 +27,13 @@ extern XS_TLS xh_pool_memo_t xh_pool_memo;
 /* Fills the memo for thread state `ts` (may be NULL: no interpreter). */
 xh_pool_memo_t *xh_pool_memo_fill(PyThreadState *ts);
 
+/* Is the calling thread's memo `m` filled for thread state `ts`? */
+static inline bool xh_pool_memo_holds(const xh_pool_memo_t *m, const PyThreadState *ts)
+{
+    return ts != NULL && ts->interp == m->interp &&
+           m->generation == atomic_load_explicit(&xs_interp_generation, memory_order_relaxed);
+}
+
 /* The calling thread's memo, filled if need be; `*tsp` gets its thread
  * state. */
 static inline xh_pool_memo_t *xh_pool_memo_get(PyThreadState **tsp)
@@ -34,9 +41,7 @@ static inline xh_pool_memo_t *xh_pool_memo_get(PyThreadState **tsp)
     PyThreadState *ts = xh_tstate();
     *tsp = ts;
     xh_pool_memo_t *m = &xh_pool_memo;
-    if (XS_LIKELY(ts != NULL && ts->interp == m->interp &&
-                  m->generation ==
-                      atomic_load_explicit(&xs_interp_generation, memory_order_relaxed)))
+    if (XS_LIKELY(xh_pool_memo_holds(m, ts)))
         return m;
     return xh_pool_memo_fill(ts);
 }

@@ -25,6 +25,14 @@ static inline PyThreadState *xh_tstate(void)
     return xh_tstate_api();
 }
 
+/* xh_tstate's direct read alone (NULL: no thread state, or the slot not
+ * found): no call, for the hooks' fast paths. */
+static inline PyThreadState *xh_tstate_direct(void)
+{
+    ptrdiff_t offset = xisan_python_state.tstate_offset;
+    return offset ? *(PyThreadState **)((char *)__builtin_thread_pointer() + offset) : NULL;
+}
+
 /* Finds libpython's thread-state TLS slot (tstate_tls.c). */
 void xh_tstate_fast_init(void);
 /* Checks the direct read against the API in this thread; turns it off for

@@ -203,7 +203,7 @@ static bool take_remote(xs_pool_heap_t *heap)
         return false;
     while (block) {
         void *next = *(void **)block;
-        free_here((xs_pool_t *)((uintptr_t)block & ~(uintptr_t)(XS_POOL_SIZE - 1)), block);
+        free_here(xs_pool_holding(block), block);
         block = next;
     }
     return true;

@@ -95,12 +95,18 @@ XS_INTERNAL void xs_pool_walk(xs_pool_visit_t *visit, void *arg);
 /* Pools carved from the arenas so far (free ones included). */
 XS_INTERNAL size_t xs_pool_carved(void);
 
+/* The pool of an address known to be in one. */
+static inline xs_pool_t *xs_pool_holding(const void *address)
+{
+    return (xs_pool_t *)((uintptr_t)address & ~(uintptr_t)(XS_POOL_SIZE - 1));
+}
+
 /* The pool that `address` falls in, or NULL: it is no pool's. */
 static inline xs_pool_t *xs_pool_of(const void *address)
 {
     if (!xisan_pool_arena(xs_pool_arenas, address))
         return NULL;
-    return (xs_pool_t *)((uintptr_t)address & ~(uintptr_t)(XS_POOL_SIZE - 1));
+    return xs_pool_holding(address);
 }
 
 /* The index of the block `address` falls in, which may be n_blocks or more
@@ -144,6 +150,16 @@ static inline uint32_t *xs_pool_word(xs_pool_t *pool, const void *address)
     return i == UINT32_MAX ? NULL : &pool->words[i];
 }
 
+/* Hands out `block`, the head of `pool`'s free list, its word `word`
+ * | XS_POOL_LIVE. */
+static inline void *xs_pool_take(xs_pool_t *pool, void *block, uint32_t word)
+{
+    pool->free = *(void **)block;
+    pool->used++;
+    pool->words[xs_pool_index_of(pool, block)] = word | XS_POOL_LIVE;
+    return block;
+}
+
 /* A block of `size` bytes (1 to 512) from `heap`, its word set to `word`
  * | XS_POOL_LIVE (a bit of the caller's word it must leave clear), or
  * NULL: the size is out of range, or no memory. */
@@ -154,12 +170,8 @@ static inline void *xs_pool_alloc(xs_pool_heap_t *heap, size_t size, uint32_t wo
         return NULL;
     xs_pool_t *pool = heap->avail[c];
     void *block = pool->free;
-    if (XS_LIKELY(block != NULL)) {
-        pool->free = *(void **)block;
-        pool->used++;
-        pool->words[xs_pool_index_of(pool, block)] = word | XS_POOL_LIVE;
-        return block;
-    }
+    if (XS_LIKELY(block != NULL))
+        return xs_pool_take(pool, block, word);
     return xs_pool_alloc_slow(heap, c, word);
 }
 
