@@ -17,36 +17,26 @@
 #include <sys/mman.h>
 #include <string.h>
 
-void xh_alloc_sites_init(void)
-{
-    /* The evaluation loop is exported (the JIT and debuggers call it); its
-     * symbol's size bounds it.  Not found: native stacks are whole. */
-    void *eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
-    size_t size = xh_symbol_size(eval);
-    if (size)
-        xs_unwind_set_root((uintptr_t)eval, (uintptr_t)eval + size);
-}
-
 /* A new interpreter runs the same module code as the ones before it, in
  * code objects of its own, and a new thread starts with an empty cache: so
  * a per-thread miss looks next in one process-wide table, keyed by what is
  * the same in every interpreter (the code's file, qualified name, first
- * line and line table, the offset in it, the native depth, the caller and
- * the kind): xs_id_cache slots of sites, eight ways a set, a set one
- * cache line (the set index is 12 more bits of the key's hash).  An
- * interpreter's start looks up some ten thousand keys; in one slot a key,
- * a third of them evicted each other and were captured again by every new
- * interpreter.  Eight ways in 256 KiB evict as few as four ways did in
- * 512 KiB (docs/performance.md).  The table is allocated when a second
- * interpreter appears: a program with one interpreter gains little from
- * it and would carry its quarter megabyte. */
+ * line and line table, the offset in it: instruction_key) with the rest of
+ * the thread's key (the native depth, the caller and the kind), and then,
+ * if need be, with the native stack walked (capture_site):
+ * xs_id_cache slots of sites, eight ways a set, a set one cache line (the
+ * set index is 12 more bits of the key's hash).  An interpreter's start
+ * looks up some ten thousand keys; in one slot a key, a third of them
+ * evicted each other and were captured again by every new interpreter.
+ * Eight ways in 256 KiB evict as few as four ways did in 512 KiB
+ * (docs/performance.md).  Made at start-up: it also takes the sites that
+ * a thread's own cache evicted, and the second key's (code run in nested
+ * evaluation loops) are most of a start's. */
 enum { SHARED_WAYS = 8, SHARED_SITES = 32768 };
 static _Atomic(_Atomic uint64_t *) shared_sites;
 
-void xh_alloc_sites_share(void)
+static void make_shared_sites(void)
 {
-    if (atomic_load(&shared_sites) != NULL)
-        return;
     /* page-aligned, so a set is one cache line */
     size_t bytes = SHARED_SITES * sizeof(uint64_t);
     void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -55,6 +45,18 @@ void xh_alloc_sites_share(void)
     _Atomic uint64_t *table = map, *none = NULL;
     if (!atomic_compare_exchange_strong(&shared_sites, &none, table))
         munmap(map, bytes);
+}
+
+void xh_alloc_sites_init(void)
+{
+    /* The evaluation loop is exported (the JIT and debuggers call it); its
+     * symbol's size bounds it.  Not found: native stacks are whole. */
+    void *eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
+    size_t size = xh_symbol_size(eval);
+    if (size)
+        xs_unwind_set_root((uintptr_t)eval, (uintptr_t)eval + size);
+    if (atomic_load(&shared_sites) == NULL)
+        make_shared_sites();
 }
 
 /* A kind's identity across interpreters: a size, or a type.  Each
@@ -72,22 +74,64 @@ static uint64_t kind_identity(uintptr_t kind)
     return xs_mix64(xs_mix64(h, (uint64_t)type->tp_basicsize), (uint64_t)type->tp_itemsize);
 }
 
-static uint64_t shared_key(xh_iframe_t *f, uintptr_t depth, uintptr_t caller, uintptr_t kind)
+/* The code's identity and the offset in it of frame `f`'s instruction
+ * (0: no code). */
+static uint64_t instruction_key(const xh_iframe_t *f)
 {
-    uint64_t h = xs_mix64(xs_mix64(xs_mix64(0, depth), caller), kind_identity(kind));
-    if (f != NULL && f->code != NULL && PyCode_Check(f->code)) {
-        PyCodeObject *code = (PyCodeObject *)f->code;
-        h = xs_mix64(h, xh_code_identity(code));
-        h = xs_mix64(h, (uint64_t)((char *)f->instr - (char *)code->co_code_adaptive));
-    }
-    return h;
+    if (f == NULL || f->code == NULL || !PyCode_Check(f->code))
+        return 0;
+    PyCodeObject *code = (PyCodeObject *)f->code;
+    return xs_mix64(xh_code_identity(code),
+                    (uint64_t)((char *)f->instr - (char *)code->co_code_adaptive));
 }
 
-static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts)
+static uint64_t shared_key(uint64_t instruction, uintptr_t depth, uintptr_t caller,
+                           uintptr_t kind)
+{
+    return xs_mix64(xs_mix64(xs_mix64(xs_mix64(0, depth), caller), kind_identity(kind)),
+                    instruction);
+}
+
+static uint32_t shared_get(_Atomic uint64_t *table, uint64_t key)
+{
+    _Atomic uint64_t *set = &table[(key % (SHARED_SITES / SHARED_WAYS)) * SHARED_WAYS];
+    uint32_t site = 0;
+    for (int w = 0; w < SHARED_WAYS && site == 0; w++)
+        site = xs_id_cache_get(&set[w], key);
+    return site;
+}
+
+static void shared_put(_Atomic uint64_t *table, uint64_t key, uint32_t site)
+{
+    _Atomic uint64_t *set = &table[(key % (SHARED_SITES / SHARED_WAYS)) * SHARED_WAYS];
+    int w = 0; /* an empty way, else one bits 32-34 of the key pick */
+    while (w < SHARED_WAYS && atomic_load_explicit(&set[w], memory_order_relaxed))
+        w++;
+    w = w < SHARED_WAYS ? w : (int)((key >> 32) % SHARED_WAYS);
+    xs_id_cache_put(&set[w], key, site);
+}
+
+/* A capture.  The native stack is walked first: a site with the same one
+ * under the same instruction (another caller or depth that walks the same
+ * frames: code run again in a more deeply nested evaluation loop, each
+ * level of imports nests one; a C recursion deeper than the frames kept)
+ * is in the shared table under those two, and its Python stack need not
+ * be read again. */
+static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts, xh_iframe_t *f,
+                                                       uint64_t instruction,
+                                                       _Atomic uint64_t *table)
 {
     size_t depth = (size_t)xs_opt.python_stack_depth;
+    bool python = ts && depth && xh_python_frame(f) != NULL;
     xs_in_runtime++;
-    uint32_t site = xs_capture_site(ts && depth ? xh_python_stack_id(ts, depth) : 0);
+    uint32_t native = xs_capture_native(python);
+    uint64_t key = xs_mix64(xs_mix64(0x243f6a8885a308d3ull, native), instruction);
+    uint32_t site = table ? shared_get(table, key) : 0;
+    if (site == 0) {
+        site = xs_site_of(native, python ? xh_python_stack_id(ts, depth) : 0);
+        if (table)
+            shared_put(table, key, site);
+    }
     xs_in_runtime--;
     return site;
 }
@@ -97,29 +141,21 @@ uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t in
 {
     if (xs_opt.alloc_stack_depth == 0 && xs_opt.python_stack_depth == 0)
         return 0;
+    xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
+    _Atomic uint64_t *table = atomic_load_explicit(&shared_sites, memory_order_acquire);
+    uint64_t instruction = instruction_key(f);
     if (set == NULL) { /* the thread's first: its stack's top, its table, then a capture */
         uintptr_t lo, hi;
         xh_thread.stack_hi = xs_thread_stack(&lo, &hi) ? hi : (uintptr_t)__builtin_frame_address(0);
         xh_thread.sites = xh_thread_table(XH_SITE_SETS * XH_SITE_WAYS, sizeof(xh_site_slot_t));
-        return capture_site(ts);
+        return capture_site(ts, f, instruction, table);
     }
-    xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
-    _Atomic uint64_t *table = atomic_load_explicit(&shared_sites, memory_order_acquire);
-    uint64_t key = table ? shared_key(f, depth, caller, kind) : 0;
-    _Atomic uint64_t *shared =
-        table ? &table[(key % (SHARED_SITES / SHARED_WAYS)) * SHARED_WAYS] : NULL;
-    uint32_t site = 0;
-    for (int w = 0; shared && w < SHARED_WAYS && site == 0; w++)
-        site = xs_id_cache_get(&shared[w], key);
+    uint64_t key = shared_key(instruction, depth, caller, kind);
+    uint32_t site = table ? shared_get(table, key) : 0;
     if (site == 0) {
-        site = capture_site(ts);
-        if (shared) { /* an empty way, else one bits 32-34 of the key pick */
-            int w = 0;
-            while (w < SHARED_WAYS && atomic_load_explicit(&shared[w], memory_order_relaxed))
-                w++;
-            w = w < SHARED_WAYS ? w : (int)((key >> 32) % SHARED_WAYS);
-            xs_id_cache_put(&shared[w], key, site);
-        }
+        site = capture_site(ts, f, instruction, table);
+        if (table)
+            shared_put(table, key, site);
     }
     memmove(&set[1], &set[0], (XH_SITE_WAYS - 1) * sizeof(set[0]));
     set[0] = (xh_site_slot_t){instr, xh_site_caller_key(f, caller), kind,

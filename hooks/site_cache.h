@@ -115,9 +115,7 @@ static inline __attribute__((always_inline)) uint32_t xh_alloc_site(PyThreadStat
     return xh_alloc_site_miss(ts, key.set, key.instr, key.depth, caller, kind);
 }
 /* Native stacks of sites with a Python stack end at the evaluation loop
- * (xs_capture_site): find it. */
+ * (xs_capture_site): find it; and make the process-wide table of sites. */
 void xh_alloc_sites_init(void);
-/* Share allocation sites across interpreters and threads from now on. */
-void xh_alloc_sites_share(void);
 
 #endif

@@ -13,19 +13,28 @@
 
 static _Atomic unsigned long sites_captured;
 
-uint32_t xs_capture_site(uint32_t python_id)
+uint32_t xs_capture_native(bool to_root)
 {
     if (xs_opt.verbosity >= 2) /* only the verbose exit message counts them */
         atomic_fetch_add_explicit(&sites_captured, 1, memory_order_relaxed);
     uintptr_t pcs[XS_MAX_NATIVE];
     size_t depth = (size_t)xs_opt.alloc_stack_depth;
     size_t max = depth < XS_MAX_NATIVE ? depth : XS_MAX_NATIVE;
-    size_t n = depth ? xs_unwind_to(pcs, max, python_id != 0) : 0;
+    size_t n = depth ? xs_unwind_to(pcs, max, to_root) : 0;
     uint64_t words[XS_MAX_NATIVE];
     for (size_t i = 0; i < n; i++)
         words[i] = pcs[i];
-    uint32_t native_id = xs_depot_put(words, n);
+    return xs_depot_put(words, n);
+}
+
+uint32_t xs_site_of(uint32_t native_id, uint32_t python_id)
+{
     return xs_site_put(native_id, python_id);
+}
+
+uint32_t xs_capture_site(uint32_t python_id)
+{
+    return xs_site_of(xs_capture_native(python_id != 0), python_id);
 }
 
 unsigned long xs_sites_captured(void)
