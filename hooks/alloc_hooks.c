@@ -310,7 +310,7 @@ static inline void pool_released(const chain_t *c, void *p, const xs_header_t *h
 
 /* A pool block's free that is not the common case below: another
  * owner's block, a quarantined one, an ending interpreter's, a thread
- * without a heap. */
+ * without a heap or whose memo does not hold (filled here). */
 static __attribute__((noinline)) void pool_free_slow(const chain_t *c, xs_pool_t *pool, void *p,
                                                      uint32_t i)
 {
@@ -336,7 +336,7 @@ static inline __attribute__((always_inline)) void pool_free(const chain_t *c, xs
         return;
     uint32_t word = pool->words[i];
     uint32_t owner = xisan_word_owner(word);
-    xh_pool_memo_t *m = &xh_pool_memo; /* filled by the slow path, which calls */
+    xh_pool_memo_t *m = &xh_pool_memo; /* not filled here: that takes a call */
     if (XS_UNLIKELY((word & XISAN_OWNER_QUARANTINE) || !xh_pool_memo_holds(m, xh_tstate_direct()) ||
                     m->heap == NULL ||
                     (!xh_only_main() && (owner != m->owner || xs_interp_ending(owner)))))

@@ -98,6 +98,7 @@ static void interpreter_seen(uint32_t owner)
     if (atomic_compare_exchange_strong(&xh_heap_owner, &first, owner))
         return; /* the first interpreter */
     if (first != owner && !atomic_exchange(&several_interpreters, true)) {
+        xh_alloc_sites_widen();
         if (Py_AddPendingCall(enable_in_main, NULL) < 0)
             xs_message("warning", "cannot schedule sys.monitoring checks in the main interpreter");
     }

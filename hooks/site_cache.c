@@ -25,15 +25,24 @@
  * the thread's key (the native depth, the caller and the kind), and then,
  * if need be, with the native stack walked (capture_site):
  * xs_id_cache slots of sites, eight ways a set, a set one cache line (the
- * set index is 12 more bits of the key's hash).  An interpreter's start
+ * set index is 11 or 12 more bits of the key's hash).  An interpreter's start
  * looks up some ten thousand keys; in one slot a key, a third of them
  * evicted each other and were captured again by every new interpreter.
  * Eight ways in 256 KiB evict as few as four ways did in 512 KiB
  * (docs/performance.md).  Made at start-up: it also takes the sites that
  * a thread's own cache evicted, and the second key's (code run in nested
- * evaluation loops) are most of a start's. */
-enum { SHARED_WAYS = 8, SHARED_SITES = 32768 };
+ * evaluation loops) are most of a start's.  Until a second interpreter
+ * appears only its first half is used (a program of one interpreter keeps
+ * 128 KiB of it resident, not 256); then all of it, where the entries of
+ * the first half whose key now maps to the second are no longer found. */
+enum { SHARED_WAYS = 8, SHARED_SITES = 32768, SHARED_SETS = SHARED_SITES / SHARED_WAYS };
 static _Atomic(_Atomic uint64_t *) shared_sites;
+static _Atomic uint32_t shared_sets = SHARED_SETS / 2;
+
+void xh_alloc_sites_widen(void)
+{
+    atomic_store_explicit(&shared_sets, SHARED_SETS, memory_order_relaxed);
+}
 
 static void make_shared_sites(void)
 {
@@ -92,9 +101,15 @@ static uint64_t shared_key(uint64_t instruction, uintptr_t depth, uintptr_t call
                     instruction);
 }
 
+static _Atomic uint64_t *shared_set(_Atomic uint64_t *table, uint64_t key)
+{
+    uint64_t sets = atomic_load_explicit(&shared_sets, memory_order_relaxed); /* a power of 2 */
+    return &table[(key & (sets - 1)) * SHARED_WAYS];
+}
+
 static uint32_t shared_get(_Atomic uint64_t *table, uint64_t key)
 {
-    _Atomic uint64_t *set = &table[(key % (SHARED_SITES / SHARED_WAYS)) * SHARED_WAYS];
+    _Atomic uint64_t *set = shared_set(table, key);
     uint32_t site = 0;
     for (int w = 0; w < SHARED_WAYS && site == 0; w++)
         site = xs_id_cache_get(&set[w], key);
@@ -103,7 +118,7 @@ static uint32_t shared_get(_Atomic uint64_t *table, uint64_t key)
 
 static void shared_put(_Atomic uint64_t *table, uint64_t key, uint32_t site)
 {
-    _Atomic uint64_t *set = &table[(key % (SHARED_SITES / SHARED_WAYS)) * SHARED_WAYS];
+    _Atomic uint64_t *set = shared_set(table, key);
     int w = 0; /* an empty way, else one bits 32-34 of the key pick */
     while (w < SHARED_WAYS && atomic_load_explicit(&set[w], memory_order_relaxed))
         w++;
@@ -116,7 +131,9 @@ static void shared_put(_Atomic uint64_t *table, uint64_t key, uint32_t site)
  * frames: code run again in a more deeply nested evaluation loop, each
  * level of imports nests one; a C recursion deeper than the frames kept)
  * is in the shared table under those two, and its Python stack need not
- * be read again. */
+ * be read again.  The site found there is checked to hold that native
+ * stack (the table keeps 32 bits of a key), and a capture without one
+ * (alloc_stack_depth=0, the depot full) is not looked up by it. */
 static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts, xh_iframe_t *f,
                                                        uint64_t instruction,
                                                        _Atomic uint64_t *table)
@@ -126,8 +143,11 @@ static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts, xh_ifr
     xs_in_runtime++;
     uint32_t native = xs_capture_native(python);
     uint64_t key = xs_mix64(xs_mix64(0x243f6a8885a308d3ull, native), instruction);
-    uint32_t site = table ? shared_get(table, key) : 0;
-    if (site == 0) {
+    table = native ? table : NULL;
+    uint32_t site = table ? shared_get(table, key) : 0, found_native = 0, found_python;
+    if (site != 0)
+        xs_site_get(site, &found_native, &found_python);
+    if (found_native != native) {
         site = xs_site_of(native, python ? xh_python_stack_id(ts, depth) : 0);
         if (table)
             shared_put(table, key, site);

@@ -115,7 +115,9 @@ static inline __attribute__((always_inline)) uint32_t xh_alloc_site(PyThreadStat
     return xh_alloc_site_miss(ts, key.set, key.instr, key.depth, caller, kind);
 }
 /* Native stacks of sites with a Python stack end at the evaluation loop
- * (xs_capture_site): find it; and make the process-wide table of sites. */
+ * (xs_capture_native): find it; and make the process-wide table of sites. */
 void xh_alloc_sites_init(void);
+/* A second interpreter exists: the process-wide table uses all its room. */
+void xh_alloc_sites_widen(void);
 
 #endif
