@@ -148,7 +148,7 @@ static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts, xh_ifr
     if (site != 0)
         xs_site_get(site, &found_native, &found_python);
     if (found_native != native) {
-        site = xs_site_of(native, python ? xh_python_stack_id(ts, depth) : 0);
+        site = xs_site_put(native, python ? xh_python_stack_id(ts, depth) : 0);
         if (table)
             shared_put(table, key, site);
     }

@@ -95,10 +95,7 @@ static inline uint32_t xh_owner_of(PyThreadState *ts)
 #define XH_OWNER_ASK UINT32_MAX
 static inline uint32_t xh_owner_cached(PyThreadState **tsp)
 {
-    ptrdiff_t offset = xisan_python_state.tstate_offset;
-    if (XS_UNLIKELY(offset == 0))
-        return XH_OWNER_ASK;
-    PyThreadState *ts = *(PyThreadState **)((char *)__builtin_thread_pointer() + offset);
+    PyThreadState *ts = xh_tstate_direct();
     *tsp = ts;
     struct xisan_python_thread *cache = &xisan_python_thread;
     if (XS_LIKELY(ts != NULL && ts->interp == cache->interp &&

@@ -27,14 +27,9 @@ uint32_t xs_capture_native(bool to_root)
     return xs_depot_put(words, n);
 }
 
-uint32_t xs_site_of(uint32_t native_id, uint32_t python_id)
-{
-    return xs_site_put(native_id, python_id);
-}
-
 uint32_t xs_capture_site(uint32_t python_id)
 {
-    return xs_site_of(xs_capture_native(python_id != 0), python_id);
+    return xs_site_put(xs_capture_native(python_id != 0), python_id);
 }
 
 unsigned long xs_sites_captured(void)

@@ -14,11 +14,10 @@
  * beneath it are the Python stack's, and not walking them is most of a
  * capture's cost. */
 XS_INTERNAL uint32_t xs_capture_site(uint32_t python_id);
-/* Its two halves: the calling thread's native stack interned (0: none),
+/* Its native half: the calling thread's native stack interned (0: none),
  * ending at the interpreter loop's frame when `to_root` (there will be a
- * Python stack); and the site of a native and a Python stack. */
+ * Python stack); xs_site_put makes the site of it and a Python stack. */
 XS_INTERNAL uint32_t xs_capture_native(bool to_root);
-XS_INTERNAL uint32_t xs_site_of(uint32_t native_id, uint32_t python_id);
 XS_INTERNAL unsigned long xs_sites_captured(void);
 XS_INTERNAL bool xs_site_fork(xs_fork_phase_t phase);
 /* Where a site is, for people: the innermost native frame of user code that
