@@ -14,6 +14,9 @@ same rounds as "baseline", so a change is measured against the same drift.
 with -DXISAN_BENCH_LAYERS=ON (hooks/bench_layers.h) as --xisan:
   passthrough  the allocator hooks installed, calling the allocator beneath
                untagged; object events returning at once;
+  hooks        and the sys.monitoring events of the default `monitor` set
+               dispatched by CPython to callbacks returning at once (the
+               floor: what the hooks CPython offers cost before any check);
   chain        blocks tagged by the chain's forms only (pool_tags=0:
                headers and slots) and frees checked; object events returning;
   tags         blocks tagged, those of up to 512 bytes from xisan's pools
@@ -85,6 +88,8 @@ def layer_envs(ap, xisan, python, env):
     env = {k: v for k, v in env.items() if k != "XISAN_BENCH_LAYER"}
     off = dict(env, XISAN_OPTIONS=LAYER_OFF)
     return [("passthrough", dict(off, XISAN_BENCH_LAYER="passthrough")),
+            ("hooks", dict(off, XISAN_BENCH_LAYER="passthrough",
+                           XISAN_OPTIONS=LAYER_OFF.replace("monitor=none:", ""))),
             ("chain", dict(off, XISAN_BENCH_LAYER="tags", XISAN_OPTIONS=LAYER_OFF + ":pool_tags=0")),
             ("tags", dict(off, XISAN_BENCH_LAYER="tags")),
             ("events", off),

@@ -3,7 +3,10 @@
  * bench/instructions.py --layers can count what each layer costs:
  *
  *   passthrough  the allocator hooks are installed and call the allocator
- *                beneath at once, untagged; object events return at once
+ *                beneath at once, untagged; object events return at once,
+ *                and so do the sys.monitoring callbacks of the `monitor`
+ *                option (bench.py's `hooks` layer turns them on: what
+ *                CPython's own dispatch of the events costs)
  *   tags         blocks are tagged and frees checked as always; object
  *                events return at once (no allocation sites stamped, no
  *                deallocation checked)

@@ -4,6 +4,7 @@
  * argument, returned values and raised exceptions with their types. */
 #include "monitoring.h"
 
+#include "bench_layers.h"
 #include "object_check.h"
 #include "options.h"
 #include "output.h"
@@ -20,6 +21,8 @@ typedef struct event_desc {
 static PyObject *on_py_start(PyObject *self, PyObject *const *args, size_t nargsf,
                              PyObject *kwnames)
 {
+    if (xh_bench_layer == XH_LAYER_PASSTHROUGH) /* the `hooks` layer: the event only */
+        Py_RETURN_NONE;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     PyThreadState *ts = xh_tstate();
     uint32_t current = xh_owner_of(ts);
@@ -35,6 +38,8 @@ static PyObject *on_py_start(PyObject *self, PyObject *const *args, size_t nargs
 static PyObject *on_call(PyObject *self, PyObject *const *args, size_t nargsf,
                          PyObject *kwnames)
 {
+    if (xh_bench_layer == XH_LAYER_PASSTHROUGH) /* the `hooks` layer: the event only */
+        Py_RETURN_NONE;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 4) {
         uint32_t current = xh_current();
@@ -52,6 +57,8 @@ static PyObject *on_call(PyObject *self, PyObject *const *args, size_t nargsf,
 static PyObject *on_return(PyObject *self, PyObject *const *args, size_t nargsf,
                            PyObject *kwnames)
 {
+    if (xh_bench_layer == XH_LAYER_PASSTHROUGH) /* the `hooks` layer: the event only */
+        Py_RETURN_NONE;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 3)
         xh_check(args[2], xh_current(), XISAN_ACCESS_RETURN);
@@ -61,6 +68,8 @@ static PyObject *on_return(PyObject *self, PyObject *const *args, size_t nargsf,
 static PyObject *on_raise(PyObject *self, PyObject *const *args, size_t nargsf,
                           PyObject *kwnames)
 {
+    if (xh_bench_layer == XH_LAYER_PASSTHROUGH) /* the `hooks` layer: the event only */
+        Py_RETURN_NONE;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 3) {
         uint32_t current = xh_current();
