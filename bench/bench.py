@@ -14,9 +14,11 @@ same rounds as "baseline", so a change is measured against the same drift.
 with -DXISAN_BENCH_LAYERS=ON (hooks/bench_layers.h) as --xisan:
   passthrough  the allocator hooks installed, calling the allocator beneath
                untagged; object events returning at once;
-  hooks        and the sys.monitoring events of the default `monitor` set
-               dispatched by CPython to callbacks returning at once (the
-               floor: what the hooks CPython offers cost before any check);
+  hooks        passthrough and the sys.monitoring events of the default
+               `monitor` set, dispatched by CPython to callbacks returning
+               at once (the floor: what the hooks CPython offers cost before
+               any check); a side branch: the layers after it run without
+               monitoring, which only `defaults` turns on;
   chain        blocks tagged by the chain's forms only (pool_tags=0:
                headers and slots) and frees checked; object events returning;
   tags         blocks tagged, those of up to 512 bytes from xisan's pools
@@ -72,9 +74,11 @@ def parser(doc, timeout):
 # shown, not retried or fatal.
 REFERENCE = ("PYTHONMALLOC=debug", "-X tracemalloc=1")
 
-# What the default options add above the object events, all off.
-LAYER_OFF = ("monitor=none:alloc_stack_depth=0:python_stack_depth=0:static_types=0:"
-             "api_checks=0:survivors=0")
+# What the default options add above the object events, all off; the
+# `hooks` layer keeps the default monitoring on.
+CHECKS_OFF = ("alloc_stack_depth=0:python_stack_depth=0:static_types=0:api_checks=0:"
+              "survivors=0")
+LAYER_OFF = "monitor=none:" + CHECKS_OFF
 
 
 def layer_envs(ap, xisan, python, env):
@@ -88,8 +92,7 @@ def layer_envs(ap, xisan, python, env):
     env = {k: v for k, v in env.items() if k != "XISAN_BENCH_LAYER"}
     off = dict(env, XISAN_OPTIONS=LAYER_OFF)
     return [("passthrough", dict(off, XISAN_BENCH_LAYER="passthrough")),
-            ("hooks", dict(off, XISAN_BENCH_LAYER="passthrough",
-                           XISAN_OPTIONS=LAYER_OFF.replace("monitor=none:", ""))),
+            ("hooks", dict(off, XISAN_BENCH_LAYER="passthrough", XISAN_OPTIONS=CHECKS_OFF)),
             ("chain", dict(off, XISAN_BENCH_LAYER="tags", XISAN_OPTIONS=LAYER_OFF + ":pool_tags=0")),
             ("tags", dict(off, XISAN_BENCH_LAYER="tags")),
             ("events", off),

@@ -31,11 +31,6 @@ configure_package_config_file(${CMAKE_SOURCE_DIR}/cmake/xisanConfig.cmake.in
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/lib/cmake/xisan/xisanConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 
-if(NOT CMAKE_INSTALL_LIBDIR STREQUAL "lib")
-  # installed elsewhere than the build tree's lib/: relinked at install
-  set_target_properties(xisan_cli PROPERTIES BUILD_WITH_INSTALL_RPATH OFF
-    INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
-endif()
 install(TARGETS xisan_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS xisan xisan_python EXPORT xisanTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS xisan_preload LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})

@@ -67,7 +67,9 @@ static int cmd_help(int argc, char **argv)
     return 0;
 }
 
-/* <dir of this executable>/../lib/libxisan_preload.so */
+/* libxisan_preload.so beside this executable's directory: ../lib in the
+ * build tree, the install's library directory once installed
+ * (XISAN_BIN_TO_LIB: ../lib64, ../lib/<multiarch>...), or the same one. */
 static int find_preload(char *out, size_t len)
 {
     char exe[PATH_MAX];
@@ -75,12 +77,14 @@ static int find_preload(char *out, size_t len)
     if (n < 0)
         return -1;
     exe[n] = '\0';
-    char *dir = dirname(exe);
-    snprintf(out, len, "%s/../lib/libxisan_preload.so", dir);
-    if (access(out, R_OK) == 0)
-        return 0;
-    snprintf(out, len, "%s/libxisan_preload.so", dir);
-    return access(out, R_OK) == 0 ? 0 : -1;
+    const char *dir = dirname(exe);
+    static const char *const places[] = {"../lib", XISAN_BIN_TO_LIB, "."};
+    for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+        snprintf(out, len, "%s/%s/libxisan_preload.so", dir, places[i]);
+        if (access(out, R_OK) == 0)
+            return 0;
+    }
+    return -1;
 }
 
 /* The include directory: <prefix>/include next to an installed command,
