@@ -67,9 +67,9 @@ static int cmd_help(int argc, char **argv)
     return 0;
 }
 
-/* libxisan_preload.so beside this executable's directory: ../lib in the
- * build tree, the install's library directory once installed
- * (XISAN_BIN_TO_LIB: ../lib64, ../lib/<multiarch>...), or the same one. */
+/* libxisan_preload.so beside this executable's directory: the install's
+ * library directory (XISAN_BIN_TO_LIB: ../lib, ../lib64,
+ * ../lib/<multiarch>...), the build tree's ../lib, or the same one. */
 static int find_preload(char *out, size_t len)
 {
     char exe[PATH_MAX];
@@ -78,7 +78,7 @@ static int find_preload(char *out, size_t len)
         return -1;
     exe[n] = '\0';
     const char *dir = dirname(exe);
-    static const char *const places[] = {"../lib", XISAN_BIN_TO_LIB, "."};
+    static const char *const places[] = {XISAN_BIN_TO_LIB, "../lib", "."};
     for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
         snprintf(out, len, "%s/%s/libxisan_preload.so", dir, places[i]);
         if (access(out, R_OK) == 0)
