@@ -151,14 +151,20 @@ static __attribute__((noinline)) void *pool_raw(const chain_t *c, xh_pool_memo_t
     return xs_pool_alloc(m->heap, size, xs_pool_word_for(size, m->block_owner, site));
 }
 
+/* Do the pools serve a block of `size` bytes (1 to 512, pools on)? */
+static inline bool pools_serve(size_t size)
+{
+    return atomic_load_explicit(&xs_tag_pool_on, memory_order_relaxed) &&
+           size - 1 < XS_POOL_MAX_BLOCK;
+}
+
 /* A block of up to 512 bytes from the calling thread's heap, or NULL (a
  * larger one, a thread without a heap, no pools): the chain's instead.
  * An object's site is stamped when it is created (reftrace.c). */
 static inline __attribute__((always_inline)) void *pool_alloc(const chain_t *c, size_t size,
                                                               uintptr_t caller)
 {
-    if (!atomic_load_explicit(&xs_tag_pool_on, memory_order_relaxed) ||
-        size - 1 >= XS_POOL_MAX_BLOCK)
+    if (!pools_serve(size))
         return NULL;
     PyThreadState *ts;
     xh_pool_memo_t *m = xh_pool_memo_get(&ts);
@@ -193,10 +199,8 @@ static void *hook_malloc(void *ctx, size_t size)
         return c->next.malloc(c->next.ctx, size);
     uintptr_t caller = (uintptr_t)__builtin_return_address(0);
     xh_pool_memo_t *m = &xh_pool_memo;
-    PyThreadState *ts = xh_tstate_direct();
-    if (XS_UNLIKELY(c->capture_sites || size - 1 >= XS_POOL_MAX_BLOCK ||
-                    !atomic_load_explicit(&xs_tag_pool_on, memory_order_relaxed) ||
-                    !xh_pool_memo_holds(m, ts) || m->heap == NULL))
+    if (XS_UNLIKELY(c->capture_sites || !pools_serve(size) ||
+                    !xh_pool_memo_holds(m, xh_tstate_direct()) || m->heap == NULL))
         return malloc_slow(c, size, caller);
     xs_pool_t *pool = m->heap->avail[(size - 1) >> 4];
     void *block = pool->free;

@@ -4,9 +4,9 @@
  *
  *   passthrough  the allocator hooks are installed and call the allocator
  *                beneath at once, untagged; object events return at once,
- *                and so do the sys.monitoring callbacks of the `monitor`
- *                option (bench.py's `hooks` layer turns them on: what
- *                CPython's own dispatch of the events costs)
+ *                and the sys.monitoring events of the `monitor` option go
+ *                to a callback that returns at once (bench.py's `hooks`
+ *                layer turns them on: what CPython's own dispatch costs)
  *   tags         blocks are tagged and frees checked as always; object
  *                events return at once (no allocation sites stamped, no
  *                deallocation checked)

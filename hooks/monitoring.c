@@ -21,8 +21,6 @@ typedef struct event_desc {
 static PyObject *on_py_start(PyObject *self, PyObject *const *args, size_t nargsf,
                              PyObject *kwnames)
 {
-    if (xh_bench_layer == XH_LAYER_PASSTHROUGH) /* the `hooks` layer: the event only */
-        Py_RETURN_NONE;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     PyThreadState *ts = xh_tstate();
     uint32_t current = xh_owner_of(ts);
@@ -38,8 +36,6 @@ static PyObject *on_py_start(PyObject *self, PyObject *const *args, size_t nargs
 static PyObject *on_call(PyObject *self, PyObject *const *args, size_t nargsf,
                          PyObject *kwnames)
 {
-    if (xh_bench_layer == XH_LAYER_PASSTHROUGH) /* the `hooks` layer: the event only */
-        Py_RETURN_NONE;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 4) {
         uint32_t current = xh_current();
@@ -57,8 +53,6 @@ static PyObject *on_call(PyObject *self, PyObject *const *args, size_t nargsf,
 static PyObject *on_return(PyObject *self, PyObject *const *args, size_t nargsf,
                            PyObject *kwnames)
 {
-    if (xh_bench_layer == XH_LAYER_PASSTHROUGH) /* the `hooks` layer: the event only */
-        Py_RETURN_NONE;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 3)
         xh_check(args[2], xh_current(), XISAN_ACCESS_RETURN);
@@ -68,8 +62,6 @@ static PyObject *on_return(PyObject *self, PyObject *const *args, size_t nargsf,
 static PyObject *on_raise(PyObject *self, PyObject *const *args, size_t nargsf,
                           PyObject *kwnames)
 {
-    if (xh_bench_layer == XH_LAYER_PASSTHROUGH) /* the `hooks` layer: the event only */
-        Py_RETURN_NONE;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (nargs >= 3) {
         uint32_t current = xh_current();
@@ -78,6 +70,14 @@ static PyObject *on_raise(PyObject *self, PyObject *const *args, size_t nargsf,
         xh_check_from((PyObject *)Py_TYPE(args[2]), current, XISAN_ACCESS_RAISE, origin);
         xh_check_from(args[2], current, XISAN_ACCESS_RAISE, origin);
     }
+    Py_RETURN_NONE;
+}
+
+/* The `hooks` layer of benchmark builds (bench_layers.h): every event
+ * dispatched, nothing checked. */
+static PyObject *on_event_only(PyObject *self, PyObject *const *args, size_t nargsf,
+                               PyObject *kwnames)
+{
     Py_RETURN_NONE;
 }
 
@@ -175,7 +175,8 @@ static int setup_unlocked(unsigned enabled)
         if (!(enabled & (1u << i)))
             continue;
         PyObject *value = PyObject_GetAttrString(ev, events[i].event);
-        PyObject *func = new_callback(type, events[i].callback);
+        PyObject *func = new_callback(
+            type, xh_bench_layer == XH_LAYER_PASSTHROUGH ? on_event_only : events[i].callback);
         PyObject *r = NULL;
         if (value && func)
             r = PyObject_CallMethod(mon, "register_callback", "iOO", tool, value, func);

@@ -101,6 +101,12 @@ static uint64_t shared_key(uint64_t instruction, uintptr_t depth, uintptr_t call
                     instruction);
 }
 
+/* The second key: an instruction and the native stack walked there. */
+static uint64_t native_key(uint64_t instruction, uint32_t native)
+{
+    return xs_mix64(xs_mix64(0x243f6a8885a308d3ull, native), instruction);
+}
+
 static _Atomic uint64_t *shared_set(_Atomic uint64_t *table, uint64_t key)
 {
     uint64_t sets = atomic_load_explicit(&shared_sets, memory_order_relaxed); /* a power of 2 */
@@ -142,7 +148,7 @@ static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts, xh_ifr
     bool python = ts && depth && xh_python_frame(f) != NULL;
     xs_in_runtime++;
     uint32_t native = xs_capture_native(python);
-    uint64_t key = xs_mix64(xs_mix64(0x243f6a8885a308d3ull, native), instruction);
+    uint64_t key = native_key(instruction, native);
     table = native ? table : NULL;
     uint32_t site = table ? shared_get(table, key) : 0, found_native = 0, found_python;
     if (site != 0)
