@@ -7,6 +7,7 @@
 #include "depot.h"
 #include "hash.h"
 #include "options.h"
+#include "output.h"
 #include "pystack.h"
 #include "runtime.h"
 #include "runtime_code.h"
@@ -34,26 +35,84 @@
  * evaluation loops) are most of a start's.  Until a second interpreter
  * appears only its first half is used (a program of one interpreter keeps
  * 128 KiB of it resident, not 256); then all of it, where the entries of
- * the first half whose key now maps to the second are no longer found. */
-enum { SHARED_WAYS = 8, SHARED_SITES = 32768, SHARED_SETS = SHARED_SITES / SHARED_WAYS };
-static _Atomic(_Atomic uint64_t *) shared_sites;
-static _Atomic uint32_t shared_sets = SHARED_SETS / 2;
+ * the first half whose key now maps to the second are no longer found.
+ *
+ * A process of many interpreters (a test suite) has more keys than that:
+ * in CPython's interpreter suites more than half of the captures were of
+ * keys the table had held and evicted.  So once there are two interpreters, the
+ * table notes what it evicts (a bit for the set and the 32 bits it keeps of
+ * the key), and after a miss of as many such keys as an eighth of its
+ * room it is replaced by one twice its size, up to 2 MiB: a workload whose
+ * misses are new keys keeps its table.  A miss in the new table looks in
+ * the one it replaced and copies what it finds there.  A table replaced
+ * twice over is never unmapped (a thread may still be reading it), but its
+ * memory is given back. */
+enum { SHARED_WAYS = 8, SHARED_SITES = 32768, SHARED_MAX_SITES = 262144 };
+enum { VICTIM_BITS = 1 << 18 }; /* 32 KiB: after 10k victims, 0.5% of keys seem one */
+
+typedef struct shared_table shared_table_t;
+struct shared_table {
+    _Atomic uint32_t sets;       /* sets in use: a power of 2 */
+    uint32_t room;               /* sets mapped */
+    _Atomic uint32_t misses_of_victims;
+    _Atomic(shared_table_t *) older; /* the table this one replaced, or NULL */
+    _Atomic uint64_t *victims;   /* VICTIM_BITS bits, after the slots */
+    size_t bytes;
+    _Alignas(64) _Atomic uint64_t slots[]; /* a set one cache line */
+};
+
+static _Atomic(shared_table_t *) shared_sites;
+static atomic_bool shared_wide; /* a second interpreter has appeared */
+
+static shared_table_t *map_shared_table(uint32_t room, uint32_t sets)
+{
+    size_t slots = offsetof(shared_table_t, slots) + (size_t)room * SHARED_WAYS * sizeof(uint64_t);
+    size_t bytes = slots + VICTIM_BITS / 8;
+    void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED)
+        return NULL;
+    shared_table_t *t = map;
+    t->victims = (_Atomic uint64_t *)((char *)map + slots);
+    t->room = room;
+    t->sets = sets;
+    t->bytes = bytes;
+    return t;
+}
 
 void xh_alloc_sites_widen(void)
 {
-    atomic_store_explicit(&shared_sets, SHARED_SETS, memory_order_relaxed);
+    atomic_store(&shared_wide, true);
+    shared_table_t *t = atomic_load_explicit(&shared_sites, memory_order_acquire);
+    if (t != NULL)
+        atomic_store_explicit(&t->sets, t->room, memory_order_relaxed);
 }
 
 static void make_shared_sites(void)
 {
-    /* page-aligned, so a set is one cache line */
-    size_t bytes = SHARED_SITES * sizeof(uint64_t);
-    void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (map == MAP_FAILED)
+    shared_table_t *t = map_shared_table(SHARED_SITES / SHARED_WAYS, SHARED_SITES / SHARED_WAYS / 2);
+    shared_table_t *none = NULL;
+    if (t != NULL && !atomic_compare_exchange_strong(&shared_sites, &none, t))
+        munmap(t, t->bytes);
+}
+
+/* Replaces `t` by a table twice its size, unless another thread did. */
+static void grow_shared_sites(shared_table_t *t)
+{
+    shared_table_t *bigger = map_shared_table(t->room * 2, t->room * 2);
+    if (bigger == NULL)
         return;
-    _Atomic uint64_t *table = map, *none = NULL;
-    if (!atomic_compare_exchange_strong(&shared_sites, &none, table))
-        munmap(map, bytes);
+    bigger->older = t;
+    shared_table_t *expected = t;
+    if (!atomic_compare_exchange_strong(&shared_sites, &expected, bigger)) {
+        munmap(bigger, bigger->bytes);
+        return;
+    }
+    shared_table_t *oldest = atomic_exchange(&t->older, NULL);
+    if (oldest != NULL) /* its pages read as empty from now on */
+        madvise(oldest, oldest->bytes, MADV_DONTNEED);
+    if (xs_opt.verbosity >= 2)
+        xs_message("info", "allocation site table: %u entries, after %u misses of keys it evicted",
+                   bigger->room * SHARED_WAYS, (unsigned)atomic_load(&t->misses_of_victims));
 }
 
 void xh_alloc_sites_init(void)
@@ -107,29 +166,97 @@ static uint64_t native_key(uint64_t instruction, uint32_t native)
     return xs_mix64(xs_mix64(0x243f6a8885a308d3ull, native), instruction);
 }
 
-static _Atomic uint64_t *shared_set(_Atomic uint64_t *table, uint64_t key)
+static uint64_t shared_set_index(shared_table_t *t, uint64_t key)
 {
-    uint64_t sets = atomic_load_explicit(&shared_sets, memory_order_relaxed); /* a power of 2 */
-    return &table[(key & (sets - 1)) * SHARED_WAYS];
+    return key & (atomic_load_explicit(&t->sets, memory_order_relaxed) - 1); /* a power of 2 */
 }
 
-static uint32_t shared_get(_Atomic uint64_t *table, uint64_t key)
+static _Atomic uint64_t *shared_set(shared_table_t *t, uint64_t key)
 {
-    _Atomic uint64_t *set = shared_set(table, key);
+    return &t->slots[shared_set_index(t, key) * SHARED_WAYS];
+}
+
+/* A victim's two bits (a Bloom filter's): of a key, by the 32 bits of it a
+ * slot keeps, in set `index`. */
+typedef struct victim_bits {
+    uint32_t word[2];
+    uint64_t bit[2];
+} victim_bits_t;
+
+static victim_bits_t victim_bits(uint64_t index, uint64_t key)
+{
+    uint64_t h = xs_mix64(index, key >> 32);
+    victim_bits_t v;
+    for (int i = 0; i < 2; i++, h >>= 32) {
+        v.word[i] = (uint32_t)((h & (VICTIM_BITS - 1)) >> 6);
+        v.bit[i] = 1ull << (h & 63);
+    }
+    return v;
+}
+
+static inline uint32_t shared_probe(shared_table_t *t, uint64_t key)
+{
+    _Atomic uint64_t *set = shared_set(t, key);
     uint32_t site = 0;
     for (int w = 0; w < SHARED_WAYS && site == 0; w++)
         site = xs_id_cache_get(&set[w], key);
     return site;
 }
 
-static void shared_put(_Atomic uint64_t *table, uint64_t key, uint32_t site)
+static void shared_put(shared_table_t *t, uint64_t key, uint32_t site)
 {
-    _Atomic uint64_t *set = shared_set(table, key);
+    uint64_t index = shared_set_index(t, key);
+    _Atomic uint64_t *set = &t->slots[index * SHARED_WAYS];
     int w = 0; /* an empty way, else one bits 32-34 of the key pick */
     while (w < SHARED_WAYS && atomic_load_explicit(&set[w], memory_order_relaxed))
         w++;
-    w = w < SHARED_WAYS ? w : (int)((key >> 32) % SHARED_WAYS);
+    if (w == SHARED_WAYS) {
+        w = (int)((key >> 32) % SHARED_WAYS);
+        if (atomic_load_explicit(&shared_wide, memory_order_relaxed)) {
+            victim_bits_t v = victim_bits(index, atomic_load_explicit(&set[w], memory_order_relaxed));
+            for (int i = 0; i < 2; i++)
+                if (!(atomic_load_explicit(&t->victims[v.word[i]], memory_order_relaxed) & v.bit[i]))
+                    atomic_fetch_or_explicit(&t->victims[v.word[i]], v.bit[i], memory_order_relaxed);
+        }
+    }
     xs_id_cache_put(&set[w], key, site);
+}
+
+/* A key not in `t`: if `t` evicted it before, count the miss, and replace
+ * `t` when they are many. */
+static void shared_missed(shared_table_t *t, uint64_t key)
+{
+    if (t->room * SHARED_WAYS >= SHARED_MAX_SITES)
+        return;
+    victim_bits_t v = victim_bits(shared_set_index(t, key), key);
+    if ((atomic_load_explicit(&t->victims[v.word[0]], memory_order_relaxed) & v.bit[0]) &&
+        (atomic_load_explicit(&t->victims[v.word[1]], memory_order_relaxed) & v.bit[1]) &&
+        atomic_fetch_add_explicit(&t->misses_of_victims, 1, memory_order_relaxed) + 1 >=
+            t->room * SHARED_WAYS / 8 &&
+        atomic_load(&shared_sites) == t)
+        grow_shared_sites(t);
+}
+
+/* A key `t` does not hold, once there are two interpreters: from the table
+ * `t` replaced (then copied into `t`), or 0. */
+static __attribute__((noinline)) uint32_t shared_get_older(shared_table_t *t, uint64_t key)
+{
+    shared_table_t *older = atomic_load_explicit(&t->older, memory_order_acquire);
+    uint32_t site = older ? shared_probe(older, key) : 0;
+    if (site != 0)
+        shared_put(t, key, site);
+    else
+        shared_missed(t, key);
+    return site;
+}
+
+/* The site under `key`; 0: none. */
+static inline uint32_t shared_get(shared_table_t *t, uint64_t key)
+{
+    uint32_t site = shared_probe(t, key);
+    if (site != 0 || !atomic_load_explicit(&shared_wide, memory_order_relaxed))
+        return site; /* one interpreter: no table replaced, no miss counted */
+    return shared_get_older(t, key);
 }
 
 /* A capture.  The native stack is walked first: a site with the same one
@@ -142,7 +269,7 @@ static void shared_put(_Atomic uint64_t *table, uint64_t key, uint32_t site)
  * (alloc_stack_depth=0, the depot full) is not looked up by it. */
 static __attribute__((noinline)) uint32_t capture_site(PyThreadState *ts, xh_iframe_t *f,
                                                        uint64_t instruction,
-                                                       _Atomic uint64_t *table)
+                                                       shared_table_t *table)
 {
     size_t depth = (size_t)xs_opt.python_stack_depth;
     bool python = ts && depth && xh_python_frame(f) != NULL;
@@ -168,7 +295,7 @@ uint32_t xh_alloc_site_miss(PyThreadState *ts, xh_site_slot_t *set, uintptr_t in
     if (xs_opt.alloc_stack_depth == 0 && xs_opt.python_stack_depth == 0)
         return 0;
     xh_iframe_t *f = ts ? xh_top_frame(ts) : NULL;
-    _Atomic uint64_t *table = atomic_load_explicit(&shared_sites, memory_order_acquire);
+    shared_table_t *table = atomic_load_explicit(&shared_sites, memory_order_acquire);
     uint64_t instruction = instruction_key(f);
     if (set == NULL) { /* the thread's first: its stack's top, its table, then a capture */
         uintptr_t lo, hi;
