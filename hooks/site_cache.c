@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A new interpreter runs the same module code as the ones before it, in
  * code objects of its own, and a new thread starts with an empty cache: so
@@ -39,25 +40,29 @@
  *
  * A process of many interpreters (a test suite) has more keys than that:
  * in CPython's interpreter suites more than half of the captures were of
- * keys the table had held and evicted.  So once there are two interpreters, the
- * table notes what it evicts (a bit for the set and the 32 bits it keeps of
- * the key), and after a miss of as many such keys as an eighth of its
- * room it is replaced by one twice its size, up to 2 MiB: a workload whose
- * misses are new keys keeps its table.  A miss in the new table looks in
- * the one it replaced and copies what it finds there.  A table replaced
- * twice over is never unmapped (a thread may still be reading it), but its
- * memory is given back. */
+ * keys the table had held and evicted.  So once there are two interpreters,
+ * the table notes what it evicts (two bits of a Bloom filter for the set
+ * and the 32 bits it keeps of the key), and after a miss of as many such
+ * keys as an eighth of its room it is replaced by one twice its size, up to
+ * 2 MiB: a workload whose misses are new keys keeps its table (the filter
+ * is never cleared, so after some 70,000 evictions its false matches alone
+ * could replace it).  A miss in the new table looks in the one it replaced
+ * and copies what it finds there, so that one stays (up to 3 MiB with
+ * both).  A table replaced twice over is never unmapped (a thread may
+ * still be reading it), but its slots' memory is given back: they read as
+ * empty; its header, on its first page, stays as it was. */
 enum { SHARED_WAYS = 8, SHARED_SITES = 32768, SHARED_MAX_SITES = 262144 };
 enum { VICTIM_BITS = 1 << 18 }; /* 32 KiB: after 10k victims, 0.5% of keys seem one */
 
 typedef struct shared_table shared_table_t;
 struct shared_table {
-    _Atomic uint32_t sets;       /* sets in use: a power of 2 */
-    uint32_t room;               /* sets mapped */
-    _Atomic uint32_t misses_of_victims;
+    _Atomic uint32_t sets;           /* sets in use: a power of 2 */
+    uint32_t room;                   /* sets mapped */
     _Atomic(shared_table_t *) older; /* the table this one replaced, or NULL */
-    _Atomic uint64_t *victims;   /* VICTIM_BITS bits, after the slots */
+    _Atomic uint64_t *victims;       /* VICTIM_BITS bits, after the slots */
     size_t bytes;
+    /* written by every thread's misses: not on the line every probe reads */
+    _Alignas(64) _Atomic uint32_t misses_of_victims;
     _Alignas(64) _Atomic uint64_t slots[]; /* a set one cache line */
 };
 
@@ -89,18 +94,23 @@ void xh_alloc_sites_widen(void)
 
 static void make_shared_sites(void)
 {
-    shared_table_t *t = map_shared_table(SHARED_SITES / SHARED_WAYS, SHARED_SITES / SHARED_WAYS / 2);
+    shared_table_t *t =
+        map_shared_table(SHARED_SITES / SHARED_WAYS, SHARED_SITES / SHARED_WAYS / 2);
     shared_table_t *none = NULL;
     if (t != NULL && !atomic_compare_exchange_strong(&shared_sites, &none, t))
         munmap(t, t->bytes);
 }
 
+static atomic_bool shared_grow_failed; /* no memory for a larger table: not tried again */
+
 /* Replaces `t` by a table twice its size, unless another thread did. */
 static void grow_shared_sites(shared_table_t *t)
 {
     shared_table_t *bigger = map_shared_table(t->room * 2, t->room * 2);
-    if (bigger == NULL)
+    if (bigger == NULL) {
+        atomic_store(&shared_grow_failed, true);
         return;
+    }
     bigger->older = t;
     shared_table_t *expected = t;
     if (!atomic_compare_exchange_strong(&shared_sites, &expected, bigger)) {
@@ -108,8 +118,9 @@ static void grow_shared_sites(shared_table_t *t)
         return;
     }
     shared_table_t *oldest = atomic_exchange(&t->older, NULL);
-    if (oldest != NULL) /* its pages read as empty from now on */
-        madvise(oldest, oldest->bytes, MADV_DONTNEED);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (oldest != NULL && oldest->bytes > page) /* all but the header's page read as empty */
+        madvise((char *)oldest + page, oldest->bytes - page, MADV_DONTNEED);
     if (xs_opt.verbosity >= 2)
         xs_message("info", "allocation site table: %u entries, after %u misses of keys it evicted",
                    bigger->room * SHARED_WAYS, (unsigned)atomic_load(&t->misses_of_victims));
@@ -213,10 +224,13 @@ static void shared_put(shared_table_t *t, uint64_t key, uint32_t site)
     if (w == SHARED_WAYS) {
         w = (int)((key >> 32) % SHARED_WAYS);
         if (atomic_load_explicit(&shared_wide, memory_order_relaxed)) {
-            victim_bits_t v = victim_bits(index, atomic_load_explicit(&set[w], memory_order_relaxed));
-            for (int i = 0; i < 2; i++)
-                if (!(atomic_load_explicit(&t->victims[v.word[i]], memory_order_relaxed) & v.bit[i]))
-                    atomic_fetch_or_explicit(&t->victims[v.word[i]], v.bit[i], memory_order_relaxed);
+            uint64_t evicted = atomic_load_explicit(&set[w], memory_order_relaxed);
+            victim_bits_t v = victim_bits(index, evicted);
+            for (int i = 0; i < 2; i++) {
+                _Atomic uint64_t *word = &t->victims[v.word[i]];
+                if (!(atomic_load_explicit(word, memory_order_relaxed) & v.bit[i]))
+                    atomic_fetch_or_explicit(word, v.bit[i], memory_order_relaxed);
+            }
         }
     }
     xs_id_cache_put(&set[w], key, site);
@@ -226,7 +240,7 @@ static void shared_put(shared_table_t *t, uint64_t key, uint32_t site)
  * `t` when they are many. */
 static void shared_missed(shared_table_t *t, uint64_t key)
 {
-    if (t->room * SHARED_WAYS >= SHARED_MAX_SITES)
+    if (t->room * SHARED_WAYS >= SHARED_MAX_SITES || atomic_load(&shared_grow_failed))
         return;
     victim_bits_t v = victim_bits(shared_set_index(t, key), key);
     if ((atomic_load_explicit(&t->victims[v.word[0]], memory_order_relaxed) & v.bit[0]) &&

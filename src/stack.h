@@ -10,9 +10,11 @@
 /* Capture up to max return addresses of the caller, dropping frames that
  * are inside xisan's own libraries. */
 XS_INTERNAL size_t xs_unwind(uintptr_t *pcs, size_t max);
-/* Prepares libunwind (done at the first capture otherwise): early, before
- * the program looks at its standard descriptors. */
+/* Finds xisan's own code, whose frames captures leave out (done at the
+ * first capture otherwise). */
 XS_INTERNAL void xs_unwind_init(void);
+/* Starts libunwind, once, before its first use (unwind.c says why not sooner). */
+XS_INTERNAL void xs_libunwind_start(void);
 /* The same; with to_root, the stack ends at its first frame in the root
  * (the frame included), when a root is set. */
 XS_INTERNAL size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool to_root);

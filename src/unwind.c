@@ -49,11 +49,29 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 static void init_self(void)
 {
     dl_iterate_phdr(find_self, NULL);
-    /* libunwind opens a pipe when it starts (it validates the addresses it
-     * reads by writing them to it) and keeps it: in a program started with
-     * stdin, stdout or stderr closed the pipe took that slot, and CPython
-     * took the pipe for its standard stream.  So it starts here, with the
-     * free standard slots held by /dev/null meanwhile. */
+    cross_check = getenv("XISAN_TEST_UNWIND_CROSSCHECK") != NULL;
+}
+
+/* libunwind opens a pipe when it starts (it validates the addresses it
+ * reads by writing them to it) and keeps it.  It starts at its first use (a
+ * stack cfi.c cannot walk, a crash, the tests' cross-check), not with the
+ * runtime: a program that never needs it never has the pipe among its
+ * descriptors (CPython's test_subprocess lists a child's and wants exactly
+ * those it passed; the preload library moves the pipe above the descriptor
+ * limit, which a hard limit equal to the soft one forbids).  In a program
+ * started with stdin, stdout or stderr closed the pipe took that slot, and
+ * CPython took the pipe for its standard stream: the free standard slots
+ * are held by /dev/null meanwhile.  No lock (a crash handler starts it
+ * too): a thread that does not win the start goes on, and libunwind's own
+ * lock orders its start. */
+static atomic_bool libunwind_started;
+static atomic_flag libunwind_starting = ATOMIC_FLAG_INIT;
+
+void xs_libunwind_start(void)
+{
+    if (atomic_load_explicit(&libunwind_started, memory_order_acquire) ||
+        atomic_flag_test_and_set(&libunwind_starting))
+        return;
     int held[3], n_held = 0;
     for (;;) {
         int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -78,7 +96,7 @@ static void init_self(void)
     unw_init_local(&cursor, &context);
     while (n_held > 0)
         close(held[--n_held]);
-    cross_check = getenv("XISAN_TEST_UNWIND_CROSSCHECK") != NULL;
+    atomic_store_explicit(&libunwind_started, true, memory_order_release);
 }
 
 void xs_unwind_init(void)
@@ -122,6 +140,7 @@ static int first_outside(void **raw, int n)
 static __attribute__((noinline)) void check_walk(void **fast, int n_fast, int want, bool rooted)
 {
     void *slow[XS_MAX_NATIVE + 64];
+    xs_libunwind_start();
     int n_slow = unw_backtrace(slow, want < (int)XS_ARRAY_LEN(slow) ? want : (int)XS_ARRAY_LEN(slow));
     int f = first_outside(fast, n_fast), s = first_outside(slow, n_slow);
     int len_f = n_fast - f, len_s = n_slow - s;
@@ -194,6 +213,7 @@ static inline int walk(void **raw, int want, uintptr_t stop_lo, uintptr_t stop_h
     }
     if (XS_UNLIKELY(n < 0)) {
         atomic_fetch_add_explicit(&slow_walks, 1, memory_order_relaxed);
+        xs_libunwind_start();
         n = unw_backtrace(raw, want);
     }
     if (XS_UNLIKELY(cross_check))

@@ -1,10 +1,10 @@
 # Allocation sites in a process of many interpreters.  The process-wide
 # site table is replaced by one twice its size once it has missed enough of
 # the keys it evicted (each new interpreter looks up again the keys of the
-# modules it imports; verbosity=2 says when).  Sites captured after that,
-# and sites found again through the table it replaced, are still right: an
-# object a new thread (its own site cache empty) makes at a line seen before
-# the growth, and the allocation site of a cross-interpreter report.
+# modules it imports; verbosity=2 says when).  Sites captured after that are
+# still right: an object a new thread (its own site cache empty) makes at a
+# line the main thread made one at before, and the allocation site of a
+# cross-interpreter report.
 #
 # RUN: %xisan run -o verbosity=2 -- %python %s
 # EXIT: SIGABRT
