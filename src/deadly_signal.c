@@ -281,7 +281,7 @@ static void start_watchdog(void)
 static size_t unwind_context(ucontext_t *uc, uintptr_t *pcs, size_t max)
 {
     unw_cursor_t cursor;
-    xs_libunwind_start();
+    xs_libunwind_start(true);
     if (unw_init_local2(&cursor, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
         pcs[0] = context_pc(uc);
         return pcs[0] != 0;

@@ -13,8 +13,9 @@ XS_INTERNAL size_t xs_unwind(uintptr_t *pcs, size_t max);
 /* Finds xisan's own code, whose frames captures leave out (done at the
  * first capture otherwise). */
 XS_INTERNAL void xs_unwind_init(void);
-/* Starts libunwind, once, before its first use (unwind.c says why not sooner). */
-XS_INTERNAL void xs_libunwind_start(void);
+/* Starts libunwind, once, before its first use (unwind.c says why not
+ * sooner); from a signal handler, only what is safe there. */
+XS_INTERNAL void xs_libunwind_start(bool in_signal_handler);
 /* The same; with to_root, the stack ends at its first frame in the root
  * (the frame included), when a root is set. */
 XS_INTERNAL size_t xs_unwind_to(uintptr_t *pcs, size_t max, bool to_root);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,19 +60,28 @@ static void init_self(void)
  * descriptors (CPython's test_subprocess lists a child's and wants exactly
  * those it passed; the preload library moves the pipe above the descriptor
  * limit, which a hard limit equal to the soft one forbids).  In a program
- * started with stdin, stdout or stderr closed the pipe took that slot, and
- * CPython took the pipe for its standard stream: the free standard slots
- * are held by /dev/null meanwhile.  No lock (a crash handler starts it
- * too): a thread that does not win the start goes on, and libunwind's own
- * lock orders its start. */
+ * with stdin, stdout or stderr closed the pipe took that slot, and CPython
+ * took the pipe for its standard stream: the free standard slots are held
+ * by /dev/null meanwhile (a program that closed one and has another thread
+ * open it again at that moment gets another slot).  One thread starts it;
+ * the others wait for it, but in a crash handler, which goes on (libunwind's
+ * own lock orders its start) and leaves out the cache policy (not safe
+ * there); a wait ends after about a second (a fork in the middle of a
+ * start leaves the child's flag set). */
 static atomic_bool libunwind_started;
 static atomic_flag libunwind_starting = ATOMIC_FLAG_INIT;
 
-void xs_libunwind_start(void)
+void xs_libunwind_start(bool in_signal_handler)
 {
-    if (atomic_load_explicit(&libunwind_started, memory_order_acquire) ||
-        atomic_flag_test_and_set(&libunwind_starting))
+    if (atomic_load_explicit(&libunwind_started, memory_order_acquire))
         return;
+    if (atomic_flag_test_and_set(&libunwind_starting)) {
+        for (int i = 0; i < 100000 && !in_signal_handler &&
+                        !atomic_load_explicit(&libunwind_started, memory_order_acquire);
+             i++)
+            sched_yield();
+        return;
+    }
     int held[3], n_held = 0;
     for (;;) {
         int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -86,7 +96,8 @@ void xs_libunwind_start(void)
     /* libunwind's default, a global cache, blocks all signals with a
      * sigprocmask() call around each use: two syscalls per frame it has
      * not traced before.  A cache per thread needs no lock. */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    if (!in_signal_handler)
+        unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     /* a cursor starts libunwind (and its pipe); a backtrace would also
      * make this thread's 256 KiB frame cache, which only threads whose
      * stacks cfi.c cannot walk need */
@@ -140,7 +151,7 @@ static int first_outside(void **raw, int n)
 static __attribute__((noinline)) void check_walk(void **fast, int n_fast, int want, bool rooted)
 {
     void *slow[XS_MAX_NATIVE + 64];
-    xs_libunwind_start();
+    xs_libunwind_start(false);
     int n_slow = unw_backtrace(slow, want < (int)XS_ARRAY_LEN(slow) ? want : (int)XS_ARRAY_LEN(slow));
     int f = first_outside(fast, n_fast), s = first_outside(slow, n_slow);
     int len_f = n_fast - f, len_s = n_slow - s;
@@ -213,7 +224,7 @@ static inline int walk(void **raw, int want, uintptr_t stop_lo, uintptr_t stop_h
     }
     if (XS_UNLIKELY(n < 0)) {
         atomic_fetch_add_explicit(&slow_walks, 1, memory_order_relaxed);
-        xs_libunwind_start();
+        xs_libunwind_start(false);
         n = unw_backtrace(raw, want);
     }
     if (XS_UNLIKELY(cross_check))

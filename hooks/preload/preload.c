@@ -246,11 +246,15 @@ static void move_above_limit(int fds[2])
     atomic_flag_clear(&moving);
 }
 
+/* libc's, found by the constructor: libunwind may first start in a crash
+ * handler, where dlsym could wait for the loader's lock */
+static int (*real_pipe2)(int *, int);
+
 __attribute__((visibility("default"))) int pipe2(int fds[2], int flags)
 {
-    static int (*real)(int *, int);
+    int (*real)(int *, int) = real_pipe2;
     if (real == NULL)
-        real = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
+        real = real_pipe2 = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
     if (real == NULL) {
         errno = ENOSYS;
         return -1;
@@ -267,6 +271,7 @@ __attribute__((visibility("default"))) int pipe2(int fds[2], int flags)
 
 __attribute__((constructor)) static void xisan_preload(void)
 {
+    real_pipe2 = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
     /* Py_Version (3.11+) is the interpreter's own PY_VERSION_HEX. */
     const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
     if (version == NULL)

@@ -20,6 +20,11 @@ import os
 import subprocess
 import sys
 
+# libunwind starts at its first use, which a short child may never reach:
+# the tests' cross-check walks every captured stack with it too, so it
+# starts at the children's first capture, with their streams closed.
+os.environ["XISAN_TEST_UNWIND_CROSSCHECK"] = "1"
+
 SAY = """
 import os, sys
 streams = ", ".join(f"{name} {'None' if getattr(sys, name) is None else 'ok'}"

@@ -8,6 +8,7 @@
 #
 # RUN: %xisan run -- %python %s
 # EXIT: 0
+# CHECK-STDOUT: ^under xisan: True$
 # CHECK-STDOUT: ^descriptors: 0,1,2$
 # EMPTY: stderr
 import os
@@ -27,12 +28,17 @@ def is_open(fd):
 
 
 if len(sys.argv) > 1:
+    with open("/proc/self/maps") as maps:
+        print("under xisan:", "libxisan" in maps.read())
     soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     print("descriptors:", ",".join(str(fd) for fd in range(min(soft, LIMIT)) if is_open(fd)))
 else:
     limit = min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], LIMIT)
+    # the tests' cross-check (XISAN_TEST_UNWIND_CROSSCHECK) starts libunwind
+    # at the first capture: this case is of a run without it
+    env = {k: v for k, v in os.environ.items() if k != "XISAN_TEST_UNWIND_CROSSCHECK"}
     child = subprocess.run(
         [sys.executable, __file__, "child"], close_fds=True, stdout=subprocess.PIPE, text=True,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
+        env=env, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
     print(child.stdout, end="")
     sys.exit(child.returncode)
